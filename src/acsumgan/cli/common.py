@@ -1,0 +1,48 @@
+"""The click group and the pieces several commands share."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from .. import __version__
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT)
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.version_option(__version__, prog_name="acsumgan")
+def cli(debug: bool) -> None:
+    """AC-SUM-GAN unsupervised video summarization.
+
+    Train without labels on a collection of videos, evaluate with the benchmark's
+    protocol, and summarize your own videos to a time budget.
+    """
+
+
+@cli.group(context_settings=CONTEXT)
+def dataset() -> None:
+    """Make, build, import and check eccv16-schema dataset files (HDF5)."""
+
+
+@cli.group(context_settings=CONTEXT)
+def splits() -> None:
+    """Make and inspect splits files (JSON list of train/test keys)."""
+
+
+def budget_option(f):
+    return click.option(
+        "--budget", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.15, show_default=True,
+        help="Summary length as a fraction of the video (the benchmarks use 0.15).",
+    )(f)
+
+
+def device_option(f):
+    return click.option(
+        "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+        help="Where to compute: auto picks cuda when a GPU is visible, else cpu.",
+    )(f)

@@ -1,0 +1,3 @@
+"""Commands: dataset synth/validate, splits make, evaluate."""
+
+from .common import cli, dataset, splits  # noqa: F401

@@ -1,0 +1,3 @@
+"""Commands: groundtruth (filled in as the project grows)."""
+
+from .common import cli, dataset  # noqa: F401

@@ -1,0 +1,400 @@
+"""The eccv16 HDF5 dataset schema: read, validate, write.
+
+One group per video (``video_1``, ``video_2``, ...) holding (method.md section 1):
+
+========================  ==================  ===========================================
+field                     shape               meaning
+========================  ==================  ===========================================
+``features``              (T, D) float        one feature vector per sub-sampled step
+``picks``                 (T,) int            original-frame index of each step
+``n_frames``              scalar int          frames of the original video
+``n_steps``               scalar int          T
+``change_points``         (S, 2) int          inclusive [start, end] frames of each shot
+``n_frame_per_seg``       (S,) int            end - start + 1
+``user_summary``          (U, n_frames) 0/1   one row per annotator
+``user_scores``           (U, n_frames)       per-annotator frame importance (optional)
+``gtscore``               (T,) float          mean annotator score per step
+``gtsummary``             (T,) 0/1            a reference keyshot summary per step
+``video_name``            string              original name (SumMe, own videos)
+========================  ==================  ===========================================
+
+Training needs only ``features``; evaluation needs only ``user_summary``,
+``change_points``, ``n_frames`` and ``picks``; a user's own collection has
+``features``, ``picks``, ``n_frames`` and ``change_points`` and no labels. Every
+problem is reported as one line naming the file, the video and the field.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import h5py
+import numpy as np
+
+from ..errors import DatasetError
+from ..fileio import atomic_path
+
+ARRAY_FIELDS = (
+    "features",
+    "picks",
+    "change_points",
+    "n_frame_per_seg",
+    "user_summary",
+    "user_scores",
+    "gtscore",
+    "gtsummary",
+)
+SCALAR_FIELDS = ("n_frames", "n_steps")
+STRING_FIELDS = ("video_name",)
+KNOWN_FIELDS = ARRAY_FIELDS + SCALAR_FIELDS + STRING_FIELDS
+
+#: Fields each use needs. ``any`` checks only what is present.
+REQUIRED = {
+    "any": (),
+    "train": ("features",),
+    "evaluate": ("user_summary", "change_points", "n_frames", "picks"),
+    "summarize": ("features", "picks", "n_frames", "change_points"),
+}
+
+# Guards against crafted files whose declared shapes would exhaust memory.
+MAX_ELEMENTS = 1 << 28
+MAX_STEPS = 1_000_000
+MAX_FRAMES = 100_000_000
+
+
+@dataclass
+class Video:
+    """One video of a dataset file; absent fields are ``None``."""
+
+    key: str
+    features: np.ndarray | None = None
+    picks: np.ndarray | None = None
+    n_frames: int | None = None
+    n_steps: int | None = None
+    change_points: np.ndarray | None = None
+    n_frame_per_seg: np.ndarray | None = None
+    user_summary: np.ndarray | None = None
+    user_scores: np.ndarray | None = None
+    gtscore: np.ndarray | None = None
+    gtsummary: np.ndarray | None = None
+    video_name: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def steps(self) -> int:
+        """Number of steps T (from the features, else picks, else n_steps)."""
+        if self.features is not None:
+            return int(self.features.shape[0])
+        if self.picks is not None:
+            return int(self.picks.shape[0])
+        if self.n_steps is not None:
+            return int(self.n_steps)
+        raise ValueError(f"{self.key}: no field gives the number of steps")
+
+    def present(self) -> list[str]:
+        return [f.name for f in fields(self) if f.name in KNOWN_FIELDS and getattr(self, f.name) is not None]
+
+
+def _fail(path, key: str | None, fld: str | None, problem: str) -> DatasetError:
+    where = "/".join(p for p in (key, fld) if p)
+    return DatasetError(path, f"{where}: {problem}" if where else problem)
+
+
+def _is_integral(a: np.ndarray) -> bool:
+    if a.dtype.kind in "biu":
+        return True
+    return bool(np.all(np.isfinite(a)) and np.all(a == np.round(a)))
+
+
+def validate_video(v: Video, path: str | os.PathLike = "<memory>", purpose: str = "any") -> None:
+    """Check one video's fields against the schema; raise a one-line DatasetError."""
+    if purpose not in REQUIRED:
+        raise ValueError(f"unknown purpose {purpose!r}")
+    key = v.key
+    for name in REQUIRED[purpose]:
+        if getattr(v, name) is None:
+            raise _fail(path, key, name, f"missing (needed to {purpose})")
+
+    T = None
+    if v.features is not None:
+        f = v.features
+        if f.ndim != 2:
+            raise _fail(path, key, "features", f"must be 2-D (steps x dims), got shape {f.shape}")
+        if f.shape[0] == 0:
+            raise _fail(path, key, "features", "has 0 steps")
+        if f.shape[1] == 0:
+            raise _fail(path, key, "features", "has 0 dimensions")
+        if f.dtype.kind != "f":
+            raise _fail(path, key, "features", f"must be floating point, got {f.dtype}")
+        if not np.all(np.isfinite(f)):
+            bad = int(np.argwhere(~np.isfinite(f))[0][0])
+            raise _fail(path, key, "features", f"contains NaN or inf (first at step {bad})")
+        T = f.shape[0]
+
+    n_frames = v.n_frames
+    if n_frames is not None and (int(n_frames) != n_frames or n_frames < 1):
+        raise _fail(path, key, "n_frames", f"must be a positive integer, got {n_frames}")
+
+    if v.n_steps is not None:
+        if v.n_steps < 0:
+            raise _fail(path, key, "n_steps", f"must be >= 0, got {v.n_steps}")
+        if T is not None and v.n_steps != T:
+            raise _fail(path, key, "n_steps", f"is {v.n_steps} but features have {T} steps")
+
+    if v.picks is not None:
+        p = v.picks
+        if p.ndim != 1:
+            raise _fail(path, key, "picks", f"must be 1-D, got shape {p.shape}")
+        if not _is_integral(p):
+            raise _fail(path, key, "picks", "must hold integer frame indices")
+        if T is not None and p.shape[0] != T:
+            raise _fail(path, key, "picks", f"has {p.shape[0]} entries but features have {T} steps")
+        if p.size and p[0] < 0:
+            raise _fail(path, key, "picks", f"starts at a negative frame ({int(p[0])})")
+        if p.size > 1 and np.any(np.diff(p) <= 0):
+            i = int(np.argwhere(np.diff(p) <= 0)[0][0])
+            raise _fail(path, key, "picks", f"not strictly increasing (at index {i + 1})")
+        if n_frames is not None and p.size and p[-1] >= n_frames:
+            raise _fail(path, key, "picks", f"frame {int(p[-1])} is beyond n_frames={n_frames}")
+        if T is None:
+            T = p.shape[0]
+
+    if v.change_points is not None:
+        cp = v.change_points
+        if cp.ndim != 2 or cp.shape[1] != 2 or cp.shape[0] == 0:
+            raise _fail(path, key, "change_points", f"must be (shots x 2), got shape {cp.shape}")
+        if not _is_integral(cp):
+            raise _fail(path, key, "change_points", "must hold integer frame indices")
+        if np.any(cp[:, 1] < cp[:, 0]):
+            i = int(np.argwhere(cp[:, 1] < cp[:, 0])[0][0])
+            raise _fail(path, key, "change_points", f"shot {i} ends before it starts")
+        if cp[0, 0] != 0:
+            raise _fail(path, key, "change_points", f"do not cover the video: first shot starts at frame {int(cp[0, 0])}, not 0")
+        gaps = cp[1:, 0] != cp[:-1, 1] + 1
+        if np.any(gaps):
+            i = int(np.argwhere(gaps)[0][0])
+            raise _fail(
+                path, key, "change_points",
+                f"do not cover the video: shot {i + 1} starts at frame {int(cp[i + 1, 0])}, "
+                f"shot {i} ends at {int(cp[i, 1])}",
+            )
+        if n_frames is not None and cp[-1, 1] != n_frames - 1:
+            raise _fail(
+                path, key, "change_points",
+                f"do not cover the video: last shot ends at frame {int(cp[-1, 1])}, n_frames is {n_frames}",
+            )
+        if v.n_frame_per_seg is not None:
+            nps = v.n_frame_per_seg
+            if nps.shape != (cp.shape[0],) or np.any(nps != cp[:, 1] - cp[:, 0] + 1):
+                raise _fail(path, key, "n_frame_per_seg", "does not equal end - start + 1 of change_points")
+
+    for name in ("user_summary", "user_scores"):
+        us = getattr(v, name)
+        if us is None:
+            continue
+        if us.ndim != 2 or us.shape[0] == 0:
+            raise _fail(path, key, name, f"must be (users x frames), got shape {us.shape}")
+        if us.dtype.kind not in "biuf":
+            raise _fail(path, key, name, f"must be numeric, got {us.dtype}")
+        if not np.all(np.isfinite(us)):
+            raise _fail(path, key, name, "contains NaN or inf")
+        if n_frames is not None and us.shape[1] != n_frames:
+            raise _fail(path, key, name, f"has {us.shape[1]} frames per user but n_frames is {n_frames}")
+        if name == "user_summary" and not np.all((us == 0) | (us == 1)):
+            raise _fail(path, key, name, "must hold only 0 and 1")
+
+    for name in ("gtscore", "gtsummary"):
+        a = getattr(v, name)
+        if a is None:
+            continue
+        if a.ndim != 1:
+            raise _fail(path, key, name, f"must be 1-D, got shape {a.shape}")
+        if not np.all(np.isfinite(a.astype(np.float64))):
+            raise _fail(path, key, name, "contains NaN or inf")
+        if T is not None and a.shape[0] != T:
+            raise _fail(path, key, name, f"has {a.shape[0]} entries but the video has {T} steps")
+
+
+def _read_array(path, key: str, grp: h5py.Group, name: str) -> np.ndarray:
+    obj = grp[name]
+    if not isinstance(obj, h5py.Dataset):
+        raise _fail(path, key, name, "is a group, expected a dataset")
+    if obj.dtype.kind not in "biuf":
+        raise _fail(path, key, name, f"must be numeric, got dtype {obj.dtype}")
+    if obj.size > MAX_ELEMENTS:
+        raise _fail(path, key, name, f"is too large ({obj.shape})")
+    if name == "features" and obj.ndim >= 1 and obj.shape[0] > MAX_STEPS:
+        raise _fail(path, key, name, f"has too many steps ({obj.shape[0]})")
+    return np.asarray(obj[()])
+
+
+def _read_scalar(path, key: str, grp: h5py.Group, name: str) -> int:
+    obj = grp[name]
+    if not isinstance(obj, h5py.Dataset):
+        raise _fail(path, key, name, "is a group, expected a scalar")
+    if obj.dtype.kind not in "biuf" or obj.size != 1:
+        raise _fail(path, key, name, f"must be one number, got dtype {obj.dtype} shape {obj.shape}")
+    val = np.asarray(obj[()]).reshape(()).item()
+    if not np.isfinite(val) or val != int(val):
+        raise _fail(path, key, name, f"must be an integer, got {val}")
+    if abs(val) > MAX_FRAMES:
+        raise _fail(path, key, name, f"is implausibly large ({val})")
+    return int(val)
+
+
+def _read_string(path, key: str, grp: h5py.Group, name: str) -> str:
+    obj = grp[name]
+    if not isinstance(obj, h5py.Dataset) or obj.size > 1_000_000:
+        raise _fail(path, key, name, "must be a string")
+    val = obj[()]
+    if isinstance(val, np.ndarray):
+        val = val.reshape(-1)[0] if val.size else b""
+    if isinstance(val, bytes):
+        return val.decode("utf-8", errors="replace")
+    if isinstance(val, str):
+        return val
+    raise _fail(path, key, name, f"must be a string, got {type(val).__name__}")
+
+
+def _read_video(path, key: str, grp: h5py.Group) -> Video:
+    v = Video(key=key)
+    for name in ARRAY_FIELDS:
+        if name in grp:
+            setattr(v, name, _read_array(path, key, grp, name))
+    for name in SCALAR_FIELDS:
+        if name in grp:
+            setattr(v, name, _read_scalar(path, key, grp, name))
+    for name in STRING_FIELDS:
+        if name in grp:
+            setattr(v, name, _read_string(path, key, grp, name))
+    for name in grp:
+        if name not in KNOWN_FIELDS:
+            obj = grp[name]
+            if isinstance(obj, h5py.Dataset) and obj.size <= 1_000_000:
+                val = obj[()]
+                v.extra[name] = val.decode() if isinstance(val, bytes) else val
+    return v
+
+
+def open_h5(path: str | os.PathLike, error=DatasetError) -> h5py.File:
+    """Open an HDF5 file for reading with one-line errors for the usual failures."""
+    p = Path(path)
+    if not p.exists():
+        raise error(p, "file not found")
+    if p.is_dir():
+        raise error(p, "is a folder, expected an HDF5 file")
+    if p.stat().st_size == 0:
+        raise error(p, "is empty (0 bytes)")
+    try:
+        return h5py.File(p, "r")
+    except OSError as exc:
+        msg = str(exc)
+        if "truncated" in msg:
+            raise error(p, "truncated HDF5 file (incomplete copy?)") from None
+        if "signature" in msg or "not an HDF5" in msg or "file format" in msg.lower():
+            raise error(p, "not an HDF5 file") from None
+        raise error(p, f"cannot open as HDF5 ({msg.splitlines()[0] if msg else 'unknown error'})") from None
+
+
+def load_dataset(
+    path: str | os.PathLike,
+    purpose: str = "any",
+    keys: Iterable[str] | None = None,
+) -> dict[str, Video]:
+    """Read and validate an eccv16 dataset file.
+
+    ``purpose`` (``any``, ``train``, ``evaluate``, ``summarize``) decides which fields
+    must be present; fields that are present are always checked. ``keys`` restricts
+    reading to those videos (each must exist). Returns ``{key: Video}`` in file order.
+    """
+    videos: dict[str, Video] = {}
+    with open_h5(path) as h5:
+        try:
+            names = list(h5.keys())
+        except (OSError, RuntimeError, KeyError) as exc:
+            raise DatasetError(path, f"unreadable HDF5 structure ({exc})") from None
+        if keys is not None:
+            keys = list(keys)
+            missing = [k for k in keys if k not in h5]
+            if missing:
+                raise DatasetError(path, f"no video named {missing[0]!r} (file has {len(names)} videos)")
+            names = keys
+        if not names:
+            raise DatasetError(path, "contains no videos")
+        for key in names:
+            try:
+                grp = h5[key]
+            except (OSError, RuntimeError, KeyError, ValueError) as exc:
+                raise _fail(path, key, None, f"unreadable ({exc})") from None
+            if not isinstance(grp, h5py.Group):
+                raise _fail(path, key, None, "is not a video group")
+            try:
+                v = _read_video(path, key, grp)
+            except DatasetError:
+                raise
+            except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+                raise _fail(path, key, None, f"unreadable ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+            validate_video(v, path, purpose)
+            videos[key] = v
+    if purpose == "train":
+        dims = {v.features.shape[1] for v in videos.values()}
+        if len(dims) > 1:
+            raise DatasetError(path, f"videos have different feature sizes {sorted(dims)}")
+    return videos
+
+
+def save_dataset(path: str | os.PathLike, videos: Mapping[str, Video] | Iterable[Video], validate: bool = True,
+                 attrs: Mapping | None = None) -> Path:
+    """Write videos to an eccv16 HDF5 file atomically (temp file, then rename).
+
+    ``attrs`` become root attributes (e.g. ``eval_metric``)."""
+    items = list(videos.values()) if isinstance(videos, Mapping) else list(videos)
+    if validate:
+        for v in items:
+            validate_video(v, path)
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as h5:
+            for k, val in (attrs or {}).items():
+                h5.attrs[k] = val
+            for v in items:
+                write_video(h5, v)
+    return Path(path)
+
+
+def write_video(h5: h5py.File, v: Video) -> None:
+    """Write one video group into an open HDF5 file (replacing a group of that name)."""
+    if v.key in h5:
+        del h5[v.key]
+    g = h5.create_group(v.key)
+    for name in ARRAY_FIELDS:
+        a = getattr(v, name)
+        if a is not None:
+            g.create_dataset(name, data=np.asarray(a))
+    for name in SCALAR_FIELDS:
+        a = getattr(v, name)
+        if a is not None:
+            g.create_dataset(name, data=int(a))
+    if v.video_name is not None:
+        g.create_dataset("video_name", data=np.bytes_(v.video_name.encode("utf-8")))
+    for name, val in v.extra.items():
+        if name not in KNOWN_FIELDS:
+            g.create_dataset(name, data=np.bytes_(val.encode()) if isinstance(val, str) else val)
+
+
+def derive_fields(v: Video) -> Video:
+    """Fill ``n_steps`` and ``n_frame_per_seg`` from what they derive from."""
+    if v.n_steps is None and (v.features is not None or v.picks is not None):
+        v.n_steps = v.steps
+    if v.n_frame_per_seg is None and v.change_points is not None:
+        cp = v.change_points
+        v.n_frame_per_seg = (cp[:, 1] - cp[:, 0] + 1).astype(np.int64)
+    return v
+
+
+def dataset_attrs(path: str | os.PathLike) -> dict:
+    """The file's root attributes (e.g. ``eval_metric``, ``profile``, ``seed``)."""
+    with open_h5(path) as h5:
+        return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in h5.attrs.items()}

@@ -1,0 +1,117 @@
+"""Errors a user can cause, each with its own exit code.
+
+Every command catches these at the top (``acsumgan.cli.main``) and prints one line,
+``acsumgan: error: <file>: <problem>``, then exits with the class's code. Anything
+else is a bug and shows a traceback. The table below is the one in the README.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class AcsumganError(Exception):
+    """A problem with the user's input or environment (never a bug)."""
+
+    exit_code = 1
+    kind = "error"
+
+    def __init__(self, path: str | os.PathLike | None, problem: str):
+        self.path = None if path is None else str(path)
+        self.problem = problem
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{where}{self.problem}".replace("\n", " ")
+
+
+class DatasetError(AcsumganError):
+    """Dataset file missing, unreadable, or not of the eccv16 schema."""
+
+    exit_code = 3
+
+
+class SplitsError(AcsumganError):
+    """Splits file missing, malformed, or naming videos the dataset lacks."""
+
+    exit_code = 4
+
+
+class ScoresError(AcsumganError):
+    """Scores file missing or malformed."""
+
+    exit_code = 5
+
+
+class CheckpointError(AcsumganError):
+    """Checkpoint missing, truncated, or from an incompatible version."""
+
+    exit_code = 6
+
+
+class VideoError(AcsumganError):
+    """Video file missing, empty, corrupt, or without a video stream."""
+
+    exit_code = 7
+
+
+class OutputError(AcsumganError):
+    """Output location cannot be written."""
+
+    exit_code = 8
+
+
+class DiskFullError(OutputError):
+    """The disk filled up while writing; nothing half-written was left behind."""
+
+    exit_code = 9
+
+
+class TrainingDivergedError(AcsumganError):
+    """A loss became NaN or infinite during training."""
+
+    exit_code = 10
+
+
+class ConfigError(AcsumganError):
+    """An option value is out of range, or a run folder holds another config."""
+
+    exit_code = 11
+
+
+class FeatureSizeError(AcsumganError):
+    """Features of one size given to a model trained on another."""
+
+    exit_code = 12
+
+
+class MissingDependencyError(AcsumganError):
+    """An optional dependency (e.g. Ray) is needed but not installed."""
+
+    exit_code = 13
+
+
+class InterruptedByUser(AcsumganError):
+    """Ctrl-C: what was finished is kept, the run is marked unfinished."""
+
+    exit_code = 130
+
+
+EXIT_CODES = {
+    cls.__name__: cls.exit_code
+    for cls in (
+        DatasetError,
+        SplitsError,
+        ScoresError,
+        CheckpointError,
+        VideoError,
+        OutputError,
+        DiskFullError,
+        TrainingDivergedError,
+        ConfigError,
+        FeatureSizeError,
+        MissingDependencyError,
+        InterruptedByUser,
+    )
+}

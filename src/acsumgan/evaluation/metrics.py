@@ -1,0 +1,90 @@
+"""F-score of a machine summary against the annotators (method.md section 7, steps 5-6).
+
+Per user: P = |S and G| / |S|, R = |S and G| / |G|, F = 2PR / (P + R) in percent
+(0 when P + R = 0; P = 0 when S is empty, R = 0 when G is empty). Both summaries are
+zero-padded to equal length. SumMe reduces over users with ``max``, TVSum with
+``avg``; videos are then averaged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+from ..data.dataset import Video
+from .summary import DEFAULT_BUDGET, keyshot_summary
+
+METRICS = ("max", "avg")
+
+
+def f_score(machine: np.ndarray, user: np.ndarray) -> float:
+    """F-score in percent of a 0/1 machine summary against one 0/1 user summary."""
+    n = max(len(machine), len(user))
+    s = np.zeros(n, dtype=bool)
+    g = np.zeros(n, dtype=bool)
+    s[: len(machine)] = np.asarray(machine) > 0
+    g[: len(user)] = np.asarray(user) > 0
+    overlap = float(np.count_nonzero(s & g))
+    p = overlap / s.sum() if s.any() else 0.0
+    r = overlap / g.sum() if g.any() else 0.0
+    return 0.0 if p + r == 0 else 200.0 * p * r / (p + r)
+
+
+def f_score_users(machine: np.ndarray, user_summary: np.ndarray, metric: str) -> float:
+    """Reduce the per-user F-scores with ``max`` (SumMe) or ``avg`` (TVSum)."""
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+    per_user = [f_score(machine, u) for u in np.asarray(user_summary)]
+    return float(max(per_user)) if metric == "max" else float(np.mean(per_user))
+
+
+@dataclass
+class FScoreResult:
+    """Per-video F-scores (percent) and their mean."""
+
+    metric: str
+    videos: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(list(self.videos.values()))) if self.videos else float("nan")
+
+    def to_json(self) -> dict:
+        return {"metric": self.metric, "videos": dict(self.videos), "mean": self.mean}
+
+
+def evaluate_video(step_scores: np.ndarray, video: Video, metric: str, budget: float = DEFAULT_BUDGET) -> float:
+    """F-score of one video's step scores under the benchmark protocol."""
+    machine = keyshot_summary(step_scores, video.picks, video.n_frames, video.change_points, budget)
+    return f_score_users(machine, video.user_summary, metric)
+
+
+def evaluate_scores(
+    videos: Mapping[str, Video],
+    scores: Mapping[str, np.ndarray],
+    metric: str,
+    budget: float = DEFAULT_BUDGET,
+) -> FScoreResult:
+    """F-score of every video in ``scores`` (each must be in ``videos``)."""
+    result = FScoreResult(metric=metric)
+    for key, s in scores.items():
+        result.videos[key] = evaluate_video(s, videos[key], metric, budget)
+    return result
+
+
+def infer_metric(dataset_path: str, attrs: Mapping | None = None) -> str | None:
+    """The benchmark's reduction for a dataset: the file's ``eval_metric`` attribute,
+    else ``max`` for a SumMe file name and ``avg`` for TVSum; ``None`` if unknown."""
+    if attrs is not None and "eval_metric" in attrs:
+        m = attrs["eval_metric"]
+        m = m.decode() if isinstance(m, bytes) else str(m)
+        if m in METRICS:
+            return m
+    name = str(dataset_path).lower()
+    if "summe" in name:
+        return "max"
+    if "tvsum" in name:
+        return "avg"
+    return None

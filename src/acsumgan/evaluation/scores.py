@@ -1,0 +1,135 @@
+"""Score files: ``{video_key: [T floats]}`` per epoch, as JSON or HDF5.
+
+Accepted layouts (``read_scores``):
+
+* JSON ``{"video_1": [...], ...}`` — one set of scores (the release's per-epoch file).
+* JSON ``{"epochs": {"-1": {"video_1": [...]}, "0": {...}}}`` — several epochs.
+* HDF5 with one 1-D dataset per video at the root — one set.
+* HDF5 with groups ``epoch_-1``, ``epoch_0``, ... each holding one dataset per video
+  — what ``acsumgan train`` writes (``scores.h5`` in the run folder).
+
+Single-set files are returned under the epoch key ``None``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Mapping
+
+import h5py
+import numpy as np
+
+from ..data.dataset import open_h5
+from ..errors import ScoresError
+from ..fileio import atomic_path
+
+EPOCH_GROUP = re.compile(r"^epoch_(-?\d+)$")
+MAX_SCORES = 10_000_000
+
+Scores = dict[str, np.ndarray]
+
+
+def _check(path, where: str, arr) -> np.ndarray:
+    try:
+        a = np.asarray(arr, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ScoresError(path, f"{where}: must be a list of numbers") from None
+    if a.ndim != 1 or a.size == 0:
+        raise ScoresError(path, f"{where}: must be a non-empty 1-D list of numbers, got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ScoresError(path, f"{where}: contains NaN or inf")
+    return a
+
+
+def _from_mapping(path, obj, prefix: str = "") -> Scores:
+    if not isinstance(obj, Mapping) or not obj:
+        raise ScoresError(path, f"{prefix or 'top level'}: expected a non-empty object of video -> scores")
+    return {str(k): _check(path, f"{prefix}{k}", v) for k, v in obj.items()}
+
+
+def read_scores(path: str | os.PathLike) -> dict[int | None, Scores]:
+    """Read a scores file; returns ``{epoch or None: {video: scores}}``."""
+    p = Path(path)
+    if not p.exists():
+        raise ScoresError(p, "file not found")
+    if p.is_dir():
+        raise ScoresError(p, "is a folder, expected a scores file (.json or .h5)")
+    if p.stat().st_size == 0:
+        raise ScoresError(p, "is empty (0 bytes)")
+    with open(p, "rb") as f:
+        head = f.read(8)
+    if head.startswith(b"\x89HDF"):
+        return _read_h5(p)
+    try:
+        with open(p, "rb") as f:
+            obj = json.loads(f.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ScoresError(p, f"neither HDF5 nor valid JSON ({type(exc).__name__})") from None
+    if isinstance(obj, Mapping) and set(obj) == {"epochs"}:
+        epochs = obj["epochs"]
+        if not isinstance(epochs, Mapping) or not epochs:
+            raise ScoresError(p, "epochs: expected a non-empty object")
+        out = {}
+        for e, s in epochs.items():
+            try:
+                ei = int(e)
+            except ValueError:
+                raise ScoresError(p, f"epochs: key {e!r} is not an integer epoch") from None
+            out[ei] = _from_mapping(p, s, f"epochs/{e}/")
+        return out
+    return {None: _from_mapping(p, obj)}
+
+
+def _read_h5(p: Path) -> dict[int | None, Scores]:
+    def read_group(g: h5py.Group, prefix: str) -> Scores:
+        out: Scores = {}
+        for k in g:
+            d = g[k]
+            if not isinstance(d, h5py.Dataset):
+                raise ScoresError(p, f"{prefix}{k}: expected a dataset of scores, found a group")
+            if d.dtype.kind not in "biuf":
+                raise ScoresError(p, f"{prefix}{k}: must be numeric, got {d.dtype}")
+            if d.size > MAX_SCORES:
+                raise ScoresError(p, f"{prefix}{k}: too large ({d.shape})")
+            out[k] = _check(p, f"{prefix}{k}", d[()])
+        if not out:
+            raise ScoresError(p, f"{prefix or 'file'}: holds no scores")
+        return out
+
+    try:
+        with open_h5(p, error=ScoresError) as h5:
+            names = list(h5.keys())
+            if names and all(EPOCH_GROUP.match(n) for n in names):
+                res = {}
+                for n in names:
+                    g = h5[n]
+                    if not isinstance(g, h5py.Group):
+                        raise ScoresError(p, f"{n}: expected a group of videos")
+                    res[int(EPOCH_GROUP.match(n).group(1))] = read_group(g, f"{n}/")
+                return dict(sorted(res.items()))
+            return {None: read_group(h5, "")}
+    except ScoresError:
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+        raise ScoresError(p, f"unreadable HDF5 ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+
+
+def write_scores(path: str | os.PathLike, scores: Mapping[int | None, Mapping[str, np.ndarray]]) -> Path:
+    """Write ``{epoch: {video: scores}}`` to HDF5 atomically (epoch ``None`` = flat)."""
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as h5:
+            for epoch, per_video in scores.items():
+                g = h5 if epoch is None else h5.create_group(f"epoch_{int(epoch)}")
+                for k, v in per_video.items():
+                    g.create_dataset(k, data=np.asarray(v, dtype=np.float32))
+    return Path(path)
+
+
+def write_scores_json(path: str | os.PathLike, scores: Mapping[str, np.ndarray]) -> Path:
+    """Write one set of scores as the release's JSON ``{video: [floats]}``."""
+    from ..fileio import write_json
+
+    return write_json(path, {k: [float(x) for x in np.asarray(v)] for k, v in scores.items()}, indent=None)

@@ -1,0 +1,105 @@
+"""Atomic writes: every result file appears whole or not at all.
+
+A writer gets a temporary path beside the final one (same folder, so the rename is
+atomic on POSIX), writes there, and only on success is it renamed into place. Errors
+of the operating system become one-line :class:`OutputError` / :class:`DiskFullError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from .errors import DiskFullError, OutputError
+
+COMPLETE_MARKER = "COMPLETE"
+
+
+def output_error(path: str | os.PathLike, exc: OSError) -> OutputError:
+    """Translate an OSError raised while writing ``path`` into a one-line error."""
+    if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
+        return DiskFullError(path, "disk full while writing (nothing was half-written)")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return OutputError(path, "cannot write here (permission denied or read-only)")
+    return OutputError(path, f"cannot write: {exc.strerror or exc}")
+
+
+def ensure_dir(path: str | os.PathLike) -> Path:
+    """Create ``path`` (and parents) or raise a one-line OutputError."""
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(p, "exists and is not a folder") from None
+    except OSError as exc:
+        raise output_error(p, exc) from None
+    if not os.access(p, os.W_OK):
+        raise OutputError(p, "cannot write here (permission denied or read-only)")
+    return p
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path; rename it to ``path`` if the block succeeds."""
+    final = Path(path)
+    ensure_dir(final.parent if str(final.parent) else ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise output_error(final, exc) from None
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, final)
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        raise output_error(final, exc) from None
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def write_json(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> Path:
+    """Write ``obj`` as JSON atomically (numpy scalars and arrays allowed)."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=indent, default=_default)
+            f.write("\n")
+    return Path(path)
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return Path(path)
+
+
+def mark_complete(folder: str | os.PathLike, info: dict | None = None) -> Path:
+    """Write the completion marker of a run folder; always the last file written."""
+    return write_json(Path(folder) / COMPLETE_MARKER, info or {})
+
+
+def is_complete(folder: str | os.PathLike) -> bool:
+    """True if ``folder`` holds the completion marker (readers skip other folders)."""
+    return (Path(folder) / COMPLETE_MARKER).is_file()
