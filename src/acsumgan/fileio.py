@@ -57,6 +57,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise output_error(final, exc) from None
     tmp_path = Path(tmp)
     try:
+        os.chmod(tmp_path, 0o666 & ~_umask())
         yield tmp_path
         os.replace(tmp_path, final)
     except OSError as exc:
@@ -65,6 +66,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _default(obj: Any) -> Any:

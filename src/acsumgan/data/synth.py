@@ -39,7 +39,7 @@ PROFILES = {
     "tvsum": {"steps": TVSUM_STEPS, "users": (20, 20), "metric": "avg"},
 }
 FRAMES_PER_STEP = 15
-MAX_SHOT_STEPS = 24
+MAX_SHOT_STEPS = 12
 
 
 def _segments(rng: np.random.Generator, T: int) -> tuple[np.ndarray, np.ndarray]:
@@ -113,8 +113,8 @@ def make_video(rng: np.random.Generator, key: str, T: int, n_users: int, profile
     budget = int(n_frames * 0.15)
     lengths = cp[:, 1] - cp[:, 0] + 1
     for u in range(n_users):
-        taste = shared + 0.35 * rng.normal(0, 1, shared.shape)
-        step_interest = taste[scene_of_step] * 0.45 ** occ_of_step + 0.1 * rng.normal(0, 1, T)
+        taste = shared + 0.2 * rng.normal(0, 1, shared.shape)
+        step_interest = taste[scene_of_step] * 0.45 ** occ_of_step + 0.05 * rng.normal(0, 1, T)
         frame_interest = step_interest[step_of_frame]
         if profile == "tvsum":
             ranks = np.argsort(np.argsort(frame_interest)) / max(1, n_frames - 1)
@@ -147,12 +147,15 @@ def make_video(rng: np.random.Generator, key: str, T: int, n_users: int, profile
     return v
 
 
-def synth_dataset(profile: str = "summe", seed: int = 0, videos: int | None = None, dim: int = 1024) -> list[Video]:
-    """The videos of a synthetic dataset (``videos`` limits how many, in profile order)."""
+def synth_dataset(profile: str = "summe", seed: int = 0, videos: int | None = None, dim: int = 1024,
+                  steps: list[int] | None = None) -> list[Video]:
+    """The videos of a synthetic dataset (``videos`` limits how many, in profile order;
+    ``steps`` replaces the profile's step counts, e.g. for fast tests)."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {sorted(PROFILES)}")
     spec = PROFILES[profile]
-    steps = spec["steps"] if videos is None else spec["steps"][:videos]
+    steps = list(spec["steps"] if steps is None else steps)
+    steps = steps if videos is None else steps[:videos]
     rng = np.random.default_rng(seed)
     out = []
     for i, T in enumerate(steps):
@@ -163,10 +166,10 @@ def synth_dataset(profile: str = "summe", seed: int = 0, videos: int | None = No
 
 
 def write_synth_dataset(path: str | os.PathLike, profile: str = "summe", seed: int = 0,
-                        videos: int | None = None, dim: int = 1024) -> Path:
+                        videos: int | None = None, dim: int = 1024, steps: list[int] | None = None) -> Path:
     """Generate and write a synthetic dataset file (atomically); root attributes record
     the profile, seed and evaluation metric."""
-    vids = synth_dataset(profile, seed, videos, dim)
+    vids = synth_dataset(profile, seed, videos, dim, steps)
     attrs = {"profile": profile, "seed": seed, "eval_metric": PROFILES[profile]["metric"],
              "generator": "acsumgan.data.synth v1"}
     return save_dataset(path, vids, attrs=attrs)

@@ -1,0 +1,204 @@
+"""The eccv16 schema: synthetic files, round trips, and one-line validation errors."""
+
+import math
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from acsumgan.data.dataset import Video, load_dataset, save_dataset
+from acsumgan.data.synth import SUMME_STEPS, TVSUM_STEPS, synth_dataset
+from acsumgan.evaluation.metrics import f_score
+from acsumgan.evaluation.summary import keyshot_summary
+
+
+def test_synthetic_summe_profile_facts(summe_synth):
+    videos = load_dataset(summe_synth, purpose="evaluate")
+    assert list(videos) == sorted(videos)  # HDF5 order
+    steps = {int(k.split("_")[1]): v.steps for k, v in videos.items()}
+    assert [steps[i + 1] for i in range(25)] == SUMME_STEPS
+    for v in videos.values():
+        assert v.features.shape == (v.n_steps, 1024)
+        np.testing.assert_array_equal(v.picks, np.arange(0, v.n_frames, 15))
+        assert v.n_steps == math.ceil(v.n_frames / 15)
+        assert 15 <= v.user_summary.shape[0] <= 18
+        assert v.change_points[-1, 1] == v.n_frames - 1
+        assert 0.02 < v.user_summary.mean() < 0.2
+        assert v.gtscore.shape == v.gtsummary.shape == (v.n_steps,)
+        assert v.video_name.startswith("synthetic summe video")
+
+
+def test_synthetic_tvsum_profile_has_20_raters():
+    vids = synth_dataset("tvsum", seed=0, videos=3)
+    assert [v.steps for v in vids] == TVSUM_STEPS[:3]
+    for v in vids:
+        assert v.user_scores.shape == (20, v.n_frames)
+        assert set(np.unique(v.user_scores)) <= {1, 2, 3, 4, 5}
+        # the user summaries are the 15 % knapsack over shots of each user's own ratings
+        assert (v.user_summary.sum(1) <= int(v.n_frames * 0.15)).all()
+
+
+def test_same_seed_same_data_other_seed_other_data():
+    a = synth_dataset("summe", seed=4, videos=2)
+    b = synth_dataset("summe", seed=4, videos=2)
+    c = synth_dataset("summe", seed=5, videos=2)
+    np.testing.assert_array_equal(a[0].features, b[0].features)
+    np.testing.assert_array_equal(a[1].user_summary, b[1].user_summary)
+    assert not np.array_equal(a[0].features, c[0].features)
+
+
+def test_simulated_users_agree_far_more_than_random(summe_synth):
+    videos = load_dataset(summe_synth, purpose="evaluate")
+    rng = np.random.default_rng(0)
+    between, random = [], []
+    for v in videos.values():
+        us = v.user_summary
+        for i in range(us.shape[0]):
+            for j in range(i + 1, us.shape[0]):
+                between.append(f_score(us[i], us[j]))
+        for _ in range(5):
+            r = keyshot_summary(rng.uniform(size=v.steps), v.picks, v.n_frames, v.change_points)
+            random.append(np.mean([f_score(r, u) for u in us]))
+    assert np.mean(between) > 1.6 * np.mean(random)
+    assert np.mean(between) > 35
+
+
+def test_round_trip_keeps_every_field(tmp_path):
+    vids = synth_dataset("tvsum", seed=1, videos=2, dim=16)
+    path = save_dataset(tmp_path / "x.h5", vids, attrs={"eval_metric": "avg"})
+    back = load_dataset(path, purpose="evaluate")
+    for v in vids:
+        w = back[v.key]
+        for name in ("features", "picks", "change_points", "n_frame_per_seg", "user_summary", "user_scores",
+                     "gtscore", "gtsummary"):
+            np.testing.assert_array_equal(getattr(v, name), getattr(w, name))
+        assert (w.n_frames, w.n_steps) == (v.n_frames, v.n_steps)
+
+
+# --- validation errors: one line, naming file / video / field, exit code 3 ----------
+
+def _write(path, mutate):
+    vids = synth_dataset("summe", seed=0, videos=2, dim=8)
+    with h5py.File(path, "w") as h5:
+        for v in vids:
+            g = h5.create_group(v.key)
+            for name in ("features", "picks", "change_points", "n_frame_per_seg", "user_summary", "gtscore",
+                         "gtsummary"):
+                g.create_dataset(name, data=getattr(v, name))
+            g.create_dataset("n_frames", data=v.n_frames)
+            g.create_dataset("n_steps", data=v.n_steps)
+        mutate(h5)
+    return path
+
+
+def _replace(h5, name, data):
+    del h5[name]
+    h5.create_dataset(name, data=data)
+
+
+def _nan(h5):
+    f = h5["video_2/features"][()]
+    f[3, 1] = np.nan
+    _replace(h5, "video_2/features", f)
+
+
+def _picks(h5):
+    p = h5["video_1/picks"][()]
+    p[5] = p[4]
+    _replace(h5, "video_1/picks", p)
+
+
+def _cp_gap(h5):
+    cp = h5["video_1/change_points"][()]
+    cp[1, 0] += 3
+    _replace(h5, "video_1/change_points", cp)
+
+
+def _cp_short(h5):
+    cp = h5["video_1/change_points"][()]
+    cp[-1, 1] -= 10
+    _replace(h5, "video_1/change_points", cp)
+
+
+def _us_len(h5):
+    us = h5["video_2/user_summary"][()]
+    _replace(h5, "video_2/user_summary", us[:, :-4])
+
+
+CASES = [
+    ("missing features", lambda h5: h5.__delitem__("video_2/features"), "train", "video_2/features: missing"),
+    ("features 1-D", lambda h5: _replace(h5, "video_1/features", np.zeros(10)), "any", "must be 2-D"),
+    ("features int", lambda h5: _replace(h5, "video_1/features", h5["video_1/features"][()].astype(int)), "any",
+     "must be floating point"),
+    ("features text", lambda h5: _replace(h5, "video_1/features", np.bytes_(b"abc")), "any", "must be numeric"),
+    ("NaN", _nan, "any", "video_2/features: contains NaN or inf (first at step 3)"),
+    ("inf", lambda h5: _replace(h5, "video_1/gtscore", np.full(h5["video_1/gtscore"].shape, np.inf)), "any",
+     "video_1/gtscore: contains NaN or inf"),
+    ("picks", _picks, "any", "video_1/picks: not strictly increasing"),
+    ("picks length", lambda h5: _replace(h5, "video_1/picks", h5["video_1/picks"][()][:-1]), "any",
+     "features have"),
+    ("cp gap", _cp_gap, "any", "change_points: do not cover the video"),
+    ("cp short", _cp_short, "any", "last shot ends at frame"),
+    ("user_summary length", _us_len, "any", "video_2/user_summary: has"),
+    ("user_summary values", lambda h5: _replace(h5, "video_1/user_summary", h5["video_1/user_summary"][()] * 2),
+     "any", "must hold only 0 and 1"),
+    ("n_steps", lambda h5: _replace(h5, "video_1/n_steps", 3), "any", "video_1/n_steps: is 3"),
+    ("missing eval field", lambda h5: h5.__delitem__("video_1/change_points"), "evaluate",
+     "video_1/change_points: missing (needed to evaluate)"),
+    ("nested group", lambda h5: h5.create_group("video_1/features_group").create_group("x"), "any", None),
+    ("empty file", lambda h5: [h5.__delitem__(k) for k in list(h5)], "any", "contains no videos"),
+    ("not a group", lambda h5: h5.create_dataset("video_9", data=1), "any", "video_9: is not a video group"),
+]
+
+
+@pytest.mark.parametrize("name,mutate,purpose,message", CASES, ids=[c[0] for c in CASES])
+def test_validation_error_is_one_line_with_exit_code(tmp_path, name, mutate, purpose, message):
+    path = _write(tmp_path / "bad.h5", mutate)
+    proc = subprocess.run([sys.executable, "-m", "acsumgan", "dataset", "validate", str(path), "--purpose", purpose],
+                          capture_output=True, text=True)
+    if message is None:  # unknown extra content is allowed
+        assert proc.returncode == 0, proc.stderr
+        return
+    assert proc.returncode == 3, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert lines[0].startswith(f"acsumgan: error: {path}: ")
+    assert message in lines[0]
+
+
+@pytest.mark.parametrize("content,message", [
+    (None, "file not found"),
+    (b"", "is empty (0 bytes)"),
+    (b"this is not hdf5" * 100, "not an HDF5 file"),
+])
+def test_unreadable_files(tmp_path, content, message):
+    path = tmp_path / "f.h5"
+    if content is not None:
+        path.write_bytes(content)
+    proc = subprocess.run([sys.executable, "-m", "acsumgan", "dataset", "validate", str(path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 3 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_truncated_file(tmp_path, summe_synth):
+    data = summe_synth.read_bytes()
+    path = tmp_path / "cut.h5"
+    path.write_bytes(data[: len(data) // 2])
+    proc = subprocess.run([sys.executable, "-m", "acsumgan", "dataset", "validate", str(path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 3 and "truncated" in proc.stderr, proc.stderr
+
+
+def test_features_are_optional_for_evaluation(tmp_path):
+    vids = synth_dataset("summe", seed=0, videos=2, dim=8)
+    for v in vids:
+        v.features = None
+    path = save_dataset(tmp_path / "labels.h5", vids)
+    assert set(load_dataset(path, purpose="evaluate")) == {"video_1", "video_2"}
+
+
+def test_video_without_labels_is_valid_for_training(tmp_path):
+    v = Video(key="video_1", features=np.ones((70, 4), np.float32))
+    assert load_dataset(save_dataset(tmp_path / "own.h5", [v]), purpose="train")["video_1"].steps == 70
