@@ -18,6 +18,7 @@ from .common import cli
 # Importing the command modules registers their commands on ``cli``.
 from . import data as _data  # noqa: F401,E402
 from . import train as _train  # noqa: F401,E402
+from . import experiment as _experiment  # noqa: F401,E402
 from . import video as _video  # noqa: F401,E402
 from . import groundtruth as _groundtruth  # noqa: F401,E402
 

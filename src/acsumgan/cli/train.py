@@ -48,7 +48,9 @@ def train_options(f):
         click.option("--budget", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
                      help="Summary length used by evaluation, fraction of the video.  [default: 0.15]"),
         click.option("--threads", type=click.IntRange(min=1), default=None,
-                     help="CPU threads for PyTorch (default: PyTorch's choice).")
+                     help="CPU threads for PyTorch (default: PyTorch's choice)."),
+        click.option("--checkpoint-interval", "checkpoint_interval_s", type=click.FloatRange(min=0), default=None,
+                     help="Seconds between saves of the resumable state (0: every epoch).  [default: 60]"),
     ]
     for name, typ, help_ in RELEASE_OPTIONS:
         spellings = dict.fromkeys([f"--{name}", f"--{name.replace('_', '-')}"])
@@ -65,7 +67,7 @@ def config_from_cli(ctx: click.Context, values: dict) -> TrainConfig:
         merged.update({k: v for k, v in load_config_file(values["config_file"]).items()
                        if k not in ("dataset", "splits", "out")})
     for name in [n for n, _, _ in RELEASE_OPTIONS] + ["seed", "device", "eval_policy", "eval_metric", "budget",
-                                                      "threads"]:
+                                                      "threads", "checkpoint_interval_s"]:
         if values.get(name) is not None and ctx.get_parameter_source(name) != ParameterSource.DEFAULT:
             merged[name] = values[name]
     return TrainConfig.from_dict(merged, values.get("config_file")).validate(values.get("config_file"))

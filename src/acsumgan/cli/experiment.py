@@ -1,0 +1,167 @@
+"""Commands: ``experiment``, ``select``, ``report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..errors import ConfigError
+from .common import cli, console
+from .train import config_from_cli, train_options
+
+
+def _floats(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(None, f"--sigmas must be comma-separated numbers, got {text!r}") from None
+
+
+def _ints(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(None, f"--split-indices must be comma-separated integers, got {text!r}") from None
+
+
+@cli.command()
+@click.option("--dataset", "dataset_path", type=click.Path(dir_okay=False), required=True,
+              help="eccv16-schema HDF5 file with features (and annotations for the F-score).")
+@click.option("--splits", "splits_path", type=click.Path(dir_okay=False), required=True, help="Splits JSON.")
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Experiment folder.")
+@click.option("--sigmas", default="0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0", show_default=True,
+              help="regularization_factor values, comma-separated (--sigmas 0.5 with all splits is the "
+                   "release's run_splits.sh).")
+@click.option("--split-indices", "--split_indices", "split_indices", default=None,
+              help="Splits to run, comma-separated (default: all splits of the file).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Runs at a time, each its own process (default: one per GPU; on CPU, cores/2 capped by "
+                   "memory).")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: processes on this machine; ray: Ray tasks on a cluster (pip install 'acsumgan[ray]').")
+@click.option("--ray-address", default=None, help="Ray cluster address (default: start a local Ray instance).")
+@click.option("--ray-cpus-per-run", type=click.IntRange(min=1), default=None,
+              help="CPUs each Ray task asks for when running on CPU (default: 2).")
+@click.option("--ray-max-retries", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Retries of a run whose Ray worker died.")
+@click.option("--ray-shared-path", is_flag=True,
+              help="The dataset and splits paths are readable on every Ray node (else they are shipped "
+                   "through Ray's object store).")
+@click.option("--force", is_flag=True, help="Delete the runs of an experiment with another config and start over.")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Show the overall progress.")
+@click.option("--baseline-draws", type=click.IntRange(min=0), default=100, show_default=True,
+              help="Random-baseline draws shown in the report (0: no baselines).")
+@train_options
+@click.pass_context
+def experiment(ctx, dataset_path, splits_path, out, sigmas, split_indices, workers, executor, ray_address,
+               ray_cpus_per_run, ray_max_retries, ray_shared_path, force, progress, baseline_draws, **values):
+    """Run the paper's protocol: every sigma on every split, then select and report.
+
+    Each (sigma, split) run goes to OUT/sigma<s>/split<k>/ (a run folder of `acsumgan
+    train`, plus run.log). Running the same command again skips finished runs and
+    resumes unfinished ones from their last saved epoch. At the end, `select` and
+    `report` run: report.md, results.csv, results.json, plots/ and best/<rule>/split<k>.pt.
+    """
+    from ..experiment.runner import plan, run_experiment
+
+    cfg = config_from_cli(ctx, values)
+    exp = plan(out, dataset_path, splits_path, _floats(sigmas), _ints(split_indices), cfg, force=force)
+    console.print(f"experiment {out}: {len(exp.specs)} runs ({len(exp.sigmas)} sigmas x "
+                  f"{len(exp.split_indices)} splits), {cfg.n_epochs} epochs each")
+    ray_opts = {"cpus_per_run": ray_cpus_per_run, "max_retries": ray_max_retries, "shared_path": ray_shared_path}
+    codes = run_experiment(exp, workers=workers, threads=cfg.threads, executor=executor, ray_address=ray_address,
+                           progress=progress, ray_options=ray_opts)
+    failed = {n: c for n, c in codes.items() if c != 0}
+    if failed:
+        for n, c in failed.items():
+            console.print(f"[red]run {n} failed (exit {c}); see {Path(out) / n / 'run.log'}[/red]")
+        raise ConfigError(out, f"{len(failed)} of {len(exp.specs)} runs failed; rerun the command to retry them")
+    _select_and_report(out, dataset_path, splits_path, exp.split_indices, cfg, baseline_draws)
+
+
+def _select_and_report(out, dataset_path, splits_path, split_indices, cfg, draws: int) -> None:
+    from ..experiment.report import select_experiment, write_report
+
+    sel = select_experiment(out)
+    baselines = _baselines(dataset_path, splits_path, split_indices, cfg, draws) if draws else []
+    files = write_report(out, sel, baselines)
+    _print_final(sel)
+    console.print(f"report: {files['report.md']}")
+
+
+def _baselines(dataset_path, splits_path, split_indices, cfg, draws):
+    from ..data.dataset import dataset_attrs, load_dataset
+    from ..data.splits import read_splits
+    from ..evaluation.baselines import baseline_rows
+    from ..evaluation.metrics import infer_metric
+
+    try:
+        videos = load_dataset(dataset_path, purpose="evaluate")
+    except Exception:  # an unlabeled dataset has no baselines to show
+        return []
+    metric = cfg.eval_metric or infer_metric(dataset_path, dataset_attrs(dataset_path))
+    if metric is None:
+        return []
+    return baseline_rows(videos, read_splits(splits_path, videos), metric, cfg.budget, draws, cfg.seed,
+                         split_indices=split_indices)
+
+
+def _print_final(sel: dict) -> None:
+    table = Table(title="final F-score per selection rule (mean over splits)")
+    table.add_column("rule")
+    table.add_column("mean", justify="right")
+    for k in sel["splits"]:
+        table.add_column(f"split {k}", justify="right")
+    for rule, f in sel["final"].items():
+        cells = []
+        for k in sel["splits"]:
+            e = sel["per_split"][str(k)].get(rule)
+            cells.append("-" if not e or e["f_score"] is None else f"{e['f_score']:.2f}")
+        table.add_row(rule, "-" if f["mean"] is None else f"{f['mean']:.2f}", *cells)
+    console.print(table)
+
+
+@cli.command()
+@click.argument("exp_dir", type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print selection.json.")
+def select(exp_dir: str, as_json: bool) -> None:
+    """Model selection over an experiment folder (also run by `experiment`).
+
+    Per run the paper's epoch criterion; per split the sigma rules `oracle` (best test
+    F-score, what the release does) and `label-free`; plus `untrained` and
+    `best-epoch` for reference. Writes selection.json and best/<rule>/split<k>.pt.
+    """
+    import json
+
+    from ..experiment.report import select_experiment
+
+    sel = select_experiment(exp_dir)
+    sel.pop("_summaries", None)
+    if as_json:
+        click.echo(json.dumps(sel, indent=2))
+    else:
+        _print_final(sel)
+
+
+@cli.command()
+@click.argument("exp_dir", type=click.Path(file_okay=False))
+@click.option("--baseline-draws", type=click.IntRange(min=0), default=100, show_default=True,
+              help="Random-baseline draws (0: no baselines).")
+def report(exp_dir: str, baseline_draws: int) -> None:
+    """Write report.md, results.csv, results.json and plots/ for an experiment folder."""
+    import yaml
+
+    from ..config import TrainConfig
+
+    req = yaml.safe_load((Path(exp_dir) / "experiment.yaml").read_text())["request"] \
+        if (Path(exp_dir) / "experiment.yaml").exists() else None
+    if req is None:
+        raise ConfigError(exp_dir, "is not an experiment folder (no experiment.yaml)")
+    cfg = TrainConfig.from_dict({k: v for k, v in req["config"].items()})
+    _select_and_report(exp_dir, req["dataset"], req["splits"], req["split_indices"], cfg, baseline_draws)

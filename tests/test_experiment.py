@@ -1,0 +1,129 @@
+"""The whole protocol in one command: runs, resume after SIGKILL, selection, report."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from acsumgan.evaluation.scores import read_scores
+from acsumgan.train.checkpoint import load_model
+
+EPOCHS = 3
+
+
+def _cmd(dataset, splits, out, *extra):
+    return [sys.executable, "-m", "acsumgan", "experiment", "--dataset", str(dataset), "--splits", str(splits),
+            "--out", str(out), "--sigmas", "0.3,0.7", "--n_epochs", str(EPOCHS), "--hidden-size", "16",
+            "--input_size", "32", "--workers", "2", "--threads", "1", "--checkpoint-interval", "0",
+            "--baseline-draws", "5", "--no-progress", "--seed", "4", *extra]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, tiny_synth, tiny_splits):
+    out = tmp_path_factory.mktemp("exp") / "full"
+    proc = subprocess.run(_cmd(tiny_synth, tiny_splits, out), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out
+
+
+def test_experiment_writes_every_file(uninterrupted):
+    out = uninterrupted
+    for s in ("sigma0.3", "sigma0.7"):
+        for k in ("split0", "split1"):
+            run = out / s / k
+            assert (run / "COMPLETE").exists() and (run / "run.log").exists()
+            assert yaml.safe_load((run / "config.yaml").read_text())["resolved"]["regularization_factor"] == \
+                float(s[5:])
+    for name in ("report.md", "results.csv", "results.json", "selection.json", "experiment.yaml",
+                 "plots/fscore_split0.png", "plots/fscore_split1.png", "plots/criterion_split0.png",
+                 "plots/criterion_split1.png", "plots/fscore_vs_sigma.png"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    res = json.loads((out / "results.json").read_text())
+    assert len(res["runs"]) == 4
+    finals = res["selection"]["final"]
+    assert set(finals) == {"oracle", "label-free", "untrained", "best-epoch"}
+    for rule in finals:
+        assert set(finals[rule]["per_split"]) == {"0", "1"}
+    # the oracle is never worse than the label-free rule, and best-epoch bounds both
+    for k in ("0", "1"):
+        ps = res["selection"]["per_split"][k]
+        assert ps["oracle"]["f_score"] >= ps["label-free"]["f_score"]
+        assert ps["best-epoch"]["f_score"] >= ps["oracle"]["f_score"]
+    assert {b["baseline"] for b in res["baselines"]} == {"random", "uniform", "human"}
+    report = (out / "report.md").read_text()
+    assert "| oracle | yes (sigma) |" in report and "| label-free | no |" in report and "human" in report
+    # exported best models load on their own and are the criterion's epochs
+    for rule in ("oracle", "label-free"):
+        for k in (0, 1):
+            model, cfg, ck = load_model(out / "best" / rule / f"split{k}.pt")
+            e = res["selection"]["per_split"][str(k)][rule]
+            assert ck["epoch"] == e["epoch"] and cfg.regularization_factor == e["sigma"]
+
+
+def test_rerun_skips_finished_runs(uninterrupted, tiny_synth, tiny_splits):
+    before = {p: p.stat().st_mtime_ns for p in uninterrupted.glob("sigma*/split*/metrics.csv")}
+    proc = subprocess.run(_cmd(tiny_synth, tiny_splits, uninterrupted), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert before == {p: p.stat().st_mtime_ns for p in uninterrupted.glob("sigma*/split*/metrics.csv")}
+
+
+def test_changed_config_is_refused(uninterrupted, tiny_synth, tiny_splits):
+    cmd = _cmd(tiny_synth, tiny_splits, uninterrupted)
+    cmd[cmd.index("--n_epochs") + 1] = "5"
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 11 and "another config" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_sigkill_midway_then_rerun_gives_identical_results(tmp_path, uninterrupted, tiny_synth, tiny_splits):
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(_cmd(tiny_synth, tiny_splits, out), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    killed_mid_run = False
+    while time.time() < deadline and proc.poll() is None:
+        partial = [p for p in out.glob("sigma*/split*") if (p / "resume.pt").exists() and not (p / "COMPLETE").exists()]
+        if partial:
+            os.killpg(proc.pid, signal.SIGKILL)
+            killed_mid_run = True
+            break
+        time.sleep(0.05)
+    proc.wait()
+    assert killed_mid_run, "the experiment finished before it could be killed"
+    # nothing unfinished looks finished
+    for run in out.glob("sigma*/split*"):
+        if (run / "COMPLETE").exists():
+            rows = (run / "metrics.csv").read_text().strip().splitlines()
+            assert len(rows) == EPOCHS + 2
+    done = subprocess.run(_cmd(tiny_synth, tiny_splits, out), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    a = json.loads((uninterrupted / "results.json").read_text())
+    b = json.loads((out / "results.json").read_text())
+    assert a["runs"] == b["runs"]
+    assert a["selection"]["final"] == b["selection"]["final"]
+    for run in uninterrupted.glob("sigma*/split*"):
+        s1 = read_scores(run / "scores.h5")
+        s2 = read_scores(out / run.relative_to(uninterrupted) / "scores.h5")
+        for e in s1:
+            for k in s1[e]:
+                np.testing.assert_array_equal(s1[e][k], s2[e][k])
+
+
+def test_select_and_report_commands(uninterrupted):
+    proc = subprocess.run([sys.executable, "-m", "acsumgan", "select", str(uninterrupted), "--json"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["final"] == json.loads((uninterrupted / "selection.json").read_text())["final"]
+    proc = subprocess.run([sys.executable, "-m", "acsumgan", "report", str(uninterrupted), "--baseline-draws", "0"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    bad = subprocess.run([sys.executable, "-m", "acsumgan", "select", str(Path(uninterrupted) / "plots")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 11 and "no complete runs" in bad.stderr
