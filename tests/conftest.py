@@ -43,3 +43,25 @@ def tiny_splits(tmp_path_factory, tiny_synth) -> Path:
     keys = list(load_dataset(tiny_synth))
     return write_splits(tmp_path_factory.mktemp("tiny_splits") / "splits.json",
                         make_random_splits(keys, 2, 0.25, seed=0))
+
+
+EXPERIMENT_EPOCHS = 3
+
+
+def experiment_cmd(dataset, splits, out, *extra):
+    """The tiny experiment of the experiment and Ray tests: 2 sigmas x 2 splits x 3 epochs."""
+    return [sys.executable, "-m", "acsumgan", "experiment", "--dataset", str(dataset), "--splits", str(splits),
+            "--out", str(out), "--sigmas", "0.3,0.7", "--n_epochs", str(EXPERIMENT_EPOCHS), "--hidden-size", "16",
+            "--input_size", "32", "--workers", "2", "--threads", "1", "--checkpoint-interval", "0",
+            "--baseline-draws", "5", "--no-progress", "--seed", "4", *extra]
+
+
+@pytest.fixture(scope="session")
+def tiny_experiment(tmp_path_factory, tiny_synth, tiny_splits) -> Path:
+    """A finished tiny experiment run by the local executor."""
+    import subprocess
+
+    out = tmp_path_factory.mktemp("exp") / "full"
+    proc = subprocess.run(experiment_cmd(tiny_synth, tiny_splits, out), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out

@@ -15,22 +15,13 @@ import yaml
 from acsumgan.evaluation.scores import read_scores
 from acsumgan.train.checkpoint import load_model
 
-EPOCHS = 3
-
-
-def _cmd(dataset, splits, out, *extra):
-    return [sys.executable, "-m", "acsumgan", "experiment", "--dataset", str(dataset), "--splits", str(splits),
-            "--out", str(out), "--sigmas", "0.3,0.7", "--n_epochs", str(EPOCHS), "--hidden-size", "16",
-            "--input_size", "32", "--workers", "2", "--threads", "1", "--checkpoint-interval", "0",
-            "--baseline-draws", "5", "--no-progress", "--seed", "4", *extra]
+from conftest import EXPERIMENT_EPOCHS as EPOCHS
+from conftest import experiment_cmd as _cmd
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory, tiny_synth, tiny_splits):
-    out = tmp_path_factory.mktemp("exp") / "full"
-    proc = subprocess.run(_cmd(tiny_synth, tiny_splits, out), capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return out
+def uninterrupted(tiny_experiment):
+    return tiny_experiment
 
 
 def test_experiment_writes_every_file(uninterrupted):

@@ -241,8 +241,9 @@ def run_experiment(exp: Experiment, workers: int | None = None, threads: int | N
     def tick() -> None:
         if bar:
             done_runs = sum(is_complete(s.run_dir) for s in exp.specs)
-            done_epochs = sum(exp.base.n_epochs if is_complete(s.run_dir) else epochs_done(s.run_dir)
-                              for s in exp.specs)
+            remote = getattr(runner, "epochs_done", None)
+            done_epochs = sum(exp.base.n_epochs if is_complete(s.run_dir) else
+                              ((remote(s) if remote else None) or epochs_done(s.run_dir)) for s in exp.specs)
             bar.update(done_runs, done_epochs)
 
     try:

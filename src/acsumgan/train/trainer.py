@@ -100,10 +100,12 @@ class Trainer:
     """Owns one run: data, model, optimizers, generators and the run folder."""
 
     def __init__(self, cfg: TrainConfig, dataset: str | os.PathLike, splits: str | os.PathLike | None,
-                 out: str | os.PathLike, force: bool = False):
+                 out: str | os.PathLike, force: bool = False, identity_paths: tuple | None = None):
         self.cfg = cfg.validate()
         self.dataset_path = str(dataset)
         self.splits_path = None if splits is None else str(splits)
+        # the paths recorded in config.yaml (a Ray task trains on a copy of the files)
+        self.identity_paths = identity_paths or (self.dataset_path, self.splits_path)
         self.run_dir = Path(out)
         self.force = force
         self.device = resolve_device(cfg.device)
@@ -165,7 +167,7 @@ class Trainer:
 
     # --- run folder -------------------------------------------------------------------
     def _identity(self) -> dict:
-        return run_identity(self.cfg, self.dataset_path, self.splits_path, self.train_keys, self.test_keys)
+        return run_identity(self.cfg, *self.identity_paths, self.train_keys, self.test_keys)
 
     def _prepare_folder(self) -> dict | None:
         """Create the folder, or check an existing one; returns the resume state if any."""
@@ -378,7 +380,9 @@ def _progress(show: bool, total: int, start: int):
 
 
 def train(cfg: TrainConfig, dataset: str | os.PathLike, splits: str | os.PathLike | None, out: str | os.PathLike,
-          progress: bool = False, force: bool = False, on_epoch=None) -> RunResult:
+          progress: bool = False, force: bool = False, on_epoch=None, identity_paths: tuple | None = None
+          ) -> RunResult:
     """Train one run (resuming an unfinished one in ``out``); see the module docstring."""
-    return Trainer(cfg, dataset, splits, out, force=force).run(progress=progress, on_epoch=on_epoch)
+    return Trainer(cfg, dataset, splits, out, force=force, identity_paths=identity_paths).run(
+        progress=progress, on_epoch=on_epoch)
 
