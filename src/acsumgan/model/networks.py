@@ -1,9 +1,10 @@
 """The AC-SUM-GAN networks (method.md section 3), batched over videos.
 
 Sequences are time-major and padded: ``x`` is (T_max, B, H) with the videos sorted by
-length, longest first, and ``lengths`` (B,) on the CPU. LSTMs run on packed sequences,
-so a video's final state is taken at its own last step and padding never leaks into
-a result. Module and parameter names follow the authors' release (``linear_compress``,
+length, longest first, and ``lengths`` (B,) on the CPU. Every LSTM result is exactly
+what one video at a time would give (a final state is taken at the video's own last
+step; padding never leaks into a result), but the work is done in dense calls of the
+fused LSTM kernels (oneDNN on CPU, cuDNN on GPU), which packed sequences cannot use. Module and parameter names follow the authors' release (``linear_compress``,
 ``summarizer.s_lstm``, ``summarizer.vae.e_lstm``, ``summarizer.vae.d_lstm``,
 ``discriminator``, ``actor``, ``critic``), so its checkpoints map onto ours by prefix.
 With the defaults the model has 26,748,991 parameters.
@@ -14,12 +15,54 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .decoder_kernel import decode
 
 
-def packed(x: Tensor, lengths: Tensor):
-    """Pack a padded (T_max, B, H) batch sorted by decreasing length."""
-    return pack_padded_sequence(x, lengths, enforce_sorted=True)
+def _layer_weights(lstm: nn.LSTM, layer: int, suffix: str = "") -> list[Tensor]:
+    return [getattr(lstm, f"{name}_l{layer}{suffix}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+
+
+def _run(x: Tensor, hx: tuple[Tensor, Tensor], weights: list[Tensor], num_layers: int):
+    """One call of the fused LSTM kernel (oneDNN on CPU, cuDNN on GPU) on a padded batch."""
+    return torch.lstm(x, hx, weights, True, num_layers, 0.0, False, False, False)
+
+
+def lstm_final_state(lstm: nn.LSTM, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+    """Final (h, c) of every video at its own last step, each (num_layers, B, H).
+
+    The videos are sorted longest first. The time axis is cut at every distinct
+    length: each piece runs the fused kernel on the videos still going (a prefix of
+    the batch), starting from the states the previous piece ended in, and the videos
+    that end there hand in their states. The result is exact (as packing would give)
+    but every call is a dense one the fast kernels accept.
+    """
+    L, H = lstm.num_layers, lstm.hidden_size
+    B = x.shape[1]
+    lens = lengths.tolist()
+    weights = lstm._flat_weights
+    h = x.new_zeros(L, B, H)
+    c = x.new_zeros(L, B, H)
+    finals_h: list[Tensor] = []
+    finals_c: list[Tensor] = []
+    t0 = 0
+    active = B
+    for end in sorted(set(lens)):
+        _, h, c = _run(x[t0:end, :active], (h[:, :active], c[:, :active]), weights, L)
+        still = sum(1 for n in lens if n > end)
+        finals_h.append(h[:, still:active])
+        finals_c.append(c[:, still:active])
+        t0, active = end, still
+    return torch.cat(finals_h[::-1], dim=1), torch.cat(finals_c[::-1], dim=1)
+
+
+def reverse_each(x: Tensor, lengths: Tensor) -> Tensor:
+    """Reverse every video in time within its own length (padding stays at the end)."""
+    T_max, B = x.shape[:2]
+    t = torch.arange(T_max, device=x.device).unsqueeze(1)
+    lens = lengths.to(x.device).unsqueeze(0)
+    src = torch.where(t < lens, lens - 1 - t, t)
+    return x.gather(0, src.unsqueeze(-1).expand_as(x))
 
 
 class ScorerLSTM(nn.Module):
@@ -31,10 +74,22 @@ class ScorerLSTM(nn.Module):
         self.out = nn.Sequential(nn.Linear(2 * hidden_size, 1), nn.Sigmoid())
 
     def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
-        """x (T_max, B, H) -> scores (T_max, B); padded steps are 0."""
-        out, _ = self.lstm(packed(x, lengths))
-        out, _ = pad_packed_sequence(out, total_length=x.shape[0])
-        return self.out(out).squeeze(-1) * step_mask(lengths, x.shape[0], x.device, out.dtype)
+        """x (T_max, B, H) -> scores (T_max, B); padded steps are 0.
+
+        Each direction of each layer is one dense kernel call on the padded batch: the
+        forward direction is exact on every real step (padding comes after it), and the
+        backward direction runs on each video reversed within its own length.
+        """
+        mask = step_mask(lengths, x.shape[0], x.device, x.dtype).unsqueeze(-1)
+        B, H = x.shape[1], self.lstm.hidden_size
+        zeros = (x.new_zeros(1, B, H), x.new_zeros(1, B, H))
+        inp = x
+        for layer in range(self.lstm.num_layers):
+            fwd = _run(inp, zeros, _layer_weights(self.lstm, layer), 1)[0]
+            bwd = reverse_each(_run(reverse_each(inp, lengths), zeros,
+                                    _layer_weights(self.lstm, layer, "_reverse"), 1)[0], lengths)
+            inp = torch.cat([fwd, bwd], dim=-1) * mask
+        return self.out(inp).squeeze(-1) * mask.squeeze(-1)
 
 
 class EncoderLSTM(nn.Module):
@@ -48,8 +103,7 @@ class EncoderLSTM(nn.Module):
 
     def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         """x (T_max, B, H) -> final (h, c), each (num_layers, B, H)."""
-        _, (h, c) = self.lstm(packed(x, lengths))
-        return h, c
+        return lstm_final_state(self.lstm, x, lengths)
 
 
 class StackedLSTMCell(nn.Module):
@@ -76,44 +130,20 @@ class DecoderLSTM(nn.Module):
 
         Videos are sorted longest first, so the videos still running at step t are a
         prefix of the batch: finished videos leave the batch instead of costing steps.
+        From the second step on, the first cell's input projection and ``out`` are one
+        matrix: W_ih (W_out h + b_out) = (W_ih W_out) h + W_ih b_out (the same
+        arithmetic, one matrix product fewer per step); each cell's two products are
+        one. The recurrence runs in :mod:`acsumgan.model.decoder_kernel`.
         """
-        L, B, H = h0.shape
-        T_max = int(lengths[0])
-        lens = lengths.tolist()
-        h = list(h0.unbind(0))
-        c = list(c0.unbind(0))
-        inp = h0.new_zeros(B, H)
-        outs = []
-        active = B
-        for t in range(T_max):
-            while active > 0 and lens[active - 1] <= t:
-                active -= 1
-            if active < inp.shape[0]:
-                inp = inp[:active]
-                h = [s[:active] for s in h]
-                c = [s[:active] for s in c]
-            x = inp
-            for layer, cell in enumerate(self.lstm_cell.layers):
-                h[layer], c[layer] = cell(x, (h[layer], c[layer]))
-                x = h[layer]
-            outs.append(x)
-            if t + 1 < T_max:
-                inp = self.out(x)
-        return reverse_padded(outs, lengths, B)
-
-
-def reverse_padded(outs: list[Tensor], lengths: Tensor, B: int) -> Tensor:
-    """Stack per-step outputs (each (active_t, H)) into (T_max, B, H), reversing each
-    video in time: ``y[t, b] = outs[len_b - 1 - t][b]`` for t < len_b, else 0."""
-    T_max = len(outs)
-    H = outs[0].shape[-1]
-    padded = torch.stack([F.pad(o, (0, 0, 0, B - o.shape[0])) for o in outs])  # (T_max, B, H)
-    device = padded.device
-    t = torch.arange(T_max, device=device).unsqueeze(1)
-    lens = lengths.to(device).unsqueeze(0)
-    src = torch.where(t < lens, lens - 1 - t, t)
-    y = padded.gather(0, src.unsqueeze(-1).expand(T_max, B, H))
-    return y * (t < lens).unsqueeze(-1).to(y.dtype)
+        cells = list(self.lstm_cell.layers)
+        first = cells[0]
+        Ws = [torch.cat([first.weight_ih @ self.out.weight, first.weight_hh], dim=1)]
+        Ws += [torch.cat([cell.weight_ih, cell.weight_hh], dim=1) for cell in cells[1:]]
+        bs = [first.weight_ih @ self.out.bias + first.bias_ih + first.bias_hh]
+        bs += [cell.bias_ih + cell.bias_hh for cell in cells[1:]]
+        b_first = first.bias_ih + first.bias_hh  # the first input is zeros
+        y = decode(h0, c0, lengths.tolist(), Ws, bs, b_first)
+        return reverse_each(y, lengths) * step_mask(lengths, y.shape[0], y.device, y.dtype).unsqueeze(-1)
 
 
 class VAE(nn.Module):
@@ -163,7 +193,7 @@ class Discriminator(nn.Module):
 
     def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         """x (T_max, B, H) -> (phi (B, H), prob (B,))."""
-        _, (h, _) = self.cLSTM.lstm(packed(x, lengths))
+        h, _ = lstm_final_state(self.cLSTM.lstm, x, lengths)
         phi = h[-1]
         return phi, self.out(phi).squeeze(-1)
 

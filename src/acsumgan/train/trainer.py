@@ -133,7 +133,8 @@ class Trainer:
         if self.annotated:
             for k in self.test_keys:
                 validate_video(videos[k], self.dataset_path, "evaluate")
-        metric = cfg.eval_metric or infer_metric(self.dataset_path, dataset_attrs(self.dataset_path))
+        self.attrs = dataset_attrs(self.dataset_path)
+        metric = cfg.eval_metric or infer_metric(self.dataset_path, self.attrs)
         if metric is None and cfg.video_type:
             metric = {"summe": "max", "tvsum": "avg"}.get(cfg.video_type.lower())
         if metric is None and self.annotated:
@@ -328,7 +329,9 @@ class Trainer:
         keep.add(epoch)  # the newest epoch is the run's last so far
         if epoch in keep:
             save_checkpoint(ckpt_dir / f"epoch-{epoch:03d}.pt", model, self.cfg, epoch,
-                            metrics=rows[-1], extra={"feature_dim": self.cfg.input_size})
+                            metrics=rows[-1], extra={"feature_dim": self.cfg.input_size,
+                                                     "feature_backbone": None if self.attrs.get("backbone") is None
+                                                     else str(self.attrs["backbone"])})
         for p in ckpt_dir.glob("epoch-*.pt"):
             e = int(p.stem.split("-")[1])
             if e not in keep:

@@ -100,22 +100,36 @@ def sparsity_loss(s: Tensor, lengths: Tensor, sigma: float) -> Tensor:
     return (s.sum(0) / lengths.to(s.device, s.dtype) - sigma).abs()
 
 
-def summary_features(model: ACSumGAN, batch: Batch, u: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """No-grad episode: (x, s, w) with w the weighted features of the episode's picks."""
+@torch.no_grad()
+def frame_scores_of(model: ACSumGAN, batch: Batch, cache: dict | None) -> tuple[Tensor, Tensor, Tensor]:
+    """No-grad (x, s, phi(x)). Within one update, linear_compress, sLSTM and the
+    discriminator do not change before phase 3 takes its step, so phases 1-3 share
+    these values through ``cache`` (identical to recomputing them)."""
+    if cache is not None and "x" in cache:
+        return cache["x"], cache["s"], cache["phi_x"]
+    x = model.compress(batch.features)
+    s = model.s_lstm(x, batch.lengths)
+    phi_x, _ = model.discriminator(x, batch.lengths)
+    if cache is not None:
+        cache.update(x=x, s=s, phi_x=phi_x)
+    return x, s, phi_x
+
+
+def summary_features(model: ACSumGAN, batch: Batch, u: Tensor, cache: dict | None = None
+                     ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """No-grad episode: (x, s, phi(x), w) with w the weighted features of the episode's picks."""
+    x, s, phi_x = frame_scores_of(model, batch, cache)
     with torch.no_grad():
-        x = model.compress(batch.features)
-        s = model.s_lstm(x, batch.lengths)
         ep = run_episode(model.actor, fragment_state(s, batch), batch, u)
         _, w = weighted(x, s, ep.final_table, batch)
-    return x, s, w
+    return x, s, phi_x, w
 
 
 # --- the four phases: each returns (loss to differentiate, per-video statistics) ----
 
-def encoder_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg) -> tuple[Tensor, dict]:
-    x, _, w = summary_features(model, batch, draws.u[0])
-    with torch.no_grad():
-        phi_x, _ = model.discriminator(x, batch.lengths)
+def encoder_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, cache: dict | None = None
+                  ) -> tuple[Tensor, dict]:
+    x, _, phi_x, w = summary_features(model, batch, draws.u[0], cache)
     mu, logvar, x_hat = model.vae(w, batch.lengths, draws.eps[0])
     phi_hat, _ = model.discriminator(x_hat, batch.lengths)
     rec = reconstruction_loss(phi_x, phi_hat)
@@ -124,10 +138,10 @@ def encoder_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg) -> tuple[Ten
     return e_loss.sum() / batch.size, {"prior_loss": prior, "e_loss": e_loss}
 
 
-def decoder_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg) -> tuple[Tensor, dict]:
-    x, _, w = summary_features(model, batch, draws.u[1])
+def decoder_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, cache: dict | None = None
+                  ) -> tuple[Tensor, dict]:
+    x, _, phi_x, w = summary_features(model, batch, draws.u[1], cache)
     with torch.no_grad():
-        phi_x, _ = model.discriminator(x, batch.lengths)
         mu, logvar, c = model.vae.encode(w, batch.lengths)
         z = mu + draws.eps[1] * torch.exp(0.5 * logvar)
     x_hat = model.vae.d_lstm(z, c, batch.lengths)
@@ -142,12 +156,13 @@ def decoder_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg) -> tuple[Ten
                                        "recon_loss_init": rec_init}
 
 
-def discriminator_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg) -> tuple[Tensor, dict]:
+def discriminator_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, cache: dict | None = None
+                        ) -> tuple[Tensor, dict]:
     x = model.compress(batch.features)
     _, prob_x = model.discriminator(x, batch.lengths)
     c_orig = (prob_x - 1).pow(2)
+    _, s, _ = frame_scores_of(model, batch, cache)
     with torch.no_grad():
-        s = model.s_lstm(x, batch.lengths)
         ep = run_episode(model.actor, fragment_state(s, batch), batch, draws.u[2])
         _, w = weighted(x, s, ep.final_table, batch)
         _, _, x_hat = model.vae(w, batch.lengths, draws.eps[2])
@@ -199,7 +214,8 @@ def discounted_returns(r: Tensor, gamma: float) -> Tensor:
     return z
 
 
-def actor_critic_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg) -> tuple[Tensor, dict]:
+def actor_critic_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, cache: dict | None = None
+                       ) -> tuple[Tensor, dict]:
     x = model.compress(batch.features)
     s = model.s_lstm(x, batch.lengths)
     ep = run_episode(model.actor, fragment_state(s, batch), batch, draws.u[3], track_grad=True)
@@ -227,10 +243,11 @@ PHASE_FUNCTIONS = {
 
 
 def phase_gradients(phase: str, model: ACSumGAN, batch: Batch, draws: Draws, cfg,
-                    params: list[torch.nn.Parameter] | None = None) -> tuple[list[Tensor], dict, Tensor]:
+                    params: list[torch.nn.Parameter] | None = None, cache: dict | None = None
+                    ) -> tuple[list[Tensor], dict, Tensor]:
     """Loss of one phase and its gradient with respect to that phase's parameters only."""
     params = phase_parameters(model)[phase] if params is None else params
-    loss, stats = PHASE_FUNCTIONS[phase](model, batch, draws, cfg)
+    loss, stats = PHASE_FUNCTIONS[phase](model, batch, draws, cfg, cache)
     grads = torch.autograd.grad(loss, params, allow_unused=True)
     grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
     return grads, stats, loss.detach()
@@ -242,9 +259,10 @@ def train_step(model: ACSumGAN, opts: Optimizers, batch: Batch, draws: Draws, cf
     model.train()
     all_params = phase_parameters(model)
     stats: dict[str, Tensor] = {}
+    cache: dict = {}
     for phase in PHASES:
         params = all_params[phase]
-        grads, st, loss = phase_gradients(phase, model, batch, draws, cfg, params)
+        grads, st, loss = phase_gradients(phase, model, batch, draws, cfg, params, cache)
         if not torch.isfinite(loss):
             where = f"epoch {epoch}, " if epoch is not None else ""
             raise TrainingDivergedError(None, f"{where}phase {phase}: loss became {loss.item()} "
@@ -256,6 +274,8 @@ def train_step(model: ACSumGAN, opts: Optimizers, batch: Batch, draws: Draws, cf
             opt.step()
         for p in params:
             p.grad = None
+        if phase == "discriminator":  # linear_compress and the discriminator changed
+            cache.clear()
         stats.update({k: v.detach() for k, v in st.items()})
     return stats
 

@@ -1,0 +1,114 @@
+"""Score new videos with a trained model: MODEL is a checkpoint, a run or an experiment.
+
+``Scorer.load(MODEL)`` resolves:
+
+* a ``.pt`` checkpoint (``checkpoints/epoch-NNN.pt``, ``best/<rule>/split<k>.pt``);
+* a run folder (``acsumgan train --out``): the checkpoint of the epoch the paper's
+  criterion chooses (label-free), or the newest one of an unfinished run;
+* an experiment folder (``acsumgan experiment --out``): ``best/<rule>/split<k>.pt``,
+  by default the label-free rule's model of the first split.
+
+Scoring is the method's test-time pass (method.md section 4): sLSTM scores, an actor
+episode, weighted scores. ``policy="sample"`` is the release's (seeded here, so the
+same video gives the same scores); ``"greedy"`` picks without repeats.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .errors import CheckpointError, FeatureSizeError
+from .model.episode import make_batch
+from .train.checkpoint import load_model
+from .train.update import score_batch
+
+
+def resolve_model_path(model: str | os.PathLike, rule: str = "label-free", split: int | None = None) -> Path:
+    """The checkpoint file a MODEL argument stands for."""
+    p = Path(model)
+    if not p.exists():
+        raise CheckpointError(p, "model not found (a .pt checkpoint, a run folder or an experiment folder)")
+    if p.is_file():
+        return p
+    if (p / "experiment.yaml").exists():
+        best = p / "best" / rule
+        files = sorted(best.glob("split*.pt"), key=lambda q: int(q.stem[5:]))
+        if split is not None:
+            files = [f for f in files if f.stem == f"split{split}"]
+        if not files:
+            raise CheckpointError(p, f"has no selected model best/{rule}/split*.pt; run `acsumgan select {p}` first")
+        return files[0]
+    ckpts = p / "checkpoints"
+    if ckpts.is_dir():
+        from .fileio import is_complete
+        from .train.trainer import _chosen, read_metrics
+
+        if is_complete(p):
+            e = _chosen(read_metrics(p))
+            f = ckpts / f"epoch-{e:03d}.pt"
+            if f.exists():
+                return f
+        files = sorted(ckpts.glob("epoch-*.pt"))
+        if files:
+            return files[-1]
+        raise CheckpointError(p, "run folder has no checkpoints yet")
+    raise CheckpointError(p, "is a folder but neither a run nor an experiment folder")
+
+
+class Scorer:
+    """Callable ``features (T, D) -> step scores (T,)`` backed by a trained model."""
+
+    def __init__(self, model, cfg, checkpoint: dict, path: Path, policy: str = "sample", seed: int = 0,
+                 device: str = "cpu"):
+        self.model = model
+        self.cfg = cfg
+        self.checkpoint = checkpoint
+        self.path = path
+        self.policy = policy
+        self.seed = seed
+        self.device = device
+
+    @classmethod
+    def load(cls, model: str | os.PathLike, policy: str = "sample", seed: int = 0, device: str = "cpu",
+             rule: str = "label-free", split: int | None = None) -> "Scorer":
+        path = resolve_model_path(model, rule, split)
+        net, cfg, ck = load_model(path, device)
+        return cls(net, cfg, ck, path, policy, seed, device)
+
+    @property
+    def input_size(self) -> int:
+        return int(self.cfg.input_size)
+
+    @property
+    def backbone(self) -> str | None:
+        """The backbone of the features the model was trained on, when recorded."""
+        return self.checkpoint.get("feature_backbone")
+
+    def check_features(self, dim: int, source: str | os.PathLike | None = None) -> None:
+        if dim != self.input_size:
+            hint = f" (trained on {self.backbone} features)" if self.backbone else ""
+            raise FeatureSizeError(source or self.path, f"features have {dim} dimensions but the model "
+                                                        f"{self.path.name} expects {self.input_size}{hint}")
+
+    def __call__(self, features: np.ndarray) -> np.ndarray:
+        features = np.asarray(features, dtype=np.float32)
+        self.check_features(features.shape[1])
+        return self.score_many([features])[0]
+
+    def score_many(self, features: list[np.ndarray]) -> list[np.ndarray]:
+        """Scores of several videos in one batch (in the given order)."""
+        batch = make_batch(features, [str(i) for i in range(len(features))], self.cfg.action_state_size,
+                           self.device)
+        u = None
+        if self.policy == "sample":
+            g = torch.Generator().manual_seed(self.seed)
+            u = torch.rand(max(batch.N, 1), batch.size, generator=g, dtype=torch.float64).to(self.device)
+        ws = score_batch(self.model, batch, self.policy, u)
+        out: list[np.ndarray] = [None] * len(features)  # type: ignore[list-item]
+        for j, i in enumerate(batch.order):
+            out[i] = ws[j].float().cpu().numpy()
+        return out
