@@ -44,7 +44,7 @@ class TrainConfig:
     eval_metric: str | None = None  # max | avg; None = from the dataset file
     budget: float = 0.15  # summary length for evaluation, fraction of the video
     discount: float = 0.99  # gamma of the returns (fixed in the release)
-    reward_chunk_steps: int = 1 << 17  # phase-4 rewards: padded steps per VAE call (memory bound)
+    reward_chunk_steps: int = 1 << 16  # phase-4 rewards: padded steps per VAE call (memory bound)
     checkpoint_interval_s: float = 60.0  # how often the resumable state is saved (0 = every epoch)
     threads: int | None = None  # torch CPU threads; None = torch's default
     compile: bool = False  # torch.compile the hot loops (off by default)

@@ -21,6 +21,7 @@ from . import train as _train  # noqa: F401,E402
 from . import experiment as _experiment  # noqa: F401,E402
 from . import video as _video  # noqa: F401,E402
 from . import groundtruth as _groundtruth  # noqa: F401,E402
+from . import demo as _demo  # noqa: F401,E402
 
 
 def main(argv: list[str] | None = None) -> None:

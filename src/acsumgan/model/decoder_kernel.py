@@ -88,6 +88,7 @@ class DecodeFunction(torch.autograd.Function):
         dh = grad_y.new_zeros(L, B, H)
         dc = grad_y.new_zeros(L, B, H)
         feed = grad_y.new_zeros(B, H)  # reaches step t's top state through step t+1's input
+        need_w = any(ctx.needs_input_grad[4:])
         G: list[list[Tensor]] = [[] for _ in range(L)]
         X: list[list[Tensor]] = [[] for _ in range(L)]
         d_first = None
@@ -104,8 +105,9 @@ class DecodeFunction(torch.autograd.Function):
                 dxh = dgates @ Ws[layer]
                 dh[layer, :active] = dxh[:, H:]
                 dc[layer, :active] = dc_l * f
-                G[layer].append(dgates)
-                X[layer].append(xh)
+                if need_w:
+                    G[layer].append(dgates)
+                    X[layer].append(xh)
                 if t == 0 and layer == 0:
                     d_first = dgates.sum(0)
                 d_below = dxh[:, :H]
@@ -113,14 +115,19 @@ class DecodeFunction(torch.autograd.Function):
             if t > 0:
                 feed[:active] = d_below
         dWs, dbs = [], []
+        need_w = any(ctx.needs_input_grad[4:])
         for layer in range(L):
+            if not need_w:  # the weights are frozen in this phase: skip their gradients
+                dWs.append(None)
+                dbs.append(None)
+                continue
             Gl = torch.cat(G[layer])
             dWs.append(Gl.t() @ torch.cat(X[layer]))
             db = Gl.sum(0)
             if layer == 0:
                 db = db - d_first  # the first step's layer 0 used b_first
             dbs.append(db)
-        return (dh, dc, None, d_first, *dWs, *dbs)
+        return (dh, dc, None, d_first if need_w else None, *dWs, *dbs)
 
 
 def decode(z: Tensor, c0: Tensor, lens: list[int], Ws: list[Tensor], bs: list[Tensor], b_first: Tensor) -> Tensor:

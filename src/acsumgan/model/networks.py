@@ -28,32 +28,48 @@ def _run(x: Tensor, hx: tuple[Tensor, Tensor], weights: list[Tensor], num_layers
     return torch.lstm(x, hx, weights, True, num_layers, 0.0, False, False, False)
 
 
-def lstm_final_state(lstm: nn.LSTM, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-    """Final (h, c) of every video at its own last step, each (num_layers, B, H).
+def run_segmented(x: Tensor, lengths: Tensor, weights: list[Tensor], num_layers: int, hidden: int,
+                  outputs: bool = False) -> tuple[Tensor | None, Tensor, Tensor]:
+    """An LSTM over a padded batch sorted longest first, exactly as per video.
 
-    The videos are sorted longest first. The time axis is cut at every distinct
-    length: each piece runs the fused kernel on the videos still going (a prefix of
-    the batch), starting from the states the previous piece ended in, and the videos
-    that end there hand in their states. The result is exact (as packing would give)
-    but every call is a dense one the fast kernels accept.
+    The time axis is cut at every distinct length: each piece runs the fused kernel on
+    the videos still going (a prefix of the batch), starting from the states the
+    previous piece ended in, and the videos that end there hand in their final states.
+    Results are exact (as packing would give) and no step of padding is computed, but
+    every call is a dense one the fast kernels accept.
+
+    Returns (top-layer outputs (T_max, B, H) with zeros after each end, or None;
+    final h; final c), the finals each (num_layers, B, H).
     """
-    L, H = lstm.num_layers, lstm.hidden_size
     B = x.shape[1]
     lens = lengths.tolist()
-    weights = lstm._flat_weights
-    h = x.new_zeros(L, B, H)
-    c = x.new_zeros(L, B, H)
+    h = x.new_zeros(num_layers, B, hidden)
+    c = x.new_zeros(num_layers, B, hidden)
     finals_h: list[Tensor] = []
     finals_c: list[Tensor] = []
-    t0 = 0
+    outs: list[Tensor] = []
+    ends = sorted(set(lens))
+    # split (not slice) the time axis: its backward is one concatenation, where slicing
+    # would fill a zero tensor of the whole input for every piece
+    pieces = x[: ends[-1]].split([b - a for a, b in zip([0] + ends[:-1], ends)], dim=0)
     active = B
-    for end in sorted(set(lens)):
-        _, h, c = _run(x[t0:end, :active], (h[:, :active], c[:, :active]), weights, L)
+    for end, piece in zip(ends, pieces):
+        out, h, c = _run(piece[:, :active] if active < B else piece, (h[:, :active], c[:, :active]), weights,
+                         num_layers)
+        if outputs:
+            outs.append(F.pad(out, (0, 0, 0, B - active)) if active < B else out)
         still = sum(1 for n in lens if n > end)
         finals_h.append(h[:, still:active])
         finals_c.append(c[:, still:active])
-        t0, active = end, still
-    return torch.cat(finals_h[::-1], dim=1), torch.cat(finals_c[::-1], dim=1)
+        active = still
+    out = torch.cat(outs) if outputs else None
+    return out, torch.cat(finals_h[::-1], dim=1), torch.cat(finals_c[::-1], dim=1)
+
+
+def lstm_final_state(lstm: nn.LSTM, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+    """Final (h, c) of every video at its own last step, each (num_layers, B, H)."""
+    _, h, c = run_segmented(x, lengths, lstm._flat_weights, lstm.num_layers, lstm.hidden_size)
+    return h, c
 
 
 def reverse_each(x: Tensor, lengths: Tensor) -> Tensor:
@@ -76,20 +92,18 @@ class ScorerLSTM(nn.Module):
     def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
         """x (T_max, B, H) -> scores (T_max, B); padded steps are 0.
 
-        Each direction of each layer is one dense kernel call on the padded batch: the
-        forward direction is exact on every real step (padding comes after it), and the
-        backward direction runs on each video reversed within its own length.
+        Each direction of each layer runs segmented (:func:`run_segmented`); the
+        backward direction on each video reversed within its own length.
         """
-        mask = step_mask(lengths, x.shape[0], x.device, x.dtype).unsqueeze(-1)
-        B, H = x.shape[1], self.lstm.hidden_size
-        zeros = (x.new_zeros(1, B, H), x.new_zeros(1, B, H))
+        mask = step_mask(lengths, x.shape[0], x.device, x.dtype)
+        H = self.lstm.hidden_size
         inp = x
         for layer in range(self.lstm.num_layers):
-            fwd = _run(inp, zeros, _layer_weights(self.lstm, layer), 1)[0]
-            bwd = reverse_each(_run(reverse_each(inp, lengths), zeros,
-                                    _layer_weights(self.lstm, layer, "_reverse"), 1)[0], lengths)
-            inp = torch.cat([fwd, bwd], dim=-1) * mask
-        return self.out(inp).squeeze(-1) * mask.squeeze(-1)
+            fwd, _, _ = run_segmented(inp, lengths, _layer_weights(self.lstm, layer), 1, H, outputs=True)
+            rev, _, _ = run_segmented(reverse_each(inp, lengths), lengths,
+                                      _layer_weights(self.lstm, layer, "_reverse"), 1, H, outputs=True)
+            inp = torch.cat([fwd, reverse_each(rev, lengths)], dim=-1)
+        return self.out(inp).squeeze(-1) * mask
 
 
 class EncoderLSTM(nn.Module):

@@ -19,6 +19,7 @@ which is how the equivalence test compares the two.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -242,12 +243,28 @@ PHASE_FUNCTIONS = {
 }
 
 
+@contextmanager
+def trainable_only(model: ACSumGAN, params: list[torch.nn.Parameter]):
+    """Let autograd track only ``params`` (the phase's own): the graph of the other
+    networks keeps only what the phase's gradient flows through."""
+    keep = {id(p) for p in params}
+    frozen = [p for p in model.parameters() if id(p) not in keep and p.requires_grad]
+    for p in frozen:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in frozen:
+            p.requires_grad_(True)
+
+
 def phase_gradients(phase: str, model: ACSumGAN, batch: Batch, draws: Draws, cfg,
                     params: list[torch.nn.Parameter] | None = None, cache: dict | None = None
                     ) -> tuple[list[Tensor], dict, Tensor]:
     """Loss of one phase and its gradient with respect to that phase's parameters only."""
     params = phase_parameters(model)[phase] if params is None else params
-    loss, stats = PHASE_FUNCTIONS[phase](model, batch, draws, cfg, cache)
+    with trainable_only(model, params):
+        loss, stats = PHASE_FUNCTIONS[phase](model, batch, draws, cfg, cache)
     grads = torch.autograd.grad(loss, params, allow_unused=True)
     grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
     return grads, stats, loss.detach()

@@ -1,0 +1,472 @@
+"""Decoding videos with PyAV, and sampling them at the benchmark's rate.
+
+Sampling rule
+-------------
+The eccv16 benchmarks (TVSum, SumMe) keep every 15th frame of a 30 fps video, i.e.
+2 steps per second. We sample by *time* so that any frame rate, including a
+variable one, gives the same number of steps per second:
+
+* Every decoded video frame gets an index ``i`` (0, 1, 2, ... in decode output
+  order, counting ALL frames) and a presentation time ``t_i`` in seconds, relative
+  to the first frame, computed exactly as ``Fraction(pts) * time_base`` minus the
+  first frame's value (rational arithmetic, no floating-point rounding).
+* A frame without a pts gets ``t_i = i / fps`` (``fps`` from the stream's
+  metadata, see :attr:`VideoInfo.fps`).
+* Step ``k`` (k = 0, 1, 2, ...) is the first frame with ``t_i >= k / rate``
+  (``rate`` = steps per second, default 2.0). When one frame is the first to reach
+  several thresholds (a gap in a variable-rate video, or ``rate`` above the frame
+  rate) it is taken once, and the next threshold is the first ``k / rate`` after
+  it; so ``picks`` is strictly increasing.
+
+A constant 30 fps video therefore gives frames 0, 15, 30, ... exactly; 25 fps gives
+0, 13, 25, 38, 50, ... (the first frame at or after each half second); 10 fps gives
+0, 5, 10, ...
+
+The frame rate reported after decoding (:attr:`FrameSampler.fps`) is the
+stream's metadata rate (FFmpeg's guessed rate, else the average rate), unless the
+rate measured from the timestamps, ``(n - 1) / (t_last - t_first)``, differs from
+it by more than 1% (variable frame rate, wrong metadata); then the measured one.
+A video is treated as constant-rate when every frame time is within half a frame
+of ``i / fps``.
+
+Only the sampled frames are converted to RGB (and resized); the others are
+decoded (they must be, to count them and to decode what follows) but never
+converted. After a full pass, the number of decoded frames is known exactly.
+
+Errors
+------
+Problems with the input raise :class:`~acsumgan.errors.VideoError` with a one-line
+message: a missing file, a folder, an empty (0-byte) file, a file that is not a
+media file, a media file without a video stream (audio only; cover art does not
+count), a video without any decodable frame, and a decoding error in the middle of
+the file (a packet fails to decode and later packets decode again). A file that
+is truncated, as an interrupted download or copy is, is accepted when its
+container still opens: what is there is decoded, and ``n_frames`` is the number of
+frames that decoded (a decoding error with nothing decodable after it is taken as
+the end of a truncated file). An MP4 whose index (moov atom) was cut off cannot be
+opened at all and is reported as truncated.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import av
+import numpy as np
+
+from ..errors import ConfigError, VideoError
+
+DEFAULT_RATE = 2.0
+#: Used only when a video's metadata gives no frame rate at all.
+FALLBACK_FPS = Fraction(25)
+
+
+@dataclass
+class VideoInfo:
+    """What the container says about a video (before decoding it)."""
+
+    path: Path
+    fps: float
+    n_frames: int
+    """Estimate from the container (exact count is known only after decoding)."""
+    width: int
+    height: int
+    duration: float
+    has_audio: bool
+    codec: str = ""
+    container: str = ""
+    fps_fraction: Fraction = field(default=FALLBACK_FPS, repr=False)
+
+
+@dataclass
+class SampledFrame:
+    """One sampled step: its step number, frame index, time and RGB image."""
+
+    step: int
+    index: int
+    time: float
+    image: np.ndarray
+
+
+def _one_line(exc: BaseException) -> str:
+    msg = str(exc).strip().splitlines()
+    text = msg[0] if msg else type(exc).__name__
+    # PyAV messages look like "[Errno 1094995529] Invalid data found ...: 'path'".
+    if text.startswith("[Errno"):
+        text = text.split("]", 1)[-1].strip()
+    # ... and often end with ": 'avcodec_send_packet()'" or ": '/the/path'".
+    if text.endswith("'") and ": '" in text:
+        text = text[: text.rindex(": '")]
+    return text
+
+
+def check_rate(rate: float) -> Fraction:
+    """Validate the sampling rate (steps per second); return it as a Fraction."""
+    try:
+        r = float(rate)
+    except (TypeError, ValueError):
+        raise ConfigError(None, f"sampling rate must be a number, got {rate!r}") from None
+    if not math.isfinite(r) or r <= 0:
+        raise ConfigError(None, f"sampling rate must be > 0 steps per second, got {rate}")
+    return Fraction(r)
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise VideoError(path, "file not found")
+    if path.is_dir():
+        raise VideoError(path, "is a folder, expected a video file")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise VideoError(path, f"cannot read ({exc.strerror or exc})") from None
+    if size == 0:
+        raise VideoError(path, "is empty (0 bytes)")
+    if not os.access(path, os.R_OK):
+        raise VideoError(path, "cannot read (permission denied)")
+
+
+def _looks_like_mp4(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return False
+    return len(head) >= 8 and head[4:8] in (b"ftyp", b"mdat", b"moov", b"wide", b"free")
+
+
+def open_container(path: str | os.PathLike) -> "av.container.InputContainer":
+    """Open ``path`` for reading with PyAV, translating failures into VideoError."""
+    p = Path(path)
+    _check_file(p)
+    try:
+        return av.open(str(p), mode="r")
+    except av.error.InvalidDataError:
+        if _looks_like_mp4(p):
+            raise VideoError(p, "truncated or corrupt MP4 (its index, the moov atom, is missing or unreadable)") from None
+        raise VideoError(p, "not a video file (unrecognised format)") from None
+    except av.error.FFmpegError as exc:
+        raise VideoError(p, f"cannot open as a video ({_one_line(exc)})") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise VideoError(p, f"cannot open ({_one_line(exc)})") from None
+
+
+def video_stream(container, path) -> "av.video.stream.VideoStream":
+    """The main video stream (cover art / attached pictures do not count)."""
+    candidates = []
+    for s in container.streams.video:
+        try:
+            attached = bool(s.disposition & av.stream.Disposition.attached_pic)
+        except Exception:  # pragma: no cover - older PyAV without dispositions
+            attached = False
+        if not attached:
+            candidates.append(s)
+    if not candidates:
+        if container.streams.audio:
+            raise VideoError(path, "has no video stream (audio only)")
+        raise VideoError(path, "has no video stream")
+    stream = candidates[0]
+    if stream.codec_context is None:
+        raise VideoError(path, "video codec is not supported by this build of FFmpeg")
+    return stream
+
+
+def audio_stream(container):
+    """The first audio stream, or None."""
+    return container.streams.audio[0] if container.streams.audio else None
+
+
+def _positive(x) -> Fraction | None:
+    try:
+        if x is None:
+            return None
+        f = Fraction(x)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return f if f > 0 and f < 10000 else None
+
+
+def metadata_fps(stream) -> Fraction | None:
+    """Frame rate from the stream's metadata (guessed, else average, else base rate)."""
+    for name in ("guessed_rate", "average_rate", "base_rate"):
+        try:
+            f = _positive(getattr(stream, name))
+        except Exception:  # noqa: BLE001 - attribute access can fail on odd streams
+            f = None
+        if f is not None:
+            return f
+    return None
+
+
+def _info_from(container, stream, p: Path) -> VideoInfo:
+    fps = metadata_fps(stream) or FALLBACK_FPS
+    duration = 0.0
+    if stream.duration and stream.time_base:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration:
+        duration = container.duration / av.time_base
+    n = int(stream.frames or 0)
+    if n <= 0:
+        n = max(1, int(round(duration * float(fps)))) if duration > 0 else 0
+    if duration <= 0 and n > 0:
+        duration = n / float(fps)
+    cc = stream.codec_context
+    return VideoInfo(
+        path=p,
+        fps=float(fps),
+        n_frames=n,
+        width=int(cc.width or 0),
+        height=int(cc.height or 0),
+        duration=duration,
+        has_audio=bool(container.streams.audio),
+        codec=cc.name or "",
+        container=container.format.name if container.format else "",
+        fps_fraction=fps,
+    )
+
+
+def probe(path: str | os.PathLike) -> VideoInfo:
+    """Read a video's metadata (frame rate, frame count estimate, size, duration, audio)."""
+    p = Path(path)
+    with open_container(p) as container:
+        stream = video_stream(container, p)
+        info = _info_from(container, stream, p)
+    if info.width <= 0 or info.height <= 0:
+        raise VideoError(p, "video stream has no frame size (unsupported or corrupt)")
+    return info
+
+
+class FrameClock:
+    """Gives each decoded frame its index and exact time (relative to the first frame)."""
+
+    def __init__(self, time_base, fallback_fps: Fraction):
+        self.time_base = Fraction(time_base) if time_base else None
+        self.fallback_fps = fallback_fps
+        self.origin: Fraction | None = None
+        self.index = 0
+        self.any_missing_pts = False
+
+    def tick(self, frame) -> tuple[int, Fraction]:
+        i = self.index
+        self.index += 1
+        pts = frame.pts
+        tb = frame.time_base if frame.time_base else self.time_base
+        if pts is None or tb is None:
+            self.any_missing_pts = True
+            return i, Fraction(i) / self.fallback_fps
+        t = Fraction(pts) * Fraction(tb)
+        if self.origin is None:
+            # The origin is the first frame's time; if frame 0 had no pts, place the
+            # origin so that this frame's time agrees with index / fps.
+            self.origin = t - Fraction(i) / self.fallback_fps
+        return i, t - self.origin
+
+
+class DecodeErrorPolicy:
+    """Tell a truncated end (tolerated) from corruption mid-file (an error)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.error: BaseException | None = None
+        self.error_at = 0
+
+    def failed(self, exc: BaseException, frames_so_far: int) -> None:
+        if self.error is None:
+            self.error = exc
+            self.error_at = frames_so_far
+
+    def decoded_again(self) -> None:
+        if self.error is not None:
+            raise VideoError(
+                self.path,
+                f"corrupt video data: decoding failed after frame {self.error_at} "
+                f"({_one_line(self.error)}) and resumed later",
+            )
+
+
+def decode_frames(container, stream, path, extra_streams: Sequence = ()) -> Iterator:
+    """Demux and decode; yield ``("video", index, time, frame)`` for every video frame
+    and ``("audio", None, None, frame)`` for frames of ``extra_streams`` (audio).
+
+    Video decoding errors follow :class:`DecodeErrorPolicy`; errors in the extra
+    streams skip that packet. Raises VideoError when no video frame decodes.
+    """
+    try:
+        stream.thread_type = "AUTO"
+    except RuntimeError:
+        pass  # decoder already open (decoding again after a seek): keeps its setting
+    clock = FrameClock(stream.time_base, metadata_fps(stream) or FALLBACK_FPS)
+    policy = DecodeErrorPolicy(path)
+    streams = [stream, *extra_streams]
+    try:
+        packets = container.demux(streams)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                break
+            except av.error.EOFError:
+                break
+            except av.error.FFmpegError as exc:
+                # A read error: whatever follows is unreadable, like a truncated file.
+                policy.failed(exc, clock.index)
+                break
+            is_video = packet.stream.index == stream.index
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError as exc:
+                if is_video:
+                    policy.failed(exc, clock.index)
+                continue
+            for frame in frames:
+                if is_video:
+                    policy.decoded_again()
+                    i, t = clock.tick(frame)
+                    yield "video", i, t, frame
+                else:
+                    yield "audio", None, None, frame
+        # Flush the decoders (the demuxer's final empty packets usually do this
+        # already; a second flush yields nothing).
+        for s in streams:
+            try:
+                frames = s.decode(None)
+            except av.error.FFmpegError:
+                continue
+            for frame in frames:
+                if s.index == stream.index:
+                    i, t = clock.tick(frame)
+                    yield "video", i, t, frame
+                else:
+                    yield "audio", None, None, frame
+    except VideoError:
+        raise
+    except av.error.FFmpegError as exc:
+        raise VideoError(path, f"cannot decode ({_one_line(exc)})") from None
+    if clock.index == 0:
+        if policy.error is not None:
+            raise VideoError(path, f"no decodable video frames ({_one_line(policy.error)})")
+        raise VideoError(path, "no decodable video frames")
+
+
+def sample_steps(times: Sequence, rate: float = DEFAULT_RATE) -> list[int]:
+    """Apply the sampling rule to a list of frame times (seconds, Fractions for exactness).
+
+    Returns the frame indices of the steps (see the module docstring).
+    """
+    r = check_rate(rate)
+    picks: list[int] = []
+    nxt = Fraction(0)
+    for i, t in enumerate(times):
+        t = Fraction(t)
+        if t >= nxt:
+            picks.append(i)
+            nxt = Fraction(math.floor(t * r) + 1) / r
+    return picks
+
+
+class FrameSampler:
+    """Iterate over the sampled frames of a video, resized to ``size`` (w, h) RGB uint8.
+
+    After the iteration ends, :attr:`n_frames` (exact decoded count),
+    :attr:`frame_times` (seconds of every decoded frame), :attr:`frame_pts` (their
+    raw pts, None where absent), :attr:`key_frames` (indices of keyframes),
+    :attr:`fps` and :attr:`constant_rate` are set.
+    """
+
+    def __init__(self, path: str | os.PathLike, rate: float = DEFAULT_RATE, size: tuple[int, int] | None = None):
+        self.path = Path(path)
+        self.rate = check_rate(rate)
+        if size is not None:
+            w, h = (int(size[0]), int(size[1]))
+            if w <= 0 or h <= 0:
+                raise ConfigError(None, f"frame size must be positive, got {size}")
+            size = (w, h)
+        self.size = size
+        self.info = probe(self.path)
+        self.n_frames: int | None = None
+        self.frame_times: np.ndarray | None = None
+        self.fps: float | None = None
+        self.fps_fraction: Fraction | None = None
+        self.constant_rate: bool | None = None
+        self.picks: list[int] = []
+        self.timestamps: list[float] = []
+        self.frame_pts: list[int | None] = []
+        self.key_frames: list[int] = []
+
+    def __iter__(self) -> Iterator[SampledFrame]:
+        p = self.path
+        times: list[float] = []
+        pts_list: list[int | None] = []
+        keys: list[int] = []
+        picks: list[int] = []
+        stamps: list[float] = []
+        last_t: Fraction | None = None
+        first_t: Fraction | None = None
+        missing = False
+        nxt = Fraction(0)
+        r = self.rate
+        with open_container(p) as container:
+            stream = video_stream(container, p)
+            for _, i, t, frame in decode_frames(container, stream, p):
+                times.append(float(t))
+                pts_list.append(frame.pts)
+                if frame.key_frame:
+                    keys.append(i)
+                if first_t is None:
+                    first_t = t
+                last_t = t
+                if frame.pts is None:
+                    missing = True
+                if t >= nxt:
+                    nxt = Fraction(math.floor(t * r) + 1) / r
+                    try:
+                        if self.size is None:
+                            img = frame.to_ndarray(format="rgb24")
+                        else:
+                            img = frame.to_ndarray(width=self.size[0], height=self.size[1], format="rgb24")
+                    except (av.error.FFmpegError, ValueError) as exc:
+                        raise VideoError(p, f"cannot convert frame {i} to RGB ({_one_line(exc)})") from None
+                    picks.append(i)
+                    stamps.append(float(t))
+                    yield SampledFrame(step=len(picks) - 1, index=i, time=float(t), image=img)
+        n = len(times)
+        self.n_frames = n
+        self.frame_times = np.asarray(times, dtype=np.float64)
+        self.picks = picks
+        self.timestamps = stamps
+        self.frame_pts = pts_list
+        self.key_frames = keys
+        meta = _positive(self.info.fps_fraction)
+        measured = None
+        if n >= 2 and not missing and last_t is not None and first_t is not None and last_t > first_t:
+            measured = Fraction(n - 1) / (last_t - first_t)
+        fps = meta
+        if measured is not None and (meta is None or abs(measured - meta) > meta / 100):
+            fps = measured.limit_denominator(1001)
+        fps = fps or FALLBACK_FPS
+        self.fps_fraction = fps
+        self.fps = float(fps)
+        ideal = np.arange(n, dtype=np.float64) / self.fps
+        self.constant_rate = bool(n == 0 or np.max(np.abs(self.frame_times - ideal)) <= 0.5 / self.fps)
+
+
+def frame_seconds(frame: int, fps: float, frame_times: np.ndarray | None, constant_rate: bool) -> float:
+    """Start time in seconds of ``frame`` (``frame == n_frames`` gives the end time).
+
+    Constant frame rate: ``frame / fps``. Variable: the frame's real timestamp (the
+    end of the last frame is its time plus the median frame duration).
+    """
+    if constant_rate or frame_times is None or len(frame_times) == 0:
+        return frame / fps
+    n = len(frame_times)
+    if frame < n:
+        return float(frame_times[frame])
+    step = float(np.median(np.diff(frame_times))) if n >= 2 else 1.0 / fps
+    if step <= 0:
+        step = 1.0 / fps
+    return float(frame_times[-1]) + step * (frame - n + 1)

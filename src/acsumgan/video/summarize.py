@@ -1,0 +1,323 @@
+"""From a raw video to a summary: features, shots, scores, keyshots, outputs.
+
+:func:`summarize_video` runs, timing each stage:
+
+1. ``decode_features``: decode, sample ``rate`` steps per second, CNN features
+   (:func:`acsumgan.video.backbones.extract_features`);
+2. ``kts``: shots by Kernel Temporal Segmentation (:mod:`acsumgan.video.kts`).
+   A shot longer than ``max_shot_seconds`` is split further (content-aware, see
+   :func:`acsumgan.video.kts.split_long_segments`): by default ("auto") the limit
+   is the smaller of 10 s and the budget in seconds, so a video made of one long
+   take (a static camera) still has shots that fit the budget; ``None`` keeps pure
+   KTS shots;
+3. ``scoring``: ``scorer(features)`` -> one importance score per step (the trained
+   model, plugged in by the caller);
+4. ``selection``: keyshots by :func:`acsumgan.evaluation.summary.select_shots` (the
+   benchmark's 0/1 knapsack at ``budget`` of the video's frames);
+5. ``encoding``: ``summary.mp4``, the selected shots in order
+   (:func:`acsumgan.video.writer.write_summary_video`);
+6. ``outputs``: ``segments.json`` and ``scores.png``.
+
+``segments.json`` holds, for each selected shot: ``shot`` (index among all shots),
+``start_frame``/``end_frame`` (inclusive), ``n_frames``, ``start_seconds`` (time of
+the first frame), ``end_seconds`` (time the shot ends, i.e. of the frame after
+``end_frame``), ``duration_seconds``, the same two times as ``HH:MM:SS.mmm``
+timecodes, and ``score`` (mean step score of the steps inside the shot). Times
+are frame index / fps for a constant-frame-rate video and the frames' real
+timestamps for a variable one. ``summary_seconds`` is the summary video's duration
+(its frames / fps).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..evaluation.summary import DEFAULT_BUDGET, select_shots
+from ..fileio import atomic_path, ensure_dir, write_json
+from .backbones import DEFAULT_BACKBONE, Backbone, ExtractedFeatures, as_backbone, extract_features
+from .decode import DEFAULT_RATE, frame_seconds
+from .kts import shot_boundaries
+from .writer import DEFAULT_CRF, DEFAULT_PRESET, WriteStats, write_summary_video
+
+SUMMARY_FILE = "summary.mp4"
+SEGMENTS_FILE = "segments.json"
+PLOT_FILE = "scores.png"
+#: Upper limit of the automatic maximum shot length (seconds).
+AUTO_MAX_SHOT_SECONDS = 10.0
+
+
+@dataclass
+class SummaryResult:
+    video_path: Path
+    out_dir: Path
+    summary_path: Path
+    segments_path: Path
+    plot_path: Path
+    features: np.ndarray  # (T, D) float32
+    picks: np.ndarray  # (T,) int64
+    timestamps: np.ndarray  # (T,) seconds
+    n_frames: int
+    fps: float
+    change_points: np.ndarray  # (S, 2) inclusive frame ranges of all shots
+    scores: np.ndarray  # (T,) step scores from the scorer
+    selected: list[int]  # indices of the selected shots
+    budget: float
+    summary_frames: int
+    summary_seconds: float
+    segments: dict  # the content of segments.json
+    write_stats: WriteStats | None = None
+    extracted: ExtractedFeatures | None = field(default=None, repr=False)
+    timings: dict = field(default_factory=dict)  # seconds per stage
+
+
+def timecode(seconds: float) -> str:
+    """``HH:MM:SS.mmm`` (rounded to the millisecond)."""
+    ms = int(round(max(0.0, float(seconds)) * 1000))
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def check_budget(budget: float) -> float:
+    try:
+        b = float(budget)
+    except (TypeError, ValueError):
+        raise ConfigError(None, f"budget must be a number, got {budget!r}") from None
+    if not math.isfinite(b) or not 0 < b <= 1:
+        raise ConfigError(None, f"budget must be a fraction of the video in (0, 1], got {budget}")
+    return b
+
+
+def budget_for_seconds(seconds: float, fps: float, n_frames: int) -> float:
+    """Budget giving a summary of at most ``seconds``: ``seconds * fps / n_frames``, capped at 1."""
+    try:
+        s = float(seconds)
+    except (TypeError, ValueError):
+        raise ConfigError(None, f"summary length in seconds must be a number, got {seconds!r}") from None
+    if not math.isfinite(s) or s <= 0:
+        raise ConfigError(None, f"summary length in seconds must be > 0, got {seconds}")
+    return min(s * fps / n_frames, 1.0)
+
+
+def step_scores_from(scorer: Callable[[np.ndarray], np.ndarray], features: np.ndarray) -> np.ndarray:
+    """Call the scorer and check it gave one finite score per step."""
+    out = np.asarray(scorer(features), dtype=np.float64)
+    T = features.shape[0]
+    if out.ndim == 2 and 1 in out.shape:
+        out = out.reshape(-1)
+    if out.shape != (T,):
+        raise ValueError(f"scorer returned shape {out.shape}, expected ({T},) (one score per step)")
+    if not np.all(np.isfinite(out)):
+        raise ValueError("scorer returned NaN or infinite scores")
+    return out
+
+
+def build_segments(video_path, ex: ExtractedFeatures, change_points: np.ndarray, scores: np.ndarray,
+                   selected: list[int], budget: float, seconds: float | None) -> dict:
+    """The content of segments.json (see the module docstring)."""
+    fps, n = ex.fps, ex.n_frames
+
+    def at(frame: int) -> float:
+        return frame_seconds(frame, fps, ex.frame_times, ex.constant_rate)
+
+    shots = []
+    total_frames = 0
+    for i in selected:
+        s, e = int(change_points[i, 0]), int(change_points[i, 1])
+        inside = (ex.picks >= s) & (ex.picks <= e)
+        t0, t1 = at(s), at(e + 1)
+        shots.append({
+            "shot": int(i),
+            "start_frame": s,
+            "end_frame": e,
+            "n_frames": e - s + 1,
+            "start_seconds": round(t0, 6),
+            "end_seconds": round(t1, 6),
+            "duration_seconds": round(t1 - t0, 6),
+            "start_timecode": timecode(t0),
+            "end_timecode": timecode(t1),
+            "score": float(np.mean(scores[inside])) if np.any(inside) else None,
+        })
+        total_frames += e - s + 1
+    return {
+        "video": str(video_path),
+        "fps": fps,
+        "n_frames": n,
+        "duration_seconds": round(at(n), 6),
+        "constant_frame_rate": bool(ex.constant_rate),
+        "width": ex.width,
+        "height": ex.height,
+        "backbone": ex.backbone,
+        "rate": ex.rate,
+        "n_steps": int(ex.picks.shape[0]),
+        "n_shots": int(change_points.shape[0]),
+        "budget": budget,
+        "seconds_requested": seconds,
+        "n_selected": len(shots),
+        "summary_frames": total_frames,
+        "summary_seconds": round(total_frames / fps, 6),
+        "shots": shots,
+    }
+
+
+def plot_scores(path, ex: ExtractedFeatures, change_points: np.ndarray, scores: np.ndarray,
+                selected: list[int], title: str = "") -> Path:
+    """Importance over time, selected shots shaded, shot boundaries as thin lines (PNG)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    def at(frame: int) -> float:
+        return frame_seconds(frame, ex.fps, ex.frame_times, ex.constant_rate)
+
+    end = at(ex.n_frames)
+    fig = Figure(figsize=(10, 3), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    for k, i in enumerate(selected):
+        s, e = change_points[i]
+        ax.axvspan(at(int(s)), at(int(e) + 1), color="tab:orange", alpha=0.3, lw=0,
+                   label="selected shots" if k == 0 else None)
+    for s in change_points[1:, 0]:
+        ax.axvline(at(int(s)), color="0.6", lw=0.5)
+    x = np.append(ex.timestamps, end)
+    y = np.append(scores, scores[-1])
+    ax.step(x, y, where="post", color="tab:blue", lw=1.2, label="importance")
+    ax.set_xlim(0, max(end, 1e-6))
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("importance score")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    return Path(path)
+
+
+def summarize_video(
+    path: str | os.PathLike,
+    scorer: Callable[[np.ndarray], np.ndarray],
+    out_dir: str | os.PathLike,
+    budget: float = DEFAULT_BUDGET,
+    seconds: float | None = None,
+    backbone: str | Backbone = DEFAULT_BACKBONE,
+    device: str = "cpu",
+    rate: float = DEFAULT_RATE,
+    progress: Callable[[str, int, int], None] | None = None,
+    crf: int = DEFAULT_CRF,
+    preset: str = DEFAULT_PRESET,
+    extracted: ExtractedFeatures | None = None,
+    change_points: np.ndarray | None = None,
+    max_shot_seconds: float | str | None = "auto",
+) -> SummaryResult:
+    """Summarise the video at ``path`` into ``out_dir`` (summary.mp4, segments.json, scores.png).
+
+    ``scorer(features (T, D) float32) -> (T,)`` gives step importance. ``budget`` is
+    the summary's share of the video's frames; ``seconds`` (if given) replaces it by
+    ``seconds * fps / n_frames`` (capped at 1). ``progress(stage, done, total)`` is
+    called with stage ``"features"`` (frames decoded) and ``"encoding"`` (frames
+    written). ``extracted`` / ``change_points`` (e.g. from an earlier result) skip
+    those stages.
+    """
+    t_start = time.perf_counter()
+    timings: dict[str, float] = {}
+    video_path = Path(path)
+    budget = check_budget(budget)
+    if seconds is not None:
+        budget_for_seconds(seconds, 1.0, 1)  # validate before the expensive part
+    if max_shot_seconds is not None and max_shot_seconds != "auto":
+        try:
+            ok = float(max_shot_seconds) > 0 and math.isfinite(float(max_shot_seconds))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ConfigError(None, f"maximum shot length must be > 0 seconds, 'auto' or None, got {max_shot_seconds!r}")
+    out_dir = ensure_dir(out_dir)
+
+    t = time.perf_counter()
+    if extracted is None:
+        bb = as_backbone(backbone, device)
+        feature_progress = (lambda d, n: progress("features", d, n)) if progress is not None else None
+        extracted = extract_features(video_path, bb, rate=rate, progress=feature_progress)
+    timings["decode_features"] = time.perf_counter() - t
+    ex = extracted
+
+    if seconds is not None:
+        budget = budget_for_seconds(seconds, ex.fps, ex.n_frames)
+    duration = frame_seconds(ex.n_frames, ex.fps, ex.frame_times, ex.constant_rate)
+    if max_shot_seconds == "auto":
+        max_shot_seconds = min(AUTO_MAX_SHOT_SECONDS, budget * duration)
+    t = time.perf_counter()
+    if change_points is None:
+        max_steps = None
+        if max_shot_seconds is not None:
+            max_steps = max(1, int(float(max_shot_seconds) * float(ex.rate)))
+        change_points = shot_boundaries(ex.features, ex.picks, ex.n_frames, max_shot_steps=max_steps)
+    change_points = np.asarray(change_points, dtype=np.int64)
+    timings["kts"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    scores = step_scores_from(scorer, ex.features)
+    timings["scoring"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    selected = select_shots(scores, ex.picks, ex.n_frames, change_points, budget)
+    timings["selection"] = time.perf_counter() - t
+    if not selected:
+        lengths = (change_points[:, 1] - change_points[:, 0] + 1) / ex.fps
+        raise ConfigError(
+            video_path,
+            f"the summary would be empty: the shortest shot ({lengths.min():.2f} s) is longer than "
+            f"the budget ({budget * ex.n_frames / ex.fps:.2f} s); raise the budget or the seconds",
+        )
+
+    t = time.perf_counter()
+    summary_path = out_dir / SUMMARY_FILE
+    ranges = [(int(change_points[i, 0]), int(change_points[i, 1])) for i in selected]
+    enc_progress = (lambda d, n: progress("encoding", d, n)) if progress is not None else None
+    stats = write_summary_video(video_path, ranges, summary_path, crf=crf, progress=enc_progress,
+                                preset=preset, fps=ex.fps, frame_pts=ex.frame_pts,
+                                key_frames=ex.key_frames)
+    timings["encoding"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    segments = build_segments(video_path, ex, change_points, scores, selected, budget, seconds)
+    segments["max_shot_seconds"] = None if max_shot_seconds is None else float(max_shot_seconds)
+    segments["summary_frames_written"] = stats.frames_written
+    segments["audio"] = stats.has_audio
+    segments_path = write_json(out_dir / SEGMENTS_FILE, segments)
+    plot_path = plot_scores(out_dir / PLOT_FILE, ex, change_points, scores, selected, title=video_path.name)
+    timings["outputs"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t_start
+
+    return SummaryResult(
+        video_path=video_path,
+        out_dir=out_dir,
+        summary_path=summary_path,
+        segments_path=segments_path,
+        plot_path=plot_path,
+        features=ex.features,
+        picks=ex.picks,
+        timestamps=ex.timestamps,
+        n_frames=ex.n_frames,
+        fps=ex.fps,
+        change_points=change_points,
+        scores=scores,
+        selected=list(selected),
+        budget=budget,
+        summary_frames=segments["summary_frames"],
+        summary_seconds=segments["summary_seconds"],
+        segments=segments,
+        write_stats=stats,
+        extracted=ex,
+        timings=timings,
+    )

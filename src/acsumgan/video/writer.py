@@ -1,0 +1,535 @@
+"""Write a summary video: chosen frame ranges of a source video, re-encoded.
+
+Video: H.264 (libx264, yuv420p, ``crf`` quality, ``preset`` speed), same width and
+height as the source (an odd width or height is scaled to the even size below it,
+which yuv420p requires), same frame rate (a variable-rate source gets its average
+rate: the frames are written one after another at that rate). Frames are taken by
+index, in decode order counting every frame, exactly as :mod:`.decode` numbers
+them, so ranges computed from ``picks`` select the intended frames.
+
+Audio (when the source has an audio stream and ``keep_audio``): for each range the
+source audio starting at the range's first frame's presentation time is kept for
+as long as the range lasts in the output (frames / fps), re-encoded to AAC (the
+source's sample rate and channel layout when AAC supports them, else 48 kHz /
+stereo). Each range's audio starts exactly where its video starts in the output
+(sample counts are derived from the cumulative frame count, so there is no drift);
+missing audio is filled with silence.
+
+The source is read in one pass (decoding stops after the last range). When the
+pts of every frame (and the keyframes) are known from an earlier pass, the writer
+instead seeks to the keyframe before a range whenever that skips decoding, and
+identifies frames by their pts, so it decodes little more than the summary; if
+the file cannot seek it falls back to the single pass. The output is an MP4
+written through :func:`acsumgan.fileio.atomic_path`, so it appears complete or
+not at all.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import time
+from collections import deque
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable, Sequence
+
+import av
+import numpy as np
+
+from ..errors import ConfigError, OutputError, VideoError
+from ..fileio import atomic_path
+from .decode import FALLBACK_FPS, decode_frames, metadata_fps, open_container, video_stream
+
+DEFAULT_CRF = 18
+#: x264 speed preset. Measured at 1280x720 on 2 CPU cores (crf 18): medium ~26
+#: frames/s, veryfast ~75, superfast ~145, ultrafast ~210 (with files ~2.4x the
+#: size of superfast's). At a given crf the quality is similar; faster presets
+#: make larger files.
+DEFAULT_PRESET = "superfast"
+#: Without keyframe positions, seek (rather than decode through) when the next
+#: range starts this many seconds after the current frame.
+SEEK_GAP_SECONDS = 10.0
+#: Seek to a keyframe at least this long before a range's first frame (so the
+#: audio that goes with the range's start is read too).
+SEEK_MARGIN_SECONDS = 0.5
+#: Channel layouts kept as they are (checked to encode with FFmpeg's AAC encoder
+#: through PyAV); others are mixed down to stereo.
+AAC_LAYOUTS = ("mono", "stereo", "2.1", "3.0", "quad", "4.0", "5.0", "5.1", "5.0(side)", "5.1(side)")
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
+
+
+@dataclass
+class WriteStats:
+    path: Path
+    frames_written: int
+    duration: float  # seconds of video in the output (frames / fps)
+    fps: float
+    width: int
+    height: int
+    has_audio: bool
+    audio_seconds: float
+    seconds: float  # wall-clock time taken
+    decoded_frames: int = 0  # source video frames decoded and looked at
+    seeks: int = 0  # seeks made (0: one pass from the start)
+
+
+def check_ranges(frame_ranges: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
+    """Validate inclusive ``(start, end)`` frame ranges: ascending, disjoint, start <= end."""
+    out: list[tuple[int, int]] = []
+    try:
+        pairs = [(int(a), int(b)) for a, b in frame_ranges]
+    except (TypeError, ValueError):
+        raise ConfigError(None, "frame ranges must be (start, end) pairs of frame indices") from None
+    if not pairs:
+        raise ConfigError(None, "no frame ranges to write (the summary would be empty)")
+    prev_end = -1
+    for i, (a, b) in enumerate(pairs):
+        if a < 0 or b < a:
+            raise ConfigError(None, f"frame range {i} ({a}, {b}) is invalid: need 0 <= start <= end")
+        if a <= prev_end:
+            raise ConfigError(None, f"frame range {i} ({a}, {b}) overlaps or precedes the one before it")
+        out.append((a, b))
+        prev_end = b
+    return out
+
+
+def _output_fps(stream, fps) -> Fraction:
+    if fps is not None:
+        f = Fraction(fps).limit_denominator(1001) if not isinstance(fps, Fraction) else fps
+        if f <= 0:
+            raise ConfigError(None, f"frame rate must be > 0, got {fps}")
+        return f
+    for name in ("average_rate", "guessed_rate", "base_rate"):
+        try:
+            v = getattr(stream, name)
+        except Exception:  # noqa: BLE001
+            v = None
+        if v:
+            f = Fraction(v)
+            if 0 < f < 10000:
+                return f.limit_denominator(1001)
+    return metadata_fps(stream) or FALLBACK_FPS
+
+
+def _audio_format(astream) -> tuple[int, str]:
+    """Output sample rate and layout for the AAC encoder."""
+    cc = astream.codec_context
+    rate = int(cc.sample_rate or 48000)
+    rates = av.codec.Codec("aac", "w").audio_rates or ()
+    if rates and rate not in rates:
+        rate = 48000
+    try:
+        layout = cc.layout.name
+        channels = cc.layout.nb_channels
+    except Exception:  # noqa: BLE001
+        layout, channels = "stereo", 2
+    if channels == 1:
+        layout = "mono"
+    elif layout not in AAC_LAYOUTS:
+        layout = "stereo"
+    return rate, layout
+
+
+class _AudioCutter:
+    """Collects decoded source audio and emits, per range, the samples that go with it."""
+
+    def __init__(self, ostream, rate: int, layout: str, fps: Fraction, container):
+        self.ostream = ostream
+        self.rate = rate
+        self.layout = layout
+        self.channels = av.AudioLayout(layout).nb_channels
+        self.fps = fps
+        self.out = container
+        self.resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+        self.chunks: deque = deque()  # (abs_start_sample, array (C, n))
+        self.buffer_end: int | None = None
+        self.eof = False
+        self.written_samples = 0
+        self.pending: list[list] = []  # [abs_start_sample, out_start, out_len, closed]
+
+    def add(self, frame) -> None:
+        try:
+            outs = self.resampler.resample(frame)
+        except (av.error.FFmpegError, ValueError):
+            return
+        for o in outs:
+            arr = o.to_ndarray()
+            if arr.ndim == 1:
+                arr = arr.reshape(self.channels, -1)
+            arr = arr.astype(np.float32, copy=False)
+            if o.pts is not None and o.time_base:
+                start = int(round(Fraction(o.pts) * Fraction(o.time_base) * self.rate))
+            else:
+                start = self.buffer_end or 0
+            self.chunks.append((start, arr))
+            end = start + arr.shape[1]
+            self.buffer_end = end if self.buffer_end is None else max(self.buffer_end, end)
+        self.flush()
+
+    def start_range(self, abs_time: Fraction, frames_before: int) -> None:
+        out_start = int(Fraction(frames_before) * self.rate / self.fps)
+        self.pending.append([int(round(abs_time * self.rate)), out_start, None, False])
+
+    def close_range(self, frames_after: int) -> None:
+        seg = self.pending[-1]
+        seg[2] = int(Fraction(frames_after) * self.rate / self.fps) - seg[1]
+        seg[3] = True
+        self.flush()
+
+    def prune(self, before_abs_time: Fraction) -> None:
+        """Drop audio that ends before ``before_abs_time`` and that no range needs."""
+        limit = int(round(before_abs_time * self.rate)) - self.rate  # keep 1 s of slack
+        if self.pending:
+            limit = min(limit, self.pending[0][0])
+        while self.chunks and self.chunks[0][0] + self.chunks[0][1].shape[1] <= limit:
+            self.chunks.popleft()
+
+    def flush(self) -> None:
+        while self.pending and self.pending[0][3]:
+            a, o, n, _ = self.pending[0]
+            if not self.eof and (self.buffer_end is None or self.buffer_end < a + n):
+                return
+            self._emit(a, o, n)
+            self.pending.pop(0)
+
+    def _emit(self, a: int, o: int, n: int) -> None:
+        if n <= 0:
+            return
+        seg = np.zeros((self.channels, n), dtype=np.float32)
+        for start, arr in self.chunks:
+            lo, hi = max(start, a), min(start + arr.shape[1], a + n)
+            if hi > lo:
+                seg[:, lo - a : hi - a] = arr[:, lo - start : hi - start]
+        frame = av.AudioFrame.from_ndarray(seg, format="fltp", layout=self.layout)
+        frame.sample_rate = self.rate
+        frame.pts = o
+        frame.time_base = Fraction(1, self.rate)
+        for p in self.ostream.encode(frame):
+            self.out.mux(p)
+        self.written_samples = o + n
+
+    def finish(self) -> None:
+        self.eof = True
+        # A range left open (truncated source) is closed by the caller first.
+        self.flush()
+        for p in self.ostream.encode(None):
+            self.out.mux(p)
+
+
+class _RangeWriter:
+    """Feeds frames (by index) and audio into the encoders; knows which frames are wanted."""
+
+    def __init__(self, ranges, ovs, out, ow, oh, vtb, cutter, progress, total):
+        self.ranges = ranges
+        self.ovs, self.out = ovs, out
+        self.ow, self.oh, self.vtb = ow, oh, vtb
+        self.cutter = cutter
+        self.progress = progress
+        self.total = total
+        self.report_every = max(1, total // 100)
+        self.j = 0  # next (or current) range
+        self.open = False  # inside range j
+        self.written = 0
+        self.seen = 0
+        self.seeks = 0
+
+    @property
+    def done(self) -> bool:
+        return self.j >= len(self.ranges)
+
+    def next_start(self) -> int | None:
+        return None if self.done else self.ranges[self.j][0]
+
+    def _close(self) -> None:
+        self.open = False
+        self.j += 1
+        if self.cutter is not None:
+            self.cutter.close_range(self.written)
+
+    def video(self, i: int, frame, abs_t: Fraction) -> None:
+        """Handle decoded frame number ``i`` (frames must come in increasing order)."""
+        self.seen += 1
+        while not self.done and i > self.ranges[self.j][1]:
+            # the rest of range j never came (missing frames): close it
+            if self.open:
+                self._close()
+            else:
+                self.j += 1
+        if self.done:
+            return
+        a, b = self.ranges[self.j]
+        if i < a:
+            if self.cutter is not None:
+                self.cutter.prune(abs_t)
+            return
+        if not self.open:
+            self.open = True
+            if self.cutter is not None:
+                self.cutter.start_range(abs_t, self.written)
+        if frame.format.name == "yuv420p" and frame.width == self.ow and frame.height == self.oh:
+            vf = frame
+        else:
+            vf = frame.reformat(width=self.ow, height=self.oh, format="yuv420p")
+        vf.pts = self.written
+        vf.time_base = self.vtb
+        vf.pict_type = av.video.frame.PictureType.NONE
+        for p in self.ovs.encode(vf):
+            self.out.mux(p)
+        self.written += 1
+        if self.progress is not None and (self.written % self.report_every == 0 or self.written == self.total):
+            self.progress(self.written, self.total)
+        if i == b:
+            self._close()
+
+    def audio(self, frame) -> None:
+        if self.cutter is not None:
+            self.cutter.add(frame)
+
+    def audio_pending(self) -> bool:
+        return self.cutter is not None and bool(self.cutter.pending)
+
+    def finish(self) -> None:
+        if self.open:
+            self._close()
+
+
+def _abs_time(frame, t: Fraction) -> Fraction:
+    if frame.pts is not None and frame.time_base:
+        return Fraction(frame.pts) * Fraction(frame.time_base)
+    return t
+
+
+def _linear(inp, vs, ain, src, w: _RangeWriter) -> None:
+    """Decode from the start of ``inp``; frames are numbered as they come."""
+    extra = [ain] if ain is not None else []
+    drain_until = None
+    for kind, i, t, frame in decode_frames(inp, vs, src, extra):
+        if kind == "audio":
+            w.audio(frame)
+            if w.done and not w.audio_pending():
+                return
+            continue
+        abs_t = _abs_time(frame, t)
+        if w.done:
+            # keep reading (audio) a little while the last range's audio completes
+            if not w.audio_pending():
+                return
+            drain_until = drain_until if drain_until is not None else abs_t + 2
+            if abs_t > drain_until:
+                return
+            continue
+        w.video(i, frame, abs_t)
+        if w.done and not w.audio_pending():
+            return
+
+
+class _SeekFailed(Exception):
+    pass
+
+
+class _SeekPlan:
+    """When seeking to the next range saves decoding, and where to seek."""
+
+    def __init__(self, frame_pts: list[int], key_frames, time_base: Fraction, fps: Fraction):
+        self.pts = frame_pts
+        self.margin = int(SEEK_MARGIN_SECONDS / time_base) if time_base else 0
+        self.gap = int(SEEK_GAP_SECONDS * fps)
+        self.min_skip = max(8, int(fps))  # a seek must skip about a second of decoding
+        self.keys = None
+        if key_frames is not None:
+            keys = sorted((frame_pts[k], int(k)) for k in key_frames if 0 <= int(k) < len(frame_pts))
+            if keys:
+                self.keys = keys
+                self.key_pts = [p for p, _ in keys]
+
+    def target(self, start: int) -> int:
+        """Seek (backward, to a keyframe) from a little before the range's first frame."""
+        return max(self.pts[start] - self.margin, self.pts[0])
+
+    def worth(self, start: int, pos: int) -> bool:
+        """Seek to reach frame ``start`` when the last frame decoded is ``pos``?"""
+        if self.keys is None:
+            return start - pos > self.gap
+        k = bisect.bisect_right(self.key_pts, self.target(start)) - 1
+        landing = self.keys[k][1] if k >= 0 else 0
+        return landing - pos > self.min_skip
+
+
+def _seeking(inp, vs, ain, src, w: _RangeWriter, plan: _SeekPlan) -> None:
+    """Decode the ranges, seeking ahead when it saves decoding; frames are identified by pts."""
+    frame_pts = plan.pts
+    index_of = {p: i for i, p in enumerate(frame_pts)}
+    extra = [ain] if ain is not None else []
+    need_seek = plan.worth(w.next_start(), -1)
+    while not w.done:
+        start = w.next_start()
+        if start >= len(frame_pts):
+            return  # the video has no such frame
+        if need_seek:
+            try:
+                inp.seek(plan.target(start), stream=vs, backward=True, any_frame=False)
+            except (av.error.FFmpegError, OSError, ValueError) as exc:
+                raise _SeekFailed(str(exc)) from None
+            w.seeks += 1
+        check_landing = need_seek
+        need_seek = False
+        drain_until = None
+        for kind, _, t, frame in decode_frames(inp, vs, src, extra):
+            if kind == "audio":
+                w.audio(frame)
+                if need_seek and not w.audio_pending():
+                    break
+                continue
+            i = index_of.get(frame.pts)
+            if i is None:
+                continue  # e.g. a leading frame of an open GOP, not in the first pass
+            abs_t = _abs_time(frame, t)
+            if check_landing:
+                check_landing = False
+                if i > w.next_start():
+                    raise _SeekFailed(f"seek landed after frame {w.next_start()}")
+            if need_seek or w.done:
+                # finishing the last range's audio before seeking on (or stopping)
+                if not w.audio_pending():
+                    break
+                drain_until = drain_until if drain_until is not None else abs_t + 2
+                if abs_t > drain_until:
+                    break
+                continue
+            j_before = w.j
+            w.video(i, frame, abs_t)
+            if w.done:
+                if not w.audio_pending():
+                    return
+            elif w.j > j_before and not w.open and plan.worth(w.next_start(), i):
+                need_seek = True  # a range just ended and the next one is worth a seek
+                if not w.audio_pending():
+                    break
+        else:
+            w.finish()
+            return  # end of file
+
+
+def write_summary_video(
+    src_path: str | os.PathLike,
+    frame_ranges: Sequence[Sequence[int]],
+    out_path: str | os.PathLike,
+    crf: int = DEFAULT_CRF,
+    progress: Callable[[int, int], None] | None = None,
+    preset: str = DEFAULT_PRESET,
+    keep_audio: bool = True,
+    fps: float | Fraction | None = None,
+    frame_pts: Sequence[int | None] | None = None,
+    key_frames: Sequence[int] | None = None,
+) -> WriteStats:
+    """Encode the frames in ``frame_ranges`` (inclusive, ascending) of ``src_path``.
+
+    ``progress(frames_written, frames_to_write)`` is called as frames are written.
+    ``fps`` overrides the output frame rate (default: the source's average rate).
+    ``frame_pts`` (the pts of every frame in decode order, from an earlier full
+    pass such as :attr:`ExtractedFeatures.frame_pts`) lets the writer seek ahead
+    instead of decoding everything in between; ``key_frames`` (indices of the
+    keyframes, same source) tells it when a seek saves decoding (without them it
+    seeks when the next range is more than ``SEEK_GAP_SECONDS`` ahead). Without
+    ``frame_pts``, or if the file cannot seek, the source is decoded from the start
+    in one pass.
+    Returns :class:`WriteStats`.
+    """
+    t0 = time.perf_counter()
+    ranges = check_ranges(frame_ranges)
+    if isinstance(crf, bool) or not isinstance(crf, (int, np.integer)) or not 0 <= int(crf) <= 51:
+        raise ConfigError(None, f"crf must be an integer from 0 (lossless) to 51, got {crf!r}")
+    if preset not in X264_PRESETS:
+        raise ConfigError(None, f"unknown x264 preset {preset!r} (choose from {', '.join(X264_PRESETS)})")
+    src = Path(src_path)
+    out_path = Path(out_path)
+    total = sum(b - a + 1 for a, b in ranges)
+    pts_list = _usable_pts(frame_pts)
+
+    with open_container(src) as inp:
+        vs = video_stream(inp, src)
+        ain = inp.streams.audio[0] if (keep_audio and inp.streams.audio) else None
+        if ain is not None and ain.codec_context is None:
+            ain = None  # an audio codec this FFmpeg cannot decode: write video only
+        ofps = _output_fps(vs, fps)
+        w = int(vs.codec_context.width or 0)
+        h = int(vs.codec_context.height or 0)
+        if w <= 0 or h <= 0:
+            raise VideoError(src, "video stream has no frame size (unsupported or corrupt)")
+        ow, oh = max(2, w - w % 2), max(2, h - h % 2)
+        vtb = Fraction(1) / ofps
+        has_audio = False
+        with atomic_path(out_path) as tmp:
+            try:
+                out = av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
+            except av.error.FFmpegError as exc:
+                raise OutputError(out_path, f"cannot create the output video ({exc})") from None
+            with out:
+                ovs = out.add_stream("libx264", rate=ofps, options={"crf": str(int(crf)), "preset": preset})
+                ovs.width, ovs.height, ovs.pix_fmt = ow, oh, "yuv420p"
+                ovs.codec_context.time_base = vtb
+                cutter = None
+                if ain is not None:
+                    rate, layout = _audio_format(ain)
+                    try:
+                        oas = out.add_stream("aac", rate=rate, layout=layout)
+                    except (av.error.FFmpegError, ValueError):
+                        rate, layout = 48000, "stereo"
+                        oas = out.add_stream("aac", rate=rate, layout=layout)
+                    cutter = _AudioCutter(oas, rate, layout, ofps, out)
+                    has_audio = True
+                writer = _RangeWriter(ranges, ovs, out, ow, oh, vtb, cutter, progress, total)
+                done_linear = pts_list is None
+                if pts_list is not None:
+                    try:
+                        plan = _SeekPlan(pts_list, key_frames, Fraction(vs.time_base), ofps)
+                        _seeking(inp, vs, ain, src, writer, plan)
+                    except _SeekFailed:
+                        # (raised between ranges only) decode again from the start on
+                        # a fresh demuxer; frames before the next range are skipped
+                        with open_container(src) as again:
+                            vs2 = video_stream(again, src)
+                            ain2 = again.streams.audio[0] if ain is not None else None
+                            _linear(again, vs2, ain2, src, writer)
+                if done_linear:
+                    _linear(inp, vs, ain, src, writer)
+                writer.finish()
+                if writer.written == 0:
+                    raise VideoError(src, f"none of the requested frames exist (the video ends before frame {ranges[0][0]})")
+                for p in ovs.encode(None):
+                    out.mux(p)
+                audio_seconds = 0.0
+                if cutter is not None:
+                    cutter.finish()
+                    audio_seconds = cutter.written_samples / cutter.rate
+    written = writer.written
+    if progress is not None:
+        progress(written, total)
+    return WriteStats(
+        path=out_path,
+        frames_written=written,
+        duration=float(Fraction(written) / ofps),
+        fps=float(ofps),
+        width=ow,
+        height=oh,
+        has_audio=has_audio,
+        audio_seconds=audio_seconds,
+        seconds=time.perf_counter() - t0,
+        decoded_frames=writer.seen,
+        seeks=writer.seeks,
+    )
+
+
+def _usable_pts(frame_pts) -> list[int] | None:
+    """The pts list if frames can be identified by it (all present and distinct)."""
+    if frame_pts is None:
+        return None
+    try:
+        pts = [int(p) for p in frame_pts]
+    except (TypeError, ValueError):
+        return None
+    if not pts or len(set(pts)) != len(pts):
+        return None
+    return pts

@@ -1,0 +1,129 @@
+"""Building an eccv16 dataset from videos: content, order, resuming after an interruption."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+
+from acsumgan.data.dataset import dataset_attrs, load_dataset
+from acsumgan.errors import ConfigError, VideoError
+from acsumgan.video.build import build_dataset, parts_dir
+from acsumgan.video.kts import shot_boundaries
+
+
+class Counting:
+    """The real backbone, counting the frames it is given."""
+
+    def __init__(self, bb):
+        self.bb, self.name, self.dim, self.input_size = bb, bb.name, bb.dim, bb.input_size
+        self.frames = 0
+
+    def __call__(self, x):
+        self.frames += len(x)
+        return self.bb(x)
+
+
+class Stop(Exception):
+    pass
+
+
+def test_build_writes_the_eccv16_schema(scenes_video, cfr30, mkv_video, backbone, features_of, tmp_path):
+    out = tmp_path / "mine.h5"
+    videos = [scenes_video.path, cfr30.path, mkv_video.path]
+    assert build_dataset(videos, out, backbone=backbone) == out
+    data = load_dataset(out, purpose="summarize")
+    assert list(data) == ["video_1", "video_2", "video_3"]
+    for key, src in zip(data, videos):
+        v = data[key]
+        ex = features_of(src)
+        assert v.video_name == src.name
+        assert v.extra["source_path"] == str(src.resolve())
+        assert float(v.extra["fps"]) == ex.fps
+        assert np.allclose(v.features, ex.features, atol=1e-5)
+        assert np.array_equal(v.picks, ex.picks)
+        assert v.n_frames == ex.n_frames and v.n_steps == len(ex.picks)
+        assert np.array_equal(v.change_points, shot_boundaries(ex.features, ex.picks, ex.n_frames))
+        assert np.array_equal(v.n_frame_per_seg, v.change_points[:, 1] - v.change_points[:, 0] + 1)
+        assert v.user_summary is None and v.gtscore is None
+    assert data["video_1"].change_points[:, 0].tolist() == [0, 40, 70, 120]
+    attrs = dataset_attrs(out)
+    assert attrs["backbone"] == "efficientnet-lite0" and attrs["rate"] == 2.0 and attrs["feature_dim"] == 1280
+    assert not parts_dir(out).exists()
+    with h5py.File(out) as h5:
+        assert set(h5["video_1"]) >= {"features", "picks", "n_frames", "n_steps", "change_points",
+                                      "n_frame_per_seg", "video_name", "fps", "source_path"}
+
+
+def test_build_resumes_after_an_interruption(scenes_video, cfr30, mkv_video, backbone, features_of, tmp_path):
+    out = tmp_path / "mine.h5"
+    videos = [scenes_video.path, cfr30.path, mkv_video.path]
+    events = []
+
+    def interrupt(ev):
+        events.append(ev)
+        if ev.finished and ev.video_index == 0:
+            raise Stop()
+
+    counting = Counting(backbone)
+    with pytest.raises(Stop):
+        build_dataset(videos, out, backbone=counting, progress=interrupt)
+    assert counting.frames == 32  # the first video's steps only
+    assert not out.exists()
+    parts = list(parts_dir(out).glob("*.h5"))
+    assert len(parts) == 1
+    mtime = parts[0].stat().st_mtime_ns
+
+    counting = Counting(backbone)
+    seen = []
+
+    def watch(ev):
+        seen.append(ev)
+        if ev.finished and ev.video_index == 0:
+            assert parts[0].stat().st_mtime_ns == mtime  # the cached part was not rewritten
+
+    build_dataset(videos, out, backbone=counting, progress=watch)
+    finished = [e for e in seen if e.finished]
+    assert [e.cached for e in finished] == [True, False, False]
+    assert counting.frames == 7 + 8  # only videos 2 and 3 were computed
+    assert any(not e.finished and e.video_index == 1 for e in seen)  # frame progress
+    data = load_dataset(out, purpose="summarize")
+    assert list(data) == ["video_1", "video_2", "video_3"]
+    assert np.allclose(data["video_1"].features, features_of(videos[0]).features, atol=1e-5)
+    assert not parts_dir(out).exists()
+
+
+def test_parts_of_other_settings_are_not_reused(scenes_video, backbone, tmp_path):
+    out = tmp_path / "d.h5"
+
+    def stop_at_end(ev):
+        if ev.finished:
+            raise Stop()
+
+    with pytest.raises(Stop):
+        build_dataset([scenes_video.path], out, backbone=backbone, rate=1.0, progress=stop_at_end)
+    counting = Counting(backbone)
+    seen = []
+    build_dataset([scenes_video.path], out, backbone=counting, rate=2.0, progress=seen.append)
+    assert counting.frames == 32 and not [e for e in seen if e.finished][0].cached
+    assert load_dataset(out)["video_1"].picks.tolist() == list(range(0, 160, 5))
+
+
+def test_build_errors(scenes_video, bad_files, backbone, tmp_path):
+    with pytest.raises(ConfigError):
+        build_dataset([], tmp_path / "x.h5", backbone=backbone)
+    with pytest.raises(VideoError, match="not found"):
+        build_dataset([scenes_video.path, bad_files["missing"]], tmp_path / "x.h5", backbone=backbone)
+    with pytest.raises(VideoError, match="audio only"):
+        build_dataset([bad_files["audio_only"]], tmp_path / "x.h5", backbone=backbone)
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_build_can_limit_shot_length(scenes_video, backbone, tmp_path):
+    out = build_dataset([scenes_video.path], tmp_path / "d.h5", backbone=backbone, max_shot_seconds=2)
+    cp = load_dataset(out, purpose="summarize")["video_1"].change_points
+    assert (cp[:, 1] - cp[:, 0] + 1).max() <= 20  # 2 s at 10 fps
+    assert {40, 70, 120} <= set(cp[:, 0].tolist())  # the scene changes are kept
+    assert dataset_attrs(out)["max_shot_seconds"] == 2.0
+    with pytest.raises(ConfigError):
+        build_dataset([scenes_video.path], tmp_path / "e.h5", backbone=backbone, max_shot_seconds=0)

@@ -1,0 +1,207 @@
+"""Decoding and sampling: the sampling rule, timestamps, frame counts, bad inputs."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from acsumgan.errors import ConfigError, VideoError
+from acsumgan.video.decode import FrameSampler, probe, sample_steps
+
+from .conftest import REAL_VIDEOS, make_counter_video
+
+
+def sampled(path, rate=2.0, size=(32, 24)):
+    s = FrameSampler(path, rate=rate, size=size)
+    frames = list(s)
+    return s, frames
+
+
+def expected_cfr(n: int, fps, rate=2) -> list[int]:
+    """First frame at or after each k / rate for a constant-rate video (frame i at i / fps)."""
+    out = []
+    for k in range(0, 10 * n):
+        i = math.ceil(Fraction(k) / Fraction(rate) * Fraction(fps))
+        if i >= n:
+            break
+        if not out or i != out[-1]:
+            out.append(i)
+    return out
+
+
+def flat_level(img: np.ndarray) -> float:
+    return float(np.median(img))
+
+
+def test_30fps_gives_every_15th_frame(cfr30):
+    s, frames = sampled(cfr30.path)
+    assert s.picks == [0, 15, 30, 45, 60, 75, 90]
+    assert [f.index for f in frames] == s.picks
+    assert s.timestamps == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
+    assert s.n_frames == 100
+    assert s.fps == 30.0 and s.constant_rate
+    # the sampled images really are those frames (grey level (i * 37) % 256)
+    for f in frames:
+        assert abs(flat_level(f.image) - (f.index * 37) % 256) <= 4, f.index
+    assert frames[0].image.shape == (24, 32, 3) and frames[0].image.dtype == np.uint8
+
+
+def test_25fps_and_10fps_follow_the_rule(cfr25, cfr10):
+    s, _ = sampled(cfr25.path)
+    assert s.picks == expected_cfr(80, 25) == [0, 13, 25, 38, 50, 63, 75]
+    assert s.timestamps == pytest.approx([i / 25 for i in s.picks], abs=1e-9)
+    s, _ = sampled(cfr10.path)
+    assert s.picks == expected_cfr(33, 10) == [0, 5, 10, 15, 20, 25, 30]
+    assert s.n_frames == 33 and s.fps == 10.0
+
+
+def test_other_rates(cfr30):
+    s, _ = sampled(cfr30.path, rate=1.0)
+    assert s.picks == [0, 30, 60, 90]
+    s, _ = sampled(cfr30.path, rate=3.0)
+    assert s.picks == list(range(0, 100, 10))
+    # above the frame rate every frame is one step, no duplicates
+    s, _ = sampled(cfr30.path, rate=45.0)
+    assert s.picks == list(range(100))
+
+
+def test_variable_frame_rate_is_time_based(vfr):
+    s, frames = sampled(vfr.path)
+    times = [Fraction(p) * vfr.time_base for p in vfr.pts]
+    expected = []
+    for k in range(0, 20):
+        later = [i for i, t in enumerate(times) if t >= Fraction(k, 2)]
+        if later and later[0] not in expected:
+            expected.append(later[0])
+    assert s.picks == expected == [0, 6, 8, 11, 13, 14, 17]
+    assert s.timestamps == pytest.approx([float(times[i]) for i in expected], abs=1e-9)
+    assert s.n_frames == len(vfr.pts)
+    assert not s.constant_rate
+    assert np.allclose(s.frame_times, [float(t) for t in times])
+    for f in frames:
+        assert abs(flat_level(f.image) - (f.index * 37) % 256) <= 4
+
+
+def test_frames_without_pts_use_index_over_fps(vdir):
+    path = vdir / "raw.h264"
+    make_counter_video(path, 40, fps=30, fmt="h264")
+    with av.open(str(path)) as c:
+        assert all(f.pts is None for f in c.decode(video=0)), "raw H.264 should carry no timestamps"
+    s, frames = sampled(path)
+    assert s.picks == [0, 15, 30]
+    assert s.timestamps == pytest.approx([0.0, 0.5, 1.0])
+    assert s.n_frames == 40
+
+
+def test_probe_reports_metadata(scenes_audio_video, cfr30):
+    info = probe(scenes_audio_video.path)
+    assert (info.width, info.height) == (96, 72)
+    assert info.fps == 25.0
+    assert info.n_frames == 500
+    assert info.has_audio
+    assert info.duration == pytest.approx(20.0, abs=0.1)
+    info = probe(cfr30.path)
+    assert not info.has_audio and info.n_frames == 100 and info.fps == 30.0
+
+
+def test_mkv_and_webm(mkv_video, webm_video):
+    for v in (mkv_video, webm_video):
+        s, frames = sampled(v.path)
+        assert s.n_frames == v.n_frames
+        assert s.picks == expected_cfr(v.n_frames, v.fps)
+    assert probe(webm_video.path).has_audio
+
+
+def test_one_frame_video(one_frame):
+    s, frames = sampled(one_frame.path)
+    assert s.picks == [0] and s.n_frames == 1 and len(frames) == 1
+
+
+def test_full_size_frames(cfr30):
+    s = FrameSampler(cfr30.path, rate=2.0, size=None)
+    frames = list(s)
+    assert frames[0].image.shape == (48, 64, 3)
+
+
+def test_truncated_matroska_decodes_what_is_there(truncated_mkv):
+    path, full = truncated_mkv
+    s, frames = sampled(path)
+    assert 5 < s.n_frames < full
+    assert s.picks == expected_cfr(s.n_frames, 30)
+    for f in frames:
+        assert abs(flat_level(f.image) - (f.index * 37) % 256) <= 4
+
+
+BAD = {
+    "missing": "file not found",
+    "empty": "is empty (0 bytes)",
+    "text": "not a video file",
+    "folder": "is a folder",
+    "audio_only": "no video stream (audio only)",
+    "truncated_mp4": "truncated",
+    "corrupt_mp4": "corrupt video data",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_inputs_raise_one_line_video_error(bad_files, name):
+    path = bad_files[name]
+    with pytest.raises(VideoError) as ei:
+        list(FrameSampler(path))
+    msg = str(ei.value)
+    assert "\n" not in msg
+    assert msg.startswith(f"{path}: ")
+    assert BAD[name] in msg
+    assert ei.value.exit_code == 7
+
+
+@pytest.mark.parametrize("name", ["missing", "empty", "text", "audio_only", "truncated_mp4"])
+def test_probe_rejects_bad_inputs(bad_files, name):
+    with pytest.raises(VideoError, match=BAD[name].replace("(", r"\(").replace(")", r"\)")):
+        probe(bad_files[name])
+
+
+def test_no_decodable_frames(vdir):
+    # a valid container whose only video packet is garbage
+    good = vdir / "garbage_src.mkv"
+    make_counter_video(good, 1, fps=10, fmt="matroska", codec="mpeg4")
+    with av.open(str(good)) as c:
+        s = c.streams.video[0]
+        pkts = [p for p in c.demux(s) if p.size]
+    bad = vdir / "garbage.mkv"
+    with av.open(str(bad), "w", format="matroska") as out:
+        o = out.add_stream("mpeg4", rate=10)
+        o.width, o.height, o.pix_fmt = 64, 48, "yuv420p"
+        for p in pkts:
+            junk = av.Packet(b"\x00\x00\x01\xb6" + b"\xff" * 20)
+            junk.pts, junk.dts, junk.time_base, junk.stream = p.pts, p.dts, p.time_base, o
+            out.mux(junk)
+    with pytest.raises(VideoError, match="no decodable video frames"):
+        list(FrameSampler(bad))
+
+
+def test_bad_rate_is_config_error(cfr30):
+    for r in (0, -1, float("nan"), "x"):
+        with pytest.raises(ConfigError):
+            FrameSampler(cfr30.path, rate=r)
+
+
+def test_sample_steps_rule():
+    times = [Fraction(i, 30) for i in range(61)]
+    assert sample_steps(times) == [0, 15, 30, 45, 60]
+    # a gap crossing several thresholds takes that frame once
+    assert sample_steps([0, Fraction(1, 10), Fraction(23, 10), Fraction(24, 10), 3]) == [0, 2, 4]
+
+
+@pytest.mark.parametrize("name,n,fps,step", [("vtest.avi", 795, 10, 5), ("bikes.mp4", 250, 25, None)])
+def test_real_videos(name, n, fps, step):
+    path = REAL_VIDEOS / name
+    s, frames = sampled(path, size=(16, 16))
+    assert s.n_frames == n and s.fps == fps and s.constant_rate
+    assert s.picks == expected_cfr(n, fps)
+    if step:
+        assert s.picks == list(range(0, n, step))

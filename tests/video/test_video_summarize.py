@@ -1,0 +1,172 @@
+"""End to end: a video in, summary.mp4 + segments.json + scores.png out."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import av
+import numpy as np
+import pytest
+
+from acsumgan.errors import ConfigError, VideoError
+from acsumgan.evaluation.summary import keyshot_summary
+from acsumgan.video.backbones import extract_features
+from acsumgan.video.kts import shot_boundaries
+from acsumgan.video.summarize import summarize_video, timecode
+
+from .conftest import REAL_VIDEOS, distance_scorer, make_scene_video
+
+
+def decode_yuv(path) -> list[np.ndarray]:
+    with av.open(str(path)) as c:
+        return [f.reformat(format="yuv420p").to_ndarray() for f in c.decode(video=0)]
+
+
+def mask_from_segments(seg: dict) -> np.ndarray:
+    m = np.zeros(seg["n_frames"], np.uint8)
+    for s in seg["shots"]:
+        m[s["start_frame"] : s["end_frame"] + 1] = 1
+    return m
+
+
+def test_kts_on_real_features_finds_the_scene_changes(scenes_video, backbone, vdir, features_of):
+    ex = features_of(scenes_video.path)
+    cp = shot_boundaries(ex.features, ex.picks, ex.n_frames)
+    assert cp[1:, 0].tolist() == scenes_video.scene_starts[1:] == [40, 70, 120]
+    # scene changes between steps (30 fps, steps every 15 frames) are found within one step
+    v = make_scene_video(vdir / "scenes30.mp4", [100, 80, 130], fps=30, size=(64, 48))
+    ex = extract_features(v.path, backbone)
+    cp = shot_boundaries(ex.features, ex.picks, ex.n_frames)
+    found = cp[1:, 0].tolist()
+    assert len(found) == 2
+    for f, true in zip(found, v.scene_starts[1:]):
+        assert 0 <= f - true < 15
+
+
+def test_summarize_generated_video(scenes_audio_video, backbone, tmp_path):
+    events = []
+    res = summarize_video(scenes_audio_video.path, distance_scorer, tmp_path / "out", budget=0.4,
+                          backbone=backbone, crf=0, progress=lambda *a: events.append(a))
+    v = scenes_audio_video
+    # shots are the true scenes
+    assert res.change_points[:, 0].tolist() == v.scene_starts
+    assert res.n_frames == 500 and res.fps == 25.0
+    seg = json.loads((tmp_path / "out" / "segments.json").read_text())
+    assert seg == json.loads(json.dumps(res.segments))
+    # the selection is the benchmark's keyshot summary of the same scores
+    want = keyshot_summary(res.scores, res.picks, res.n_frames, res.change_points, 0.4)
+    assert np.array_equal(mask_from_segments(seg), want)
+    assert seg["summary_frames"] == int(want.sum()) <= int(500 * 0.4)
+    assert seg["summary_seconds"] == pytest.approx(want.sum() / 25)
+    assert seg["budget"] == 0.4 and seg["n_shots"] == 5 and seg["audio"] is True
+    for s in seg["shots"]:
+        i = s["shot"]
+        assert (s["start_frame"], s["end_frame"]) == tuple(res.change_points[i])
+        assert s["n_frames"] == s["end_frame"] - s["start_frame"] + 1
+        assert s["start_seconds"] == pytest.approx(s["start_frame"] / 25)
+        assert s["end_seconds"] == pytest.approx((s["end_frame"] + 1) / 25)
+        assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d\d\d", s["start_timecode"])
+        assert s["start_timecode"] == timecode(s["start_seconds"])
+        inside = (res.picks >= s["start_frame"]) & (res.picks <= s["end_frame"])
+        assert s["score"] == pytest.approx(res.scores[inside].mean())
+    # the video holds exactly the selected source frames (lossless here), in order
+    src = decode_yuv(v.path)
+    got = decode_yuv(res.summary_path)
+    frames = [i for s in seg["shots"] for i in range(s["start_frame"], s["end_frame"] + 1)]
+    assert len(got) == len(frames)
+    assert all(np.array_equal(g, src[i]) for g, i in zip(got, frames))
+    with av.open(str(res.summary_path)) as c:
+        vs = c.streams.video[0]
+        assert (vs.codec_context.width, vs.codec_context.height) == (96, 72) and vs.average_rate == 25
+        assert c.streams.audio
+    # plot
+    png = (tmp_path / "out" / "scores.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    import matplotlib.image
+
+    assert matplotlib.image.imread(tmp_path / "out" / "scores.png").shape[:2] == (300, 1000)
+    # timings and progress
+    assert set(res.timings) >= {"decode_features", "kts", "scoring", "selection", "encoding", "outputs", "total"}
+    assert all(t >= 0 for t in res.timings.values())
+    stages = [e[0] for e in events]
+    assert "features" in stages and "encoding" in stages
+    assert events[-1] == ("encoding", want.sum(), want.sum())
+    assert res.features.shape == (40, 1280) and res.picks.shape == (40,)
+
+
+def test_seconds_budget_and_cached_features(scenes_audio_video, features_of, tmp_path):
+    first = summarize_video(scenes_audio_video.path, distance_scorer, tmp_path / "a", seconds=9,
+                            extracted=features_of(scenes_audio_video.path))
+    assert first.budget == pytest.approx(9 * 25 / 500)
+    assert first.summary_seconds <= 9
+    # with the features and shots of the first run: same choice, no decoding for features
+    again = summarize_video(scenes_audio_video.path, distance_scorer, tmp_path / "b", seconds=9,
+                            extracted=first.extracted, change_points=first.change_points)
+    assert again.selected == first.selected
+    assert np.array_equal(again.change_points, first.change_points)
+    # a request longer than the video is capped at the whole video
+    whole = summarize_video(scenes_audio_video.path, distance_scorer, tmp_path / "c", seconds=1000,
+                            extracted=first.extracted, change_points=first.change_points)
+    assert whole.budget == 1.0 and whole.summary_frames == 500
+
+
+@pytest.mark.parametrize("kw", [{"seconds": 0}, {"seconds": -3}, {"seconds": float("nan")},
+                                {"budget": 0}, {"budget": 1.5}, {"budget": "x"}])
+def test_bad_options(scenes_video, tmp_path, kw):
+    with pytest.raises(ConfigError):
+        summarize_video(scenes_video.path, distance_scorer, tmp_path / "o", **kw)
+    assert not (tmp_path / "o" / "summary.mp4").exists()
+
+
+def test_one_frame_video_has_no_summary(one_frame, backbone, tmp_path):
+    with pytest.raises(ConfigError, match="summary would be empty"):
+        summarize_video(one_frame.path, distance_scorer, tmp_path / "o", backbone=backbone)
+
+
+def test_bad_video(bad_files, tmp_path):
+    for name in ("empty", "text", "audio_only", "corrupt_mp4"):
+        with pytest.raises(VideoError):
+            summarize_video(bad_files[name], distance_scorer, tmp_path / "o")
+
+
+def test_scorer_must_give_one_score_per_step(scenes_video, features_of, tmp_path):
+    with pytest.raises(ValueError, match="one score per step"):
+        summarize_video(scenes_video.path, lambda f: np.ones(3), tmp_path / "o", extracted=features_of(scenes_video.path))
+
+
+def test_vtest_avi_end_to_end(vtest_summary):
+    path = REAL_VIDEOS / "vtest.avi"
+    res = vtest_summary
+    assert res.n_frames == 795 and res.fps == 10.0
+    assert res.picks.tolist() == list(range(0, 795, 5))
+    seg = json.loads(res.segments_path.read_text())
+    want = keyshot_summary(res.scores, res.picks, res.n_frames, res.change_points, 0.15)
+    assert np.array_equal(mask_from_segments(seg), want)
+    assert 0 < seg["summary_frames"] <= int(795 * 0.15)
+    assert seg["video"] == str(path)
+    with av.open(str(res.summary_path)) as c:
+        vs = c.streams.video[0]
+        assert (vs.codec_context.width, vs.codec_context.height) == (768, 576)
+        assert vs.average_rate == 10
+        n = sum(1 for _ in c.decode(vs))
+    assert n == seg["summary_frames"]
+    assert res.plot_path.stat().st_size > 1000
+    assert res.timings["total"] > 0
+    # a static-camera take: shots were limited to min(10 s, budget 11.9 s)
+    assert seg["max_shot_seconds"] == 10.0
+    assert (res.change_points[:, 1] - res.change_points[:, 0] + 1).max() <= 100
+
+
+def test_long_takes_are_split_to_fit_the_budget(vtest_summary, tmp_path):
+    """vtest.avi is one static-camera take: pure KTS finds a single 79.5 s shot."""
+    path = REAL_VIDEOS / "vtest.avi"
+    ex = vtest_summary.extracted
+    assert shot_boundaries(ex.features, ex.picks, ex.n_frames).shape[0] == 1
+    with pytest.raises(ConfigError, match="summary would be empty"):
+        summarize_video(path, distance_scorer, tmp_path / "a", extracted=ex, max_shot_seconds=None)
+    res = summarize_video(path, distance_scorer, tmp_path / "b", extracted=ex, max_shot_seconds=4)
+    lengths = res.change_points[:, 1] - res.change_points[:, 0] + 1
+    assert lengths.max() <= 40 and res.change_points.shape[0] >= 20
+    assert res.segments["max_shot_seconds"] == 4
+    assert 0 < res.summary_frames <= int(795 * 0.15)
