@@ -20,8 +20,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import tempfile
 import time
@@ -42,6 +40,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from acsumgan.config import TrainConfig
+    from acsumgan.fileio import write_json
     from acsumgan.data.dataset import load_dataset
     from acsumgan.data.splits import make_random_splits, write_splits
     from acsumgan.data.synth import write_synth_dataset
@@ -91,12 +90,7 @@ def main() -> None:
     print(f"  best epoch ({best['epoch']:3d}, test labels) {best['f_score']:6.2f}")
     print(f"  random summaries              {f['random']['mean']:6.2f} +- {f['random']['std']:.2f}")
     print(f"  simulated annotators (LOO)    {f['human_leave_one_out']:6.2f}")
-    path = Path(args.out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = path.with_suffix(".tmp")
-    tmp_out.write_text(json.dumps(out, indent=2) + "\n")
-    os.replace(tmp_out, path)
-    print(f"wrote {path}")
+    print(f"wrote {write_json(args.out, out)}")
 
 
 if __name__ == "__main__":

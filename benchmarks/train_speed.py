@@ -41,12 +41,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the per-video reference implementation
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from acsumgan.config import TrainConfig  # noqa: E402
 from acsumgan.data.splits import make_random_splits  # noqa: E402
 from acsumgan.data.synth import PROFILES, synth_dataset  # noqa: E402
+from acsumgan.fileio import write_json  # noqa: E402
 from acsumgan.model.episode import make_batch  # noqa: E402
 from acsumgan.model.networks import ACSumGAN  # noqa: E402
 from acsumgan.train.checkpoint import load_model, save_checkpoint  # noqa: E402
@@ -117,7 +117,7 @@ def worker(profile: str, impl: str, epochs: int, warmup: int, device: str) -> di
     gen = torch.Generator().manual_seed(0)
     feats = [v.features for v in train]
     batch = make_batch(feats, [v.key for v in train], cfg.action_state_size, device)
-    times, distinct = [], []
+    times = []
     if impl == "batched":
         for i in range(warmup + epochs):
             draws = make_draws(gen, batch, cfg.num_layers, cfg.hidden_size, device)
@@ -232,12 +232,7 @@ def main() -> None:
             print(f"[{profile}] per-video {r['s_per_epoch']:.1f} s/epoch -> speedup {entry['speedup']:.1f}x",
                   flush=True)
         result[profile] = entry
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    os.replace(tmp, out)
-    print(f"wrote {out}")
+    print(f"wrote {write_json(args.out, result)}")
 
 
 if __name__ == "__main__":

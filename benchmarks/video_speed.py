@@ -17,7 +17,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -64,6 +63,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from acsumgan.config import TrainConfig
+    from acsumgan.fileio import write_json
     from acsumgan.inference import Scorer
     from acsumgan.model.networks import ACSumGAN
     from acsumgan.train.checkpoint import save_checkpoint
@@ -101,12 +101,7 @@ def main() -> None:
     for k, v in stages.items():
         print(f"  {k:26s} {v:7.2f} s")
     print(f"  {'total':26s} {total:7.2f} s  ->  {out['times_real_time']:.1f}x faster than real time")
-    path = Path(args.out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = path.with_suffix(".tmp")
-    tmp_out.write_text(json.dumps(out, indent=2) + "\n")
-    os.replace(tmp_out, path)
-    print(f"wrote {path}")
+    print(f"wrote {write_json(args.out, out)}")
 
 
 if __name__ == "__main__":

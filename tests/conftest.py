@@ -65,3 +65,24 @@ def tiny_experiment(tmp_path_factory, tiny_synth, tiny_splits) -> Path:
     proc = subprocess.run(experiment_cmd(tiny_synth, tiny_splits, out), capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return out
+
+
+def assert_same_experiment(a: Path, b: Path) -> None:
+    """Two experiment folders hold the same results: runs, selection and every score."""
+    import json
+
+    import numpy as np
+
+    from acsumgan.evaluation.scores import read_scores
+
+    ra = json.loads((a / "results.json").read_text())
+    rb = json.loads((b / "results.json").read_text())
+    assert ra["runs"] == rb["runs"]
+    assert ra["selection"]["final"] == rb["selection"]["final"]
+    for run in a.glob("sigma*/split*"):
+        s1 = read_scores(run / "scores.h5")
+        s2 = read_scores(b / run.relative_to(a) / "scores.h5")
+        assert sorted(s1) == sorted(s2)
+        for e in s1:
+            for k in s1[e]:
+                np.testing.assert_array_equal(s1[e][k], s2[e][k])

@@ -8,14 +8,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import yaml
 
-from acsumgan.evaluation.scores import read_scores
 from acsumgan.train.checkpoint import load_model
 
 from conftest import EXPERIMENT_EPOCHS as EPOCHS
+from conftest import assert_same_experiment
 from conftest import experiment_cmd as _cmd
 
 
@@ -95,16 +94,7 @@ def test_sigkill_midway_then_rerun_gives_identical_results(tmp_path, uninterrupt
             assert len(rows) == EPOCHS + 2
     done = subprocess.run(_cmd(tiny_synth, tiny_splits, out), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    a = json.loads((uninterrupted / "results.json").read_text())
-    b = json.loads((out / "results.json").read_text())
-    assert a["runs"] == b["runs"]
-    assert a["selection"]["final"] == b["selection"]["final"]
-    for run in uninterrupted.glob("sigma*/split*"):
-        s1 = read_scores(run / "scores.h5")
-        s2 = read_scores(out / run.relative_to(uninterrupted) / "scores.h5")
-        for e in s1:
-            for k in s1[e]:
-                np.testing.assert_array_equal(s1[e][k], s2[e][k])
+    assert_same_experiment(uninterrupted, out)
 
 
 def test_select_and_report_commands(uninterrupted):

@@ -1,35 +1,17 @@
 """Experiments on Ray: same results as the local executor, and a killed worker is retried."""
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
 
-import numpy as np
-import pytest
 
-from acsumgan.evaluation.scores import read_scores
-from conftest import experiment_cmd
+from conftest import assert_same_experiment, experiment_cmd
 
-pytest.importorskip("ray")  # installed by `make test` (requirements.txt); the extra for users
+import ray  # noqa: E402,F401  (installed by `make test`; the [ray] extra for users)
 
 RAY = ("--executor", "ray", "--ray-cpus-per-run", "1")
-
-
-def _same_results(a, b):
-    ra = json.loads((a / "results.json").read_text())
-    rb = json.loads((b / "results.json").read_text())
-    assert ra["runs"] == rb["runs"]
-    assert ra["selection"]["final"] == rb["selection"]["final"]
-    for run in a.glob("sigma*/split*"):
-        s1 = read_scores(run / "scores.h5")
-        s2 = read_scores(b / run.relative_to(a) / "scores.h5")
-        assert sorted(s1) == sorted(s2)
-        for e in s1:
-            for k in s1[e]:
-                np.testing.assert_array_equal(s1[e][k], s2[e][k])
 
 
 def test_ray_executor_matches_local_executor(tmp_path, tiny_experiment, tiny_synth, tiny_splits):
@@ -37,7 +19,7 @@ def test_ray_executor_matches_local_executor(tmp_path, tiny_experiment, tiny_syn
     proc = subprocess.run(experiment_cmd(tiny_synth, tiny_splits, out, *RAY), capture_output=True, text=True,
                           env={**os.environ, "RAY_ADDRESS": ""})
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    _same_results(tiny_experiment, out)
+    assert_same_experiment(tiny_experiment, out)
     assert (out / "ray_attempts.log").read_text().count("attempt 1") == 4
     assert (out / "best" / "oracle" / "split0.pt").exists()
 
@@ -63,7 +45,7 @@ def test_killed_worker_is_retried_and_experiment_completes(tmp_path, tiny_experi
     name = victim[2]
     attempts = [ln for ln in log.read_text().splitlines() if ln.split()[2] == name]
     assert any(" attempt 2 " in ln for ln in attempts), log.read_text()
-    _same_results(tiny_experiment, out)
+    assert_same_experiment(tiny_experiment, out)
 
 
 def test_without_ray_the_error_says_how_to_install(tmp_path, tiny_synth, tiny_splits):
