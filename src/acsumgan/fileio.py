@@ -63,9 +63,26 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except OSError as exc:
         tmp_path.unlink(missing_ok=True)
         raise output_error(final, exc) from None
+    except Exception:
+        # Some writers (torch.save) report a full disk as a RuntimeError of their own;
+        # look at the free space before the temporary file is removed.
+        full = _out_of_space(final.parent)
+        tmp_path.unlink(missing_ok=True)
+        if full:
+            raise DiskFullError(final, "disk full while writing (nothing was half-written)") from None
+        raise
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+def _out_of_space(folder: Path) -> bool:
+    """True when the file system holding ``folder`` has (almost) no space left."""
+    try:
+        st = os.statvfs(folder)
+    except (OSError, AttributeError):
+        return False
+    return st.f_bavail * st.f_frsize < (1 << 20)
 
 
 def _umask() -> int:

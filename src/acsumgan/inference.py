@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import CheckpointError, FeatureSizeError
+from .errors import CheckpointError, FeatureSizeError, TrainingDivergedError
 from .model.episode import make_batch
 from .train.checkpoint import load_model
 from .train.update import score_batch
@@ -107,7 +107,13 @@ class Scorer:
         if self.policy == "sample":
             g = torch.Generator().manual_seed(self.seed)
             u = torch.rand(max(batch.N, 1), batch.size, generator=g, dtype=torch.float64).to(self.device)
-        ws = score_batch(self.model, batch, self.policy, u)
+        try:
+            ws = score_batch(self.model, batch, self.policy, u)
+        except TrainingDivergedError:
+            ws = None
+        if ws is None or not all(bool(torch.isfinite(w).all()) for w in ws):
+            raise CheckpointError(self.path, "the model gives NaN or infinite scores (its weights are not finite, "
+                                             "or the features are far larger than those it was trained on)")
         out: list[np.ndarray] = [None] * len(features)  # type: ignore[list-item]
         for j, i in enumerate(batch.order):
             out[i] = ws[j].float().cpu().numpy()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import click
 from rich.console import Console
 
@@ -34,10 +36,17 @@ def splits() -> None:
     """Make and inspect splits files (JSON list of train/test keys)."""
 
 
+def finite(ctx, param, value):
+    """Click callback: FloatRange lets NaN through (every comparison with NaN is false)."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number")
+    return value
+
+
 def budget_option(f):
     return click.option(
         "--budget", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.15, show_default=True,
-        help="Summary length as a fraction of the video (the benchmarks use 0.15).",
+        callback=finite, help="Summary length as a fraction of the video (the benchmarks use 0.15).",
     )(f)
 
 

@@ -7,7 +7,7 @@ from click.core import ParameterSource
 from rich.table import Table
 
 from ..config import TrainConfig, load_config_file
-from .common import cli, console
+from .common import cli, console, finite
 
 # (TrainConfig field, click type, help). Each is accepted as --name_with_underscores
 # (the release's spelling) and --name-with-dashes.
@@ -46,7 +46,7 @@ def train_options(f):
                      default=None, help="F-score reduction over users (default: from the dataset file; "
                                         "max for SumMe, avg for TVSum)."),
         click.option("--budget", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
-                     help="Summary length used by evaluation, fraction of the video.  [default: 0.15]"),
+                     callback=finite, help="Summary length used by evaluation, fraction of the video.  [default: 0.15]"),
         click.option("--threads", type=click.IntRange(min=1), default=None,
                      help="CPU threads for PyTorch (default: PyTorch's choice)."),
         click.option("--checkpoint-interval", "checkpoint_interval_s", type=click.FloatRange(min=0), default=None,

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..errors import ConfigError, VideoError
+from ..errors import ConfigError, FeatureSizeError, VideoError
 from .common import budget_option, cli, console, dataset, device_option
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
@@ -45,7 +45,9 @@ def default_backbone(scorer) -> str:
     for name in BACKBONES:
         if get_backbone_dim(name) == scorer.input_size:
             return name
-    raise ConfigError(scorer.path, f"no backbone gives {scorer.input_size}-d features; pass --backbone")
+    sizes = ", ".join(f"{name} {get_backbone_dim(name)}" for name in BACKBONES)
+    raise FeatureSizeError(scorer.path, f"the model expects {scorer.input_size}-d features, which no backbone "
+                                        f"gives ({sizes}); use a model trained on features of one of them")
 
 
 @cli.command()
@@ -88,9 +90,12 @@ def summarize(videos, model_path, out, budget, seconds, backbone, device, policy
     from ..config import resolve_device
     from ..inference import Scorer
     from ..video.backbones import get_backbone
+    from ..video.decode import probe
     from ..video.summarize import summarize_video
 
     paths = expand_videos(videos)
+    for p in paths:  # a missing or unreadable video fails now, not after the others are done
+        probe(p)
     dev = resolve_device(device)
     scorer = Scorer.load(model_path, policy=policy, seed=seed, device=dev, rule=rule, split=split_index)
     bb = get_backbone(backbone or default_backbone(scorer), device=dev)

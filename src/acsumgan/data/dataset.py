@@ -26,6 +26,7 @@ problem is reported as one line naming the file, the video and the field.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -63,6 +64,8 @@ REQUIRED = {
 MAX_ELEMENTS = 1 << 28
 MAX_STEPS = 1_000_000
 MAX_FRAMES = 100_000_000
+#: Unknown (extra) fields and names larger than this are not read.
+MAX_EXTRA_BYTES = 1 << 20
 
 
 @dataclass
@@ -103,10 +106,17 @@ def _fail(path, key: str | None, fld: str | None, problem: str) -> DatasetError:
     return DatasetError(path, f"{where}: {problem}" if where else problem)
 
 
-def _is_integral(a: np.ndarray) -> bool:
-    if a.dtype.kind in "biu":
-        return True
-    return bool(np.all(np.isfinite(a)) and np.all(a == np.round(a)))
+def _frame_indices(a: np.ndarray) -> np.ndarray | None:
+    """``a`` as int64 frame indices, or None when it holds anything else (booleans,
+    fractions, NaN, values beyond MAX_FRAMES). The checks run on int64: differences of
+    unsigned integers would wrap around."""
+    if a.dtype.kind not in "iuf":
+        return None
+    if a.dtype.kind == "f" and not (np.all(np.isfinite(a)) and np.all(a == np.round(a))):
+        return None
+    if a.size and np.max(np.abs(a.astype(np.float64))) > MAX_FRAMES:
+        return None
+    return a.astype(np.int64)
 
 
 def validate_video(v: Video, path: str | os.PathLike = "<memory>", purpose: str = "any") -> None:
@@ -148,7 +158,8 @@ def validate_video(v: Video, path: str | os.PathLike = "<memory>", purpose: str 
         p = v.picks
         if p.ndim != 1:
             raise _fail(path, key, "picks", f"must be 1-D, got shape {p.shape}")
-        if not _is_integral(p):
+        p = _frame_indices(p)
+        if p is None:
             raise _fail(path, key, "picks", "must hold integer frame indices")
         if T is not None and p.shape[0] != T:
             raise _fail(path, key, "picks", f"has {p.shape[0]} entries but features have {T} steps")
@@ -166,7 +177,8 @@ def validate_video(v: Video, path: str | os.PathLike = "<memory>", purpose: str 
         cp = v.change_points
         if cp.ndim != 2 or cp.shape[1] != 2 or cp.shape[0] == 0:
             raise _fail(path, key, "change_points", f"must be (shots x 2), got shape {cp.shape}")
-        if not _is_integral(cp):
+        cp = _frame_indices(cp)
+        if cp is None:
             raise _fail(path, key, "change_points", "must hold integer frame indices")
         if np.any(cp[:, 1] < cp[:, 0]):
             i = int(np.argwhere(cp[:, 1] < cp[:, 0])[0][0])
@@ -218,6 +230,22 @@ def validate_video(v: Video, path: str | os.PathLike = "<memory>", purpose: str 
             raise _fail(path, key, name, f"has {a.shape[0]} entries but the video has {T} steps")
 
 
+def never_written(obj: h5py.Dataset) -> bool:
+    """True when part of the dataset's declared shape holds no stored data (a declared
+    but never written dataset, an interrupted writer, a crafted file, or virtual or
+    external storage). Reading such a dataset gives fill values, and HDF5 spends memory
+    on every unwritten chunk, so it is refused before reading."""
+    if not obj.shape or not obj.size:
+        return False
+    try:
+        if obj.chunks is None:
+            return obj.id.get_storage_size() == 0
+        total = math.prod(-(-n // c) for n, c in zip(obj.shape, obj.chunks))
+        return obj.id.get_num_chunks() < total
+    except (AttributeError, RuntimeError, ValueError, OSError):  # old HDF5: cannot tell
+        return False
+
+
 def _read_array(path, key: str, grp: h5py.Group, name: str) -> np.ndarray:
     obj = grp[name]
     if not isinstance(obj, h5py.Dataset):
@@ -228,6 +256,8 @@ def _read_array(path, key: str, grp: h5py.Group, name: str) -> np.ndarray:
         raise _fail(path, key, name, f"is too large ({obj.shape})")
     if name == "features" and obj.ndim >= 1 and obj.shape[0] > MAX_STEPS:
         raise _fail(path, key, name, f"has too many steps ({obj.shape[0]})")
+    if never_written(obj):
+        raise _fail(path, key, name, f"declares shape {obj.shape} but its data was never written (incomplete file?)")
     return np.asarray(obj[()])
 
 
@@ -247,7 +277,8 @@ def _read_scalar(path, key: str, grp: h5py.Group, name: str) -> int:
 
 def _read_string(path, key: str, grp: h5py.Group, name: str) -> str:
     obj = grp[name]
-    if not isinstance(obj, h5py.Dataset) or obj.size > 1_000_000:
+    if not isinstance(obj, h5py.Dataset) or obj.size > 1_000_000 or \
+            obj.size * obj.dtype.itemsize > MAX_EXTRA_BYTES or never_written(obj):
         raise _fail(path, key, name, "must be a string")
     val = obj[()]
     if isinstance(val, np.ndarray):
@@ -273,7 +304,8 @@ def _read_video(path, key: str, grp: h5py.Group) -> Video:
     for name in grp:
         if name not in KNOWN_FIELDS:
             obj = grp[name]
-            if isinstance(obj, h5py.Dataset) and obj.size <= 1_000_000:
+            if isinstance(obj, h5py.Dataset) and obj.size is not None and \
+                    obj.size * obj.dtype.itemsize <= MAX_EXTRA_BYTES and not never_written(obj):
                 val = obj[()]
                 v.extra[name] = val.decode() if isinstance(val, bytes) else val
     return v

@@ -22,7 +22,7 @@ from typing import Mapping
 import h5py
 import numpy as np
 
-from ..data.dataset import open_h5
+from ..data.dataset import never_written, open_h5
 from ..errors import ScoresError
 from ..fileio import atomic_path
 
@@ -35,7 +35,7 @@ Scores = dict[str, np.ndarray]
 def _check(path, where: str, arr) -> np.ndarray:
     try:
         a = np.asarray(arr, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, RecursionError):
         raise ScoresError(path, f"{where}: must be a list of numbers") from None
     if a.ndim != 1 or a.size == 0:
         raise ScoresError(path, f"{where}: must be a non-empty 1-D list of numbers, got shape {a.shape}")
@@ -66,7 +66,7 @@ def read_scores(path: str | os.PathLike) -> dict[int | None, Scores]:
     try:
         with open(p, "rb") as f:
             obj = json.loads(f.read().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # also numbers beyond Python's int-digit limit
         raise ScoresError(p, f"neither HDF5 nor valid JSON ({type(exc).__name__})") from None
     if isinstance(obj, Mapping) and set(obj) == {"epochs"}:
         epochs = obj["epochs"]
@@ -94,6 +94,8 @@ def _read_h5(p: Path) -> dict[int | None, Scores]:
                 raise ScoresError(p, f"{prefix}{k}: must be numeric, got {d.dtype}")
             if d.size > MAX_SCORES:
                 raise ScoresError(p, f"{prefix}{k}: too large ({d.shape})")
+            if never_written(d):
+                raise ScoresError(p, f"{prefix}{k}: declares shape {d.shape} but its data was never written")
             out[k] = _check(p, f"{prefix}{k}", d[()])
         if not out:
             raise ScoresError(p, f"{prefix or 'file'}: holds no scores")

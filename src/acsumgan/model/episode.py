@@ -25,6 +25,7 @@ import torch
 from torch import Tensor
 from torch.distributions import Categorical
 
+from ..errors import TrainingDivergedError
 from .fragments import fragment_ids, termination_point
 
 
@@ -151,7 +152,14 @@ def run_episode(actor, state0: Tensor, batch: Batch, u: Tensor | None, policy: s
         for i in range(N):
             state = state0 * (~picked).to(dtype)
             logits = actor(state).masked_fill(invalid, float("-inf"))
-            dist = Categorical(probs=torch.softmax(logits, dim=-1))
+            probs = torch.softmax(logits, dim=-1)
+            try:
+                dist = Categorical(probs=probs)
+            except ValueError:
+                if bool(torch.isfinite(probs).all()):
+                    raise
+                raise TrainingDivergedError(None, "the actor's fragment probabilities became NaN or "
+                                                  "infinite") from None
             with torch.no_grad():
                 if policy == "greedy":
                     a = dist.probs.masked_fill(picked | invalid, -1.0).argmax(-1)

@@ -17,10 +17,14 @@ The same seed on the same machine gives the same files (timings aside).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
+import math
 import os
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +36,7 @@ import torch
 from ..config import TrainConfig, dump_yaml, resolve_device, versions
 from ..data.dataset import Video, dataset_attrs, load_dataset, validate_video
 from ..data.splits import get_split
-from ..errors import ConfigError, FeatureSizeError, TrainingDivergedError
+from ..errors import ConfigError, FeatureSizeError, InterruptedByUser, TrainingDivergedError
 from ..evaluation.metrics import evaluate_scores, infer_metric
 from ..evaluation.scores import write_scores
 from ..experiment.selection import epoch_criterion, pareto_epochs
@@ -214,8 +218,17 @@ class Trainer:
             result.chosen_epoch = _chosen(result.rows)
             return result
         handler = _setup_logging(self.run_dir)
+        self.last_epoch_kept: int | None = None
         try:
             return self._run(state, result, progress, on_epoch)
+        except KeyboardInterrupt:
+            done = self.last_epoch_kept
+            kept = ("before any result was written" if done is None else
+                    "before epoch 0 finished" if done < 0 else
+                    f"after epoch {done} (metrics.csv, scores.h5 and checkpoints up to it are kept)")
+            log.warning("interrupted (Ctrl-C) %s", kept)
+            raise InterruptedByUser(self.run_dir, f"interrupted (Ctrl-C) {kept}; run the same command again to "
+                                                  "resume; the run has no COMPLETE marker until then") from None
         finally:
             log.removeHandler(handler)
             handler.close()
@@ -251,7 +264,11 @@ class Trainer:
             if start == 0:
                 row = self._evaluate(model, -1, scores)
                 rows.append(row)
-                self._write_epoch_files(rows, scores, writer, row)
+                with _ctrl_c_after_block():
+                    self._write_epoch_files(rows, scores, writer, row)
+                    self.last_epoch_kept = -1
+            else:
+                self.last_epoch_kept = start - 1
             for epoch in range(start, cfg.n_epochs):
                 t0 = time.time()
                 per_video: dict[str, list[torch.Tensor]] = {}
@@ -266,11 +283,21 @@ class Trainer:
                     for k, v in stats.items():
                         per_video.setdefault(k, []).append(v.float().cpu())
                 row = {k: float(torch.cat(v).mean()) for k, v in per_video.items()}
+                bad = [k for k, v in row.items() if not math.isfinite(v)]
+                if bad:  # a statistic outside the losses (e.g. recon_loss_init): never written as NaN
+                    raise self._diverged(f"epoch {epoch}: {bad[0]} became {row[bad[0]]} (training diverged; "
+                                         "results up to the previous epoch are kept)")
                 row.update(self._evaluate(model, epoch, scores))
                 row["seconds"] = round(time.time() - t0, 3)
                 rows.append(row)
-                self._keep_checkpoints(model, rows, ckpt_dir, epoch)
-                self._write_epoch_files(rows, scores, writer, row)
+                # The epoch's files form one state: Ctrl-C waits until all are written.
+                with _ctrl_c_after_block():
+                    self._keep_checkpoints(model, rows, ckpt_dir, epoch)
+                    self._write_epoch_files(rows, scores, writer, row)
+                    if epoch + 1 < cfg.n_epochs and time.time() - last_save >= cfg.checkpoint_interval_s:
+                        self._save_resume(model, opts, gen, rows, scores, epoch)
+                        last_save = time.time()
+                    self.last_epoch_kept = epoch
                 log.info("epoch %d: reward %.4f actor_loss %.4f f_score %s (%.1f s)", epoch, row["reward"],
                          row["actor_loss"], "-" if row.get("f_score") is None else f"{row['f_score']:.2f}",
                          row["seconds"])
@@ -278,9 +305,6 @@ class Trainer:
                     on_epoch(row)
                 if bar:
                     bar.update(row)
-                if epoch + 1 < cfg.n_epochs and time.time() - last_save >= cfg.checkpoint_interval_s:
-                    self._save_resume(model, opts, gen, rows, scores, epoch)
-                    last_save = time.time()
         finally:
             if bar:
                 bar.close()
@@ -288,10 +312,11 @@ class Trainer:
                 writer.close()
         result.rows = rows
         result.chosen_epoch = _chosen(rows)
-        (self.run_dir / "resume.pt").unlink(missing_ok=True)
-        mark_complete(self.run_dir, {"chosen_epoch": result.chosen_epoch, "epochs": cfg.n_epochs,
-                                     "f_score_chosen": None if result.chosen_epoch is None else
-                                     result.row(result.chosen_epoch).get("f_score")})
+        with _ctrl_c_after_block():  # not between removing the resume state and marking the run complete
+            (self.run_dir / "resume.pt").unlink(missing_ok=True)
+            mark_complete(self.run_dir, {"chosen_epoch": result.chosen_epoch, "epochs": cfg.n_epochs,
+                                         "f_score_chosen": None if result.chosen_epoch is None else
+                                         result.row(result.chosen_epoch).get("f_score")})
         log.info("complete; criterion chose epoch %s", result.chosen_epoch)
         return result
 
@@ -306,11 +331,24 @@ class Trainer:
                                                   .generate_state(1)[0]))
             u = torch.rand(max(self.test_batch.N, 1), self.test_batch.size, generator=g,
                            dtype=torch.float64).to(self.device)
-        ws = score_batch(model, self.test_batch, self.cfg.eval_policy, u)
-        scores[epoch] = {k: w.float().cpu().numpy() for k, w in zip(self.test_batch.keys, ws)}
+        why = ("(before training: are the features of a sane magnitude?)" if epoch < 0 else
+               "(training diverged; results up to the previous epoch are kept)")
+        try:
+            ws = score_batch(model, self.test_batch, self.cfg.eval_policy, u)
+        except TrainingDivergedError as exc:
+            raise self._diverged(f"epoch {epoch}, evaluation: {exc.problem} {why}") from None
+        new = {k: w.float().cpu().numpy() for k, w in zip(self.test_batch.keys, ws)}
+        bad = [k for k, v in new.items() if not np.all(np.isfinite(v))]
+        if bad:  # never write NaN scores
+            raise self._diverged(f"epoch {epoch}: the model's scores of {bad[0]} became NaN or infinite {why}")
+        scores[epoch] = new
         if self.annotated:
             row["f_score"] = evaluate_scores(self.videos, scores[epoch], self.metric, self.cfg.budget).mean
         return row
+
+    def _diverged(self, problem: str) -> TrainingDivergedError:
+        log.error("%s", problem)
+        return TrainingDivergedError(self.run_dir, problem)
 
     def _write_epoch_files(self, rows, scores, writer, row) -> None:
         write_text(self.run_dir / "metrics.csv", _csv_text(rows))
@@ -342,6 +380,33 @@ class Trainer:
             "optimizers": opts.state_dict(), "generator": gen.get_state(), "rows": rows,
             "scores": {str(e): {k: torch.from_numpy(v) for k, v in s.items()} for e, s in scores.items()},
         })
+
+
+@contextlib.contextmanager
+def _ctrl_c_after_block():
+    """Hold a Ctrl-C (SIGINT) that arrives inside the block until the block is done (a
+    second Ctrl-C interrupts at once; the block's atomic writes leave nothing half-done).
+
+    Only where Python's own handler is installed, in the main thread (the ``acsumgan``
+    command); elsewhere (Ray workers, other handlers) the block runs unchanged."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    caught: list[int] = []
+
+    def hold(signum, frame):
+        if caught:
+            raise KeyboardInterrupt
+        caught.append(signum)
+
+    signal.signal(signal.SIGINT, hold)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _chosen(rows: list[dict]) -> int | None:

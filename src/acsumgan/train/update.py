@@ -277,16 +277,21 @@ def train_step(model: ACSumGAN, opts: Optimizers, batch: Batch, draws: Draws, cf
     all_params = phase_parameters(model)
     stats: dict[str, Tensor] = {}
     cache: dict = {}
+    where = f"epoch {epoch}, " if epoch is not None else ""
+    kept = "(training diverged; results up to the previous epoch are kept)"
     for phase in PHASES:
         params = all_params[phase]
-        grads, st, loss = phase_gradients(phase, model, batch, draws, cfg, params, cache)
+        try:
+            grads, st, loss = phase_gradients(phase, model, batch, draws, cfg, params, cache)
+        except TrainingDivergedError as exc:  # NaN inside the phase (e.g. the actor's probabilities)
+            raise TrainingDivergedError(None, f"{where}phase {phase}: {exc.problem} {kept}") from None
         if not torch.isfinite(loss):
-            where = f"epoch {epoch}, " if epoch is not None else ""
-            raise TrainingDivergedError(None, f"{where}phase {phase}: loss became {loss.item()} "
-                                              "(training diverged; results up to the previous epoch are kept)")
+            raise TrainingDivergedError(None, f"{where}phase {phase}: loss became {loss.item()} {kept}")
         for p, g in zip(params, grads):
             p.grad = g
-        torch.nn.utils.clip_grad_norm_(params, cfg.clip)
+        norm = torch.nn.utils.clip_grad_norm_(params, cfg.clip)
+        if not torch.isfinite(norm):  # a finite loss with an overflowing gradient would write NaN weights
+            raise TrainingDivergedError(None, f"{where}phase {phase}: gradient norm became {norm.item()} {kept}")
         for opt in opts.by_phase[phase]:
             opt.step()
         for p in params:
