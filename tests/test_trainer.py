@@ -149,3 +149,14 @@ def test_cli_accepts_release_and_dashed_spellings_and_yaml(tmp_path, tiny_synth,
     assert resolved["regularization_factor"] == 0.7  # the flag wins over the file
     assert resolved["split_index"] == 1 and resolved["seed"] == 2
     assert "criterion's epoch" in proc.stdout
+
+
+def test_damaged_run_folder_is_a_one_line_error(tmp_path, tiny_synth, tiny_splits):
+    res = train(_cfg(n_epochs=1), tiny_synth, tiny_splits, tmp_path / "r")
+    (res.run_dir / "metrics.csv").write_text("garbage\n")
+    proc = subprocess.run([sys.executable, "-m", "acsumgan", "train", "--dataset", str(tiny_synth), "--splits",
+                           str(tiny_splits), "--out", str(res.run_dir), "--n_epochs", "1", "--input_size", "32",
+                           "--hidden_size", "16", "--seed", "5", "--checkpoint-interval", "0", "--no-progress"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 11 and "run folder is damaged" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

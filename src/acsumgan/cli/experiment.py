@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -16,9 +17,12 @@ def _floats(text: str | None) -> list[float] | None:
     if text is None:
         return None
     try:
-        return [float(x) for x in text.split(",") if x.strip()]
+        values = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise ConfigError(None, f"--sigmas must be comma-separated numbers, got {text!r}") from None
+    if not values or not all(math.isfinite(v) and v >= 0 for v in values):
+        raise ConfigError(None, f"--sigmas must be finite numbers >= 0, got {text!r}")
+    return values
 
 
 def _ints(text: str | None) -> list[int] | None:

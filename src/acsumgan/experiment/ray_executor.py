@@ -184,8 +184,9 @@ class RayExecutor:
             log = run_dir / "run.log"
             if log.exists():
                 shutil.copy2(log, src / "run.log")
-            if run_dir.exists():
-                shutil.rmtree(run_dir)
+            old = stage / "previous"
+            if run_dir.exists():  # an unfinished earlier attempt: moved aside, then replaced
+                os.replace(run_dir, old)
             os.replace(src, run_dir)
         finally:
             shutil.rmtree(stage, ignore_errors=True)

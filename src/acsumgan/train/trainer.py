@@ -93,10 +93,16 @@ def _csv_text(rows: list[dict]) -> str:
 
 def read_metrics(run_dir: str | os.PathLike) -> list[dict]:
     """metrics.csv of a run folder as a list of dicts (numbers as float, epoch as int)."""
+    path = Path(run_dir) / "metrics.csv"
     rows = []
-    with open(Path(run_dir) / "metrics.csv") as f:
-        for r in csv.DictReader(f):
-            rows.append({k: (int(v) if k == "epoch" else (float(v) if v != "" else None)) for k, v in r.items()})
+    try:
+        with open(path) as f:
+            for r in csv.DictReader(f):
+                rows.append({k: (int(v) if k == "epoch" else (float(v) if v != "" else None)) for k, v in r.items()})
+    except (OSError, ValueError, TypeError, csv.Error) as exc:
+        raise ConfigError(path, f"run folder is damaged: metrics.csv unreadable ({type(exc).__name__})") from None
+    if not rows or set(rows[0]) != set(COLUMNS):
+        raise ConfigError(path, "run folder is damaged: metrics.csv lacks its columns or rows")
     return rows
 
 
@@ -210,7 +216,6 @@ class Trainer:
 
     # --- the loop ---------------------------------------------------------------------
     def run(self, progress: bool = True, on_epoch: Callable[[dict], None] | None = None) -> RunResult:
-        cfg = self.cfg
         state = self._prepare_folder()
         result = RunResult(self.run_dir, metric=self.metric)
         if state and state.get("complete"):
