@@ -63,8 +63,7 @@ def _check_method(method: str) -> str:
 # --------------------------------------------------------------------------- reference
 
 
-def kendall_tau(x: np.ndarray, y: np.ndarray) -> float:
-    """Kendall's tau-b of two equal-length vectors (scipy); 0 where undefined."""
+def _scipy_correlation(name: str, x: np.ndarray, y: np.ndarray) -> float:
     x = np.asarray(x, dtype=np.float64).ravel()
     y = np.asarray(y, dtype=np.float64).ravel()
     if x.shape != y.shape:
@@ -75,24 +74,18 @@ def kendall_tau(x: np.ndarray, y: np.ndarray) -> float:
         warnings.simplefilter("ignore")
         from scipy import stats  # imported here: scipy.stats costs ~0.5 s to import
 
-        t = stats.kendalltau(x, y).statistic
-    return 0.0 if not np.isfinite(t) else float(t)
+        value = getattr(stats, name)(x, y).statistic
+    return 0.0 if not np.isfinite(value) else float(value)
+
+
+def kendall_tau(x: np.ndarray, y: np.ndarray) -> float:
+    """Kendall's tau-b of two equal-length vectors (scipy); 0 where undefined."""
+    return _scipy_correlation("kendalltau", x, y)
 
 
 def spearman_rho(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman's rho of two equal-length vectors (scipy); 0 where undefined."""
-    x = np.asarray(x, dtype=np.float64).ravel()
-    y = np.asarray(y, dtype=np.float64).ravel()
-    if x.shape != y.shape:
-        raise ValueError(f"lengths differ ({x.shape[0]} and {y.shape[0]})")
-    if x.size < 2:
-        return 0.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from scipy import stats
-
-        r = stats.spearmanr(x, y).statistic
-    return 0.0 if not np.isfinite(r) else float(r)
+    return _scipy_correlation("spearmanr", x, y)
 
 
 def correlation(x: np.ndarray, y: np.ndarray, method: str) -> float:
