@@ -78,7 +78,7 @@ def main() -> None:
                        "draws": args.draws},
             "human_leave_one_out": base["human"]["f_score"],
         },
-        "per_epoch": [{k: r[k] for k in ("epoch", "f_score", "reward", "actor_loss")} for r in rows],
+        "per_epoch": [{k: r.get(k) for k in ("epoch", "f_score", "reward", "actor_loss")} for r in rows],
         "train_seconds": seconds,
         "command": "python benchmarks/quality_synthetic.py " + " ".join(sys.argv[1:]),
     }
