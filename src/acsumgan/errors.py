@@ -7,7 +7,9 @@ else is a bug and shows a traceback. The table below is the one in the README.
 
 from __future__ import annotations
 
+import math
 import os
+from typing import Callable
 
 
 class AcsumganError(Exception):
@@ -115,3 +117,15 @@ EXIT_CODES = {
         InterruptedByUser,
     )
 }
+
+
+def checked_number(value, what: str, ok: Callable[[float], bool], expected: str) -> float:
+    """``value`` as a finite float for which ``ok`` holds, else a ConfigError:
+    "<what> must be a number, got ..." or "<what> must be <expected>, got ..."."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(None, f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(v) or not ok(v):
+        raise ConfigError(None, f"{what} must be {expected}, got {value}")
+    return v

@@ -59,7 +59,7 @@ from typing import Iterator, Sequence
 import av
 import numpy as np
 
-from ..errors import ConfigError, VideoError
+from ..errors import ConfigError, VideoError, checked_number
 
 DEFAULT_RATE = 2.0
 #: Used only when a video's metadata gives no frame rate at all.
@@ -107,13 +107,7 @@ def _one_line(exc: BaseException) -> str:
 
 def check_rate(rate: float) -> Fraction:
     """Validate the sampling rate (steps per second); return it as a Fraction."""
-    try:
-        r = float(rate)
-    except (TypeError, ValueError):
-        raise ConfigError(None, f"sampling rate must be a number, got {rate!r}") from None
-    if not math.isfinite(r) or r <= 0:
-        raise ConfigError(None, f"sampling rate must be > 0 steps per second, got {rate}")
-    return Fraction(r)
+    return Fraction(checked_number(rate, "sampling rate", lambda r: r > 0, "> 0 steps per second"))
 
 
 def _check_file(path: Path) -> None:

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, checked_number
 
 #: Rows of t per vectorised block of the DP (fits the CPU cache).
 _BLOCK = 128
@@ -113,12 +113,7 @@ def _check(features: np.ndarray, max_change_points, vmax) -> tuple[np.ndarray, i
     if not np.all(np.isfinite(x)):
         raise ValueError("features contain NaN or inf")
     n = x.shape[0]
-    try:
-        v = float(vmax)
-    except (TypeError, ValueError):
-        raise ConfigError(None, f"KTS vmax must be a number, got {vmax!r}") from None
-    if not math.isfinite(v) or v < 0:
-        raise ConfigError(None, f"KTS vmax must be >= 0, got {vmax}")
+    v = checked_number(vmax, "KTS vmax", lambda v: v >= 0, ">= 0")
     if max_change_points is None:
         m_max = n - 1
     else:

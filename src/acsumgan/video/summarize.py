@@ -39,7 +39,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, checked_number
 from ..evaluation.summary import DEFAULT_BUDGET, select_shots
 from ..fileio import atomic_path, ensure_dir, write_json
 from .backbones import DEFAULT_BACKBONE, Backbone, ExtractedFeatures, as_backbone, extract_features
@@ -88,23 +88,12 @@ def timecode(seconds: float) -> str:
 
 
 def check_budget(budget: float) -> float:
-    try:
-        b = float(budget)
-    except (TypeError, ValueError):
-        raise ConfigError(None, f"budget must be a number, got {budget!r}") from None
-    if not math.isfinite(b) or not 0 < b <= 1:
-        raise ConfigError(None, f"budget must be a fraction of the video in (0, 1], got {budget}")
-    return b
+    return checked_number(budget, "budget", lambda b: 0 < b <= 1, "a fraction of the video in (0, 1]")
 
 
 def budget_for_seconds(seconds: float, fps: float, n_frames: int) -> float:
     """Budget giving a summary of at most ``seconds``: ``seconds * fps / n_frames``, capped at 1."""
-    try:
-        s = float(seconds)
-    except (TypeError, ValueError):
-        raise ConfigError(None, f"summary length in seconds must be a number, got {seconds!r}") from None
-    if not math.isfinite(s) or s <= 0:
-        raise ConfigError(None, f"summary length in seconds must be > 0, got {seconds}")
+    s = checked_number(seconds, "summary length in seconds", lambda s: s > 0, "> 0")
     return min(s * fps / n_frames, 1.0)
 
 
