@@ -295,6 +295,24 @@ class _RangeWriter:
             self._close()
 
 
+class _AudioDrain:
+    """Reading on after the wanted video frames so the audio of a closed range can
+    complete: stop once no audio is pending, or DRAIN_SECONDS of video later."""
+
+    DRAIN_SECONDS = 2
+
+    def __init__(self, w: _RangeWriter):
+        self.w = w
+        self.until: Fraction | None = None
+
+    def stop(self, abs_t: Fraction) -> bool:
+        if not self.w.audio_pending():
+            return True
+        if self.until is None:
+            self.until = abs_t + self.DRAIN_SECONDS
+        return abs_t > self.until
+
+
 def _abs_time(frame, t: Fraction) -> Fraction:
     if frame.pts is not None and frame.time_base:
         return Fraction(frame.pts) * Fraction(frame.time_base)
@@ -304,7 +322,7 @@ def _abs_time(frame, t: Fraction) -> Fraction:
 def _linear(inp, vs, ain, src, w: _RangeWriter) -> None:
     """Decode from the start of ``inp``; frames are numbered as they come."""
     extra = [ain] if ain is not None else []
-    drain_until = None
+    drain = _AudioDrain(w)
     for kind, i, t, frame in decode_frames(inp, vs, src, extra):
         if kind == "audio":
             w.audio(frame)
@@ -312,12 +330,8 @@ def _linear(inp, vs, ain, src, w: _RangeWriter) -> None:
                 return
             continue
         abs_t = _abs_time(frame, t)
-        if w.done:
-            # keep reading (audio) a little while the last range's audio completes
-            if not w.audio_pending():
-                return
-            drain_until = drain_until if drain_until is not None else abs_t + 2
-            if abs_t > drain_until:
+        if w.done:  # keep reading (audio) a little while the last range's audio completes
+            if drain.stop(abs_t):
                 return
             continue
         w.video(i, frame, abs_t)
@@ -375,7 +389,7 @@ def _seeking(inp, vs, ain, src, w: _RangeWriter, plan: _SeekPlan) -> None:
             w.seeks += 1
         check_landing = need_seek
         need_seek = False
-        drain_until = None
+        drain = _AudioDrain(w)
         for kind, _, t, frame in decode_frames(inp, vs, src, extra):
             if kind == "audio":
                 w.audio(frame)
@@ -390,12 +404,8 @@ def _seeking(inp, vs, ain, src, w: _RangeWriter, plan: _SeekPlan) -> None:
                 check_landing = False
                 if i > w.next_start():
                     raise _SeekFailed(f"seek landed after frame {w.next_start()}")
-            if need_seek or w.done:
-                # finishing the last range's audio before seeking on (or stopping)
-                if not w.audio_pending():
-                    break
-                drain_until = drain_until if drain_until is not None else abs_t + 2
-                if abs_t > drain_until:
+            if need_seek or w.done:  # finishing the last range's audio before seeking on (or stopping)
+                if drain.stop(abs_t):
                     break
                 continue
             j_before = w.j
