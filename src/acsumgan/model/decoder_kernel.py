@@ -115,7 +115,6 @@ class DecodeFunction(torch.autograd.Function):
             if t > 0:
                 feed[:active] = d_below
         dWs, dbs = [], []
-        need_w = any(ctx.needs_input_grad[4:])
         for layer in range(L):
             if not need_w:  # the weights are frozen in this phase: skip their gradients
                 dWs.append(None)
