@@ -43,7 +43,7 @@ def main() -> None:
     from acsumgan.fileio import write_json
     from acsumgan.data.dataset import load_dataset
     from acsumgan.data.splits import make_random_splits, write_splits
-    from acsumgan.data.synth import write_synth_dataset
+    from acsumgan.synthetic.dataset import write_synth_dataset
     from acsumgan.evaluation.baselines import baseline_rows
     from acsumgan.train.trainer import train
 

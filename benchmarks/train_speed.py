@@ -39,13 +39,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the per-video reference implementation
 
 import torch  # noqa: E402
 
 from acsumgan.config import TrainConfig  # noqa: E402
 from acsumgan.data.splits import make_random_splits  # noqa: E402
-from acsumgan.data.synth import PROFILES, synth_dataset  # noqa: E402
+from acsumgan.synthetic.dataset import PROFILES, synth_dataset  # noqa: E402
 from acsumgan.fileio import write_json  # noqa: E402
 from acsumgan.model.episode import make_batch  # noqa: E402
 from acsumgan.model.networks import ACSumGAN  # noqa: E402
@@ -151,7 +150,7 @@ def worker(profile: str, impl: str, epochs: int, warmup: int, device: str) -> di
             ep = run_episode(model.actor, fragment_state(s, batch), batch, draws.u[3])
         out["distinct_picks"] = float(ep.new.sum(0).float().mean())
     else:
-        from reference import reference_train_step
+        from acsumgan.train.reference import reference_train_step
 
         ordered = [torch.as_tensor(feats[i]).to(device) for i in batch.order]
         for i in range(epochs):

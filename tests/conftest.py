@@ -14,14 +14,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 TESTS = Path(__file__).resolve().parent
 DATA = TESTS / "data"
-if str(TESTS) not in sys.path:  # tests/reference.py is imported by several test files
-    sys.path.insert(0, str(TESTS))
 
 
 @pytest.fixture(scope="session")
 def summe_synth(tmp_path_factory) -> Path:
     """The full synthetic SumMe-profile dataset (25 videos, 1024-d)."""
-    from acsumgan.data.synth import write_synth_dataset
+    from acsumgan.synthetic.dataset import write_synth_dataset
 
     return write_synth_dataset(tmp_path_factory.mktemp("synth") / "summe_synth.h5", "summe", seed=0)
 
@@ -29,7 +27,7 @@ def summe_synth(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_synth(tmp_path_factory) -> Path:
     """8 short SumMe-style videos with 32-d features (quirk range, T < 60, long): fast to train on."""
-    from acsumgan.data.synth import write_synth_dataset
+    from acsumgan.synthetic.dataset import write_synth_dataset
 
     return write_synth_dataset(tmp_path_factory.mktemp("tiny") / "tiny_summe.h5", "summe", seed=1, dim=32,
                                steps=[130, 61, 75, 45, 90, 64, 100, 70])

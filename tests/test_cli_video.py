@@ -11,7 +11,7 @@ import pytest
 from acsumgan.data.dataset import dataset_attrs, load_dataset
 from acsumgan.evaluation.summary import keyshot_summary
 from acsumgan.inference import Scorer, resolve_model_path
-from acsumgan.video.synthetic import make_scene_video
+from acsumgan.synthetic.media import make_scene_video
 
 
 def acsumgan(*args, check=True):

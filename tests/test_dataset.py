@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from acsumgan.data.dataset import Video, load_dataset, save_dataset
-from acsumgan.data.synth import SUMME_STEPS, TVSUM_STEPS, synth_dataset
+from acsumgan.synthetic.dataset import SUMME_STEPS, TVSUM_STEPS, synth_dataset
 from acsumgan.evaluation.metrics import f_score
 from acsumgan.evaluation.summary import keyshot_summary
 

@@ -11,7 +11,7 @@ import yaml
 from acsumgan.config import TrainConfig
 from acsumgan.errors import ConfigError, FeatureSizeError
 from acsumgan.evaluation.scores import read_scores
-from acsumgan.experiment.selection import pareto_epochs
+from acsumgan.selection import pareto_epochs
 from acsumgan.train.checkpoint import load_model
 from acsumgan.train.trainer import COLUMNS, read_metrics, train
 

@@ -17,7 +17,7 @@ from acsumgan.model.episode import make_batch
 from acsumgan.model.networks import ACSumGAN
 from acsumgan.train.update import (PHASES, Optimizers, discounted_returns, make_draws, phase_gradients,
                                    phase_parameters, train_step)
-from reference import reference_phase, reference_train_step
+from acsumgan.train.reference import reference_phase, reference_train_step
 
 LENGTHS = [130, 61, 75, 45, 200, 5, 1, 118]
 

@@ -28,8 +28,8 @@ _API = {
     "write_splits": "acsumgan.data.splits",
     "make_random_splits": "acsumgan.data.splits",
     "make_kfold_splits": "acsumgan.data.splits",
-    "synth_dataset": "acsumgan.data.synth",
-    "write_synth_dataset": "acsumgan.data.synth",
+    "synth_dataset": "acsumgan.synthetic.dataset",
+    "write_synth_dataset": "acsumgan.synthetic.dataset",
     "import_summe": "acsumgan.data.groundtruth",
     "import_tvsum": "acsumgan.data.groundtruth",
     # evaluation
@@ -48,7 +48,7 @@ _API = {
     "load_model": "acsumgan.train.checkpoint",
     "Scorer": "acsumgan.inference",
     # experiments
-    "epoch_criterion": "acsumgan.experiment.selection",
+    "epoch_criterion": "acsumgan.selection",
     "select_experiment": "acsumgan.experiment.report",
     "write_report": "acsumgan.experiment.report",
     # videos

@@ -161,7 +161,7 @@ def models(tmp_path_factory) -> dict[str, Path]:
 def _encode(path: Path, n: int, fmt: str, options: dict | None = None, fps: int = 10) -> Path:
     import av
 
-    from acsumgan.video.synthetic import scene_frame
+    from acsumgan.synthetic.media import scene_frame
 
     with av.open(str(path), "w", format=fmt, options=options or {}) as out:
         vs = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast"})

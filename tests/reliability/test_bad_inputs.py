@@ -130,7 +130,7 @@ def _usage_argv(row, b, t):
 def odd_lengths(tmp_path_factory):
     """Videos of T = 1, 59, 60, 61 and 118 steps (around M = 60 fragments and 2M), each
     length once for training and once for testing."""
-    from acsumgan.data.synth import write_synth_dataset
+    from acsumgan.synthetic.dataset import write_synth_dataset
 
     d = tmp_path_factory.mktemp("odd")
     steps = [1, 59, 60, 61, 118]

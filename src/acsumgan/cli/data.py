@@ -27,7 +27,7 @@ def dataset_synth(profile: str, out: str, seed: int, videos: int | None, dim: in
     recurring scenes, shots at scene changes and simulated annotators; every field
     of the eccv16 schema is filled.
     """
-    from ..data.synth import write_synth_dataset
+    from ..synthetic.dataset import write_synth_dataset
 
     path = write_synth_dataset(out, profile=profile, seed=seed, videos=videos, dim=dim)
     console.print(f"wrote {path} ({profile} profile, seed {seed})")

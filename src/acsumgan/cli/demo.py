@@ -35,7 +35,7 @@ def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, s
     from ..config import TrainConfig
     from ..data.dataset import load_dataset
     from ..data.splits import make_random_splits, write_splits
-    from ..data.synth import write_synth_dataset
+    from ..synthetic.dataset import write_synth_dataset
     from ..inference import Scorer
     from ..train.trainer import train
     from ..video.build import build_dataset
@@ -78,7 +78,7 @@ def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, s
 
 
 def _demo_videos(root: Path, videos_dir: str | None) -> list[Path]:
-    from ..video.synthetic import make_scene_video
+    from ..synthetic.media import make_scene_video
     from .video import expand_videos
 
     if videos_dir:

@@ -2,7 +2,7 @@
 
 ``select_experiment(DIR)`` reads every complete run (``sigma<s>/split<k>``), applies the
 paper's epoch criterion per run, then per split both sigma rules of
-:mod:`acsumgan.experiment.selection`, and adds two reference rows that use the test
+:mod:`acsumgan.selection`, and adds two reference rows that use the test
 labels or no training at all. It writes ``selection.json`` and exports the selected
 checkpoints to ``best/<rule>/split<k>.pt``.
 
@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..fileio import atomic_path, ensure_dir, is_complete, write_json, write_text
 from ..train.trainer import read_metrics
-from .selection import epoch_criterion, label_free_sigma, oracle_sigma
+from ..selection import epoch_criterion, label_free_sigma, oracle_sigma
 
 RULES = ("oracle", "label-free", "untrained", "best-epoch")
 EXPORTED_RULES = ("oracle", "label-free")

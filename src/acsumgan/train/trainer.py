@@ -39,7 +39,7 @@ from ..data.splits import get_split
 from ..errors import ConfigError, FeatureSizeError, InterruptedByUser, TrainingDivergedError
 from ..evaluation.metrics import evaluate_scores, infer_metric
 from ..evaluation.scores import write_scores
-from ..experiment.selection import epoch_criterion, pareto_epochs
+from ..selection import epoch_criterion, pareto_epochs
 from ..fileio import ensure_dir, is_complete, mark_complete, write_text
 from ..model.episode import Batch, make_batch
 from ..model.networks import ACSumGAN

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..evaluation.summary import keyshot_summary, knapsack
-from .dataset import Video, save_dataset
+from ..data.dataset import Video, save_dataset
 
 #: Steps (every 15th frame) of the 25 SumMe videos in the standard feature file.
 SUMME_STEPS = [300, 316, 223, 205, 343, 339, 604, 86, 332, 649, 108, 64, 213, 308, 407, 205, 446, 149,

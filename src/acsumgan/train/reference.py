@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch.distributions import Categorical
 
-from acsumgan.model.fragments import fragment_bounds, termination_point
-from acsumgan.train.update import PHASES, Draws, phase_parameters
+from ..model.fragments import fragment_bounds, termination_point
+from .update import PHASES, Draws, phase_parameters
 
 
 def _scores(model, x):

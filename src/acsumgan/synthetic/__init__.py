@@ -1,0 +1,1 @@
+"""Synthetic data the project makes itself: annotated datasets with simulated users, and test videos."""
