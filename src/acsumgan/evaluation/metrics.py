@@ -13,7 +13,8 @@ from typing import Mapping
 
 import numpy as np
 
-from ..data.dataset import Video
+from ..data.dataset import Video, dataset_attrs
+from ..errors import ConfigError
 from .summary import DEFAULT_BUDGET, keyshot_summary
 
 METRICS = ("max", "avg")
@@ -88,3 +89,31 @@ def infer_metric(dataset_path: str, attrs: Mapping | None = None) -> str | None:
     if "tvsum" in name:
         return "avg"
     return None
+
+
+_METRIC_OF_TYPE = {"summe": "max", "tvsum": "avg"}
+
+
+def resolve_metric(
+    dataset_path,
+    metric: str | None = None,
+    *,
+    video_type: str | None = None,
+    attrs: Mapping | None = None,
+    required: bool = True,
+    flag: str = "--metric",
+) -> str | None:
+    """The F-score reduction to use for a dataset: ``metric`` if given, else the file's
+    ``eval_metric`` attribute or its name (:func:`infer_metric`), else the one of
+    ``video_type`` (SumMe -> ``max``, TVSum -> ``avg``, any case). When none of these
+    tells, raise :class:`ConfigError` naming ``flag`` if ``required``, else ``None``."""
+    if metric:
+        return metric
+    if attrs is None:
+        attrs = dataset_attrs(dataset_path)
+    found = infer_metric(str(dataset_path), attrs)
+    if found is None and video_type:
+        found = _METRIC_OF_TYPE.get(str(video_type).lower())
+    if found is None and required:
+        raise ConfigError(dataset_path, f"cannot tell SumMe (max) from TVSum (avg) by the file; pass {flag} max|avg")
+    return found
