@@ -49,7 +49,8 @@ from acsumgan.fileio import write_json  # noqa: E402
 from acsumgan.model.episode import make_batch  # noqa: E402
 from acsumgan.model.networks import ACSumGAN  # noqa: E402
 from acsumgan.train.checkpoint import load_model, save_checkpoint  # noqa: E402
-from acsumgan.train.update import Optimizers, make_draws, score_batch, train_step  # noqa: E402
+from acsumgan.model.episode import score_videos  # noqa: E402
+from acsumgan.train.update import Optimizers, make_draws, train_step  # noqa: E402
 
 
 def matmul_peak(device: str, n: int = 4096, reps: int = 5) -> float:
@@ -130,10 +131,10 @@ def worker(profile: str, impl: str, epochs: int, warmup: int, device: str) -> di
         # evaluation of all test videos (one batch) and loading a checkpoint
         tb = make_batch([v.features for v in test], [v.key for v in test], cfg.action_state_size, device)
         u = torch.rand(tb.N, tb.size, generator=gen, dtype=torch.float64).to(device)
-        score_batch(model, tb, "sample", u)
+        score_videos(model, tb, "sample", u)
         _sync(device)
         t = time.perf_counter()
-        score_batch(model, tb, "sample", u)
+        score_videos(model, tb, "sample", u)
         _sync(device)
         out["eval_s"] = time.perf_counter() - t
         with tempfile.TemporaryDirectory() as d:

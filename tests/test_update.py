@@ -15,7 +15,7 @@ import torch
 from acsumgan.config import TrainConfig
 from acsumgan.model.episode import make_batch
 from acsumgan.model.networks import ACSumGAN
-from acsumgan.train.update import (PHASES, Optimizers, discounted_returns, make_draws, phase_gradients,
+from acsumgan.train.update import (PHASE_NAMES, Optimizers, discounted_returns, make_draws, phase_gradients,
                                    phase_parameters, train_step)
 from acsumgan.train.reference import reference_phase, reference_train_step
 
@@ -35,7 +35,7 @@ def _setup(seed=0, lengths=LENGTHS):
     return cfg, model, batch, draws, ordered
 
 
-@pytest.mark.parametrize("phase", PHASES)
+@pytest.mark.parametrize("phase", PHASE_NAMES)
 def test_phase_losses_and_gradients_match_reference(phase):
     cfg, model, batch, draws, feats = _setup()
     ref_model = copy.deepcopy(model)
@@ -124,7 +124,7 @@ def test_each_phase_changes_only_its_own_networks():
         "actor_critic": {"actor", "critic", "s_lstm", "linear_compress"},
     }
     all_params = phase_parameters(model)
-    for phase in PHASES:
+    for phase in PHASE_NAMES:
         before = {k: [p.detach().clone() for p in m.parameters()] for k, m in groups.items()}
         grads, _, _ = phase_gradients(phase, model, batch, draws, cfg)
         for p, g in zip(all_params[phase], grads):

@@ -49,7 +49,7 @@ _API = {
     "Scorer": "acsumgan.inference",
     # experiments
     "epoch_criterion": "acsumgan.selection",
-    "select_experiment": "acsumgan.experiment.report",
+    "select_experiment": "acsumgan.experiment.select",
     "write_report": "acsumgan.experiment.report",
     # videos
     "summarize_video": "acsumgan.video.summarize",

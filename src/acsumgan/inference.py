@@ -22,9 +22,9 @@ import numpy as np
 import torch
 
 from .errors import CheckpointError, FeatureSizeError, TrainingDivergedError
-from .model.episode import make_batch
+from .model.episode import make_batch, score_videos, test_time_uniforms
+from .runs import ExperimentFolder, RunFolder
 from .train.checkpoint import load_model
-from .train.update import score_batch
 
 
 def resolve_model_path(model: str | os.PathLike, rule: str = "label-free", split: int | None = None) -> Path:
@@ -34,28 +34,11 @@ def resolve_model_path(model: str | os.PathLike, rule: str = "label-free", split
         raise CheckpointError(p, "model not found (a .pt checkpoint, a run folder or an experiment folder)")
     if p.is_file():
         return p
-    if (p / "experiment.yaml").exists():
-        best = p / "best" / rule
-        files = sorted(best.glob("split*.pt"), key=lambda q: int(q.stem[5:]))
-        if split is not None:
-            files = [f for f in files if f.stem == f"split{split}"]
-        if not files:
-            raise CheckpointError(p, f"has no selected model best/{rule}/split*.pt; run `acsumgan select {p}` first")
-        return files[0]
-    ckpts = p / "checkpoints"
-    if ckpts.is_dir():
-        from .fileio import is_complete
-        from .train.trainer import _chosen, read_metrics
-
-        if is_complete(p):
-            e = _chosen(read_metrics(p))
-            f = ckpts / f"epoch-{e:03d}.pt"
-            if f.exists():
-                return f
-        files = sorted(ckpts.glob("epoch-*.pt"))
-        if files:
-            return files[-1]
-        raise CheckpointError(p, "run folder has no checkpoints yet")
+    if ExperimentFolder.holds_experiment(p):
+        return ExperimentFolder(p).best_model(rule, split)
+    run = RunFolder(p)
+    if run.checkpoints.is_dir():
+        return run.model_checkpoint()
     raise CheckpointError(p, "is a folder but neither a run nor an experiment folder")
 
 
@@ -103,12 +86,9 @@ class Scorer:
         """Scores of several videos in one batch (in the given order)."""
         batch = make_batch(features, [str(i) for i in range(len(features))], self.cfg.action_state_size,
                            self.device)
-        u = None
-        if self.policy == "sample":
-            g = torch.Generator().manual_seed(self.seed)
-            u = torch.rand(max(batch.N, 1), batch.size, generator=g, dtype=torch.float64).to(self.device)
+        u = test_time_uniforms(self.seed, batch, self.device) if self.policy == "sample" else None
         try:
-            ws = score_batch(self.model, batch, self.policy, u)
+            ws = score_videos(self.model, batch, self.policy, u)
         except TrainingDivergedError:
             ws = None
         if ws is None or not all(bool(torch.isfinite(w).all()) for w in ws):

@@ -16,9 +16,12 @@ import torch
 
 from acsumgan.config import TrainConfig
 from acsumgan.errors import CheckpointError, ConfigError
-from acsumgan.experiment.report import select_experiment, write_report
+from acsumgan.experiment.report import write_report
+from acsumgan.experiment.select import select_experiment
 from acsumgan.inference import Scorer, resolve_model_path
-from acsumgan.train.trainer import _chosen, read_metrics, train
+from acsumgan.runs import read_metrics
+from acsumgan.selection import chosen_epoch
+from acsumgan.train.trainer import train
 
 from .conftest import cli
 
@@ -120,7 +123,7 @@ def test_select_ignores_unfinished_runs(experiment, tmp_path):
 
 def test_model_argument_with_finished_and_unfinished_run_folders(experiment, tmp_path):
     done = experiment / "sigma0.3" / "split0"
-    chosen = _chosen(read_metrics(done))
+    chosen = chosen_epoch(read_metrics(done))
     assert resolve_model_path(done) == done / "checkpoints" / f"epoch-{chosen:03d}.pt"
     # an unfinished run: its newest checkpoint (documented in acsumgan.inference)
     run = tmp_path / "run"

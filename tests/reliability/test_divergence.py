@@ -51,7 +51,7 @@ SMALL = dict(input_size=32, hidden_size=16, n_epochs=3, seed=2, checkpoint_inter
 
 def test_nan_scores_with_finite_losses_stop_the_run(tiny_synth, tiny_splits, tmp_path, monkeypatch, capsys):
     """The model's test scores become NaN while every loss is finite (injected from epoch 1)."""
-    real = trainer_module.score_batch
+    real = trainer_module.score_videos
     calls = []
 
     def nan_from_epoch_1(model, batch, policy, u):
@@ -59,7 +59,7 @@ def test_nan_scores_with_finite_losses_stop_the_run(tiny_synth, tiny_splits, tmp
         ws = real(model, batch, policy, u)
         return ws if len(calls) <= 2 else [w * float("nan") for w in ws]  # epochs -1 and 0 are fine
 
-    monkeypatch.setattr(trainer_module, "score_batch", nan_from_epoch_1)
+    monkeypatch.setattr(trainer_module, "score_videos", nan_from_epoch_1)
     run = tmp_path / "run"
     with pytest.raises(TrainingDivergedError, match=r"epoch 1: the model's scores of video_\d+ became NaN"):
         train(TrainConfig(**SMALL), tiny_synth, tiny_splits, run)

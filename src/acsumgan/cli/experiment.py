@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import click
 from rich.table import Table
@@ -72,7 +71,9 @@ def experiment(ctx, dataset_path, splits_path, out, sigmas, split_indices, worke
     resumes unfinished ones from their last saved epoch. At the end, `select` and
     `report` run: report.md, results.csv, results.json, plots/ and best/<rule>/split<k>.pt.
     """
-    from ..experiment.runner import plan, run_experiment
+    from ..experiment.plan import plan
+    from ..experiment.runner import run_experiment
+    from ..runs import RunFolder
 
     cfg = config_from_cli(ctx, values)
     exp = plan(out, dataset_path, splits_path, _floats(sigmas), _ints(split_indices), cfg, force=force)
@@ -84,36 +85,21 @@ def experiment(ctx, dataset_path, splits_path, out, sigmas, split_indices, worke
     failed = {n: c for n, c in codes.items() if c != 0}
     if failed:
         for n, c in failed.items():
-            console.print(f"[red]run {n} failed (exit {c}); see {Path(out) / n / 'run.log'}[/red]")
+            log = RunFolder(next(s for s in exp.specs if s.name == n).run_dir).run_log
+            console.print(f"[red]run {n} failed (exit {c}); see {log}[/red]")
         raise ConfigError(out, f"{len(failed)} of {len(exp.specs)} runs failed; rerun the command to retry them")
     _select_and_report(out, dataset_path, splits_path, exp.split_indices, cfg, baseline_draws)
 
 
 def _select_and_report(out, dataset_path, splits_path, split_indices, cfg, draws: int) -> None:
-    from ..experiment.report import select_experiment, write_report
+    from ..experiment.report import experiment_baselines, write_report
+    from ..experiment.select import select_experiment
 
     sel = select_experiment(out)
-    baselines = _baselines(dataset_path, splits_path, split_indices, cfg, draws) if draws else []
+    baselines = experiment_baselines(dataset_path, splits_path, split_indices, cfg, draws) if draws else []
     files = write_report(out, sel, baselines)
-    _print_final(sel)
+    _print_final(sel.data)
     console.print(f"report: {files['report.md']}")
-
-
-def _baselines(dataset_path, splits_path, split_indices, cfg, draws):
-    from ..data.dataset import dataset_attrs, load_dataset
-    from ..data.splits import read_splits
-    from ..evaluation.baselines import baseline_rows
-    from ..evaluation.metrics import infer_metric
-
-    try:
-        videos = load_dataset(dataset_path, purpose="evaluate")
-    except Exception:  # an unlabeled dataset has no baselines to show
-        return []
-    metric = cfg.eval_metric or infer_metric(dataset_path, dataset_attrs(dataset_path))
-    if metric is None:
-        return []
-    return baseline_rows(videos, read_splits(splits_path, videos), metric, cfg.budget, draws, cfg.seed,
-                         split_indices=split_indices)
 
 
 def _print_final(sel: dict) -> None:
@@ -143,10 +129,9 @@ def select(exp_dir: str, as_json: bool) -> None:
     """
     import json
 
-    from ..experiment.report import select_experiment
+    from ..experiment.select import select_experiment
 
-    sel = select_experiment(exp_dir)
-    sel.pop("_summaries", None)
+    sel = select_experiment(exp_dir).data
     if as_json:
         click.echo(json.dumps(sel, indent=2))
     else:
@@ -159,13 +144,9 @@ def select(exp_dir: str, as_json: bool) -> None:
               help="Random-baseline draws (0: no baselines).")
 def report(exp_dir: str, baseline_draws: int) -> None:
     """Write report.md, results.csv, results.json and plots/ for an experiment folder."""
-    import yaml
-
     from ..config import TrainConfig
+    from ..runs import ExperimentFolder
 
-    req = yaml.safe_load((Path(exp_dir) / "experiment.yaml").read_text())["request"] \
-        if (Path(exp_dir) / "experiment.yaml").exists() else None
-    if req is None:
-        raise ConfigError(exp_dir, "is not an experiment folder (no experiment.yaml)")
-    cfg = TrainConfig.from_dict({k: v for k, v in req["config"].items()})
+    req = ExperimentFolder(exp_dir).read_request()
+    cfg = TrainConfig.from_dict(dict(req["config"]))
     _select_and_report(exp_dir, req["dataset"], req["splits"], req["split_indices"], cfg, baseline_draws)

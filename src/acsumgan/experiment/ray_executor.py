@@ -27,7 +27,8 @@ from typing import Callable
 import ray
 
 from ..fileio import ensure_dir
-from .runner import RunSpec
+from ..runs import ExperimentFolder, RunFolder
+from .plan import RunSpec
 
 
 @ray.remote
@@ -116,8 +117,7 @@ class RayExecutor:
         if not specs:
             return {}
         self._init()
-        out = specs[0].run_dir.parent.parent
-        log_path = out / "ray_attempts.log"
+        log_path = ExperimentFolder(specs[0].experiment).attempts_log
         attempts = _Attempts.remote()
         if self.shared_path:
             dref = sref = None
@@ -156,7 +156,7 @@ class RayExecutor:
                     except (ray.exceptions.RayTaskError, ray.exceptions.WorkerCrashedError,
                             ray.exceptions.RayError) as exc:
                         ensure_dir(spec.run_dir)
-                        with open(spec.run_dir / "run.log", "a") as f:
+                        with open(RunFolder(spec.run_dir).run_log, "a") as f:
                             f.write(f"ray task failed: {exc}\n")
                         codes[spec.name] = 1
                         continue
@@ -181,9 +181,9 @@ class RayExecutor:
             with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
                 tar.extractall(stage, filter="data")
             src = stage / "run"
-            log = run_dir / "run.log"
+            log = RunFolder(run_dir).run_log
             if log.exists():
-                shutil.copy2(log, src / "run.log")
+                shutil.copy2(log, RunFolder(src).run_log)
             old = stage / "previous"
             if run_dir.exists():  # an unfinished earlier attempt: moved aside, then replaced
                 os.replace(run_dir, old)

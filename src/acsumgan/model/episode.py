@@ -10,6 +10,9 @@ Given x (T_max, B, H) and the frame scores s = sLSTM(x):
    pick changes nothing. The next state is ``state_0 * mask``.
 4. Weighted scores ``w_s = factor * s``; weighted features ``w = w_s * x``.
 
+At test time (:func:`score_videos`) the same episode runs once per video and its
+weighted scores are the video's step scores.
+
 The factors live in a per-video table of M + 1 entries (fragment -> factor; the last
 entry, for steps in no fragment and for padding, stays at (M - N) / M), so a step's
 factor is a gather. Sampling uses pre-drawn uniforms (inverse CDF), so the batched
@@ -199,3 +202,22 @@ def weighted(x: Tensor, s: Tensor, table: Tensor, batch: Batch) -> tuple[Tensor,
     """Weighted scores w_s = factor * s (T_max, B) and features w = w_s * x (T_max, B, H)."""
     ws = step_factors(table, batch) * s
     return ws, ws.unsqueeze(-1) * x
+
+
+def test_time_uniforms(seed: int, batch: Batch, device="cpu") -> Tensor:
+    """The draws of the sampled test-time policy: (max(N, 1), B) float64 uniforms from
+    a generator seeded with ``seed``, so the same videos get the same scores."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(max(batch.N, 1), batch.size, generator=g, dtype=torch.float64).to(device)
+
+
+@torch.no_grad()
+def score_videos(model, batch: Batch, policy: str, u: Tensor | None) -> list[Tensor]:
+    """The test-time pass: weighted scores w_s of each video (its own length), in the
+    batch's order. ``u`` from :func:`test_time_uniforms` (``policy="sample"``) or None."""
+    model.eval()
+    x = model.compress(batch.features)
+    s = model.s_lstm(x, batch.lengths)
+    ep = run_episode(model.actor, fragment_state(s, batch), batch, u, policy=policy)
+    ws, _ = weighted(x, s, ep.final_table, batch)
+    return [ws[: int(batch.lengths[j]), j] for j in range(batch.size)]

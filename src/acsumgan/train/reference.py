@@ -4,8 +4,9 @@ Written the way the authors' release is: one video at a time through every netwo
 (batch 1), Python loops over fragments and actor steps, a VAE call after every new
 pick, losses divided by B and accumulated with ``backward()`` on the whole model. It
 consumes the same :class:`~acsumgan.train.update.Draws` as the batched trainer, so the
-two can be compared loss for loss and gradient for gradient (test_update.py), and it
-is the per-video baseline of ``benchmarks/train_speed.py``.
+two can be compared loss for loss and gradient for gradient (tests/train/test_update.py),
+and it is the per-video baseline of ``benchmarks/train_speed.py``. It is the readable
+statement of the algorithm; the batched update is the fast one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import torch.nn.functional as F
 from torch.distributions import Categorical
 
 from ..model.fragments import fragment_bounds, termination_point
-from .update import PHASES, Draws, phase_parameters
+from .update import PHASE_NAMES, Draws, phase_parameters
 
 
 def _scores(model, x):
@@ -189,7 +190,7 @@ def reference_train_step(model, opts, features, draws: Draws, cfg):
     """One full update, per video, applying each phase's step like the release."""
     out = {}
     params = phase_parameters(model)
-    for phase in PHASES:
+    for phase in PHASE_NAMES:
         st, grads = reference_phase(phase, model, features, draws, cfg)
         for p, g in zip(params[phase], grads):
             p.grad = g

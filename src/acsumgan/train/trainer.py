@@ -1,25 +1,15 @@
-"""Train AC-SUM-GAN on a dataset file and split, evaluating after every epoch.
+"""Train AC-SUM-GAN on a dataset file and split, evaluating after every epoch (method.md 6-7).
 
-A run folder holds everything a person or a script needs::
-
-    config.yaml          resolved options, seed, dataset, split keys, library versions
-    metrics.csv          one row per epoch (-1 = before training): F-score, reward and every loss
-    scores.h5            test-video scores of every epoch (epoch_-1, epoch_0, ...)
-    tensorboard/         the same scalars under the release's names (reward_epoch, ...)
-    checkpoints/         epoch-NNN.pt for the last epoch and every epoch the selection
-                         criterion could still choose
-    train.log            what happened, with timings
-    resume.pt            resumable state while the run is unfinished
-    COMPLETE             written last: the run finished (readers ignore folders without it)
-
-The same seed on the same machine gives the same files (timings aside).
+A run is: start (or resume an unfinished run), then for every epoch train on the
+training videos (:func:`acsumgan.train.update.train_step` per batch), score the test
+videos, and commit the epoch's files together; finally mark the run complete. The
+files are those of a run folder (:mod:`acsumgan.runs`). The same seed on the same
+machine gives the same files (timings aside).
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import logging
 import math
 import os
@@ -37,21 +27,20 @@ from ..config import TrainConfig, dump_yaml, resolve_device, versions
 from ..data.dataset import Video, dataset_attrs, load_dataset, validate_video
 from ..data.splits import get_split
 from ..errors import ConfigError, FeatureSizeError, InterruptedByUser, TrainingDivergedError
-from ..evaluation.metrics import evaluate_scores, infer_metric
+from ..evaluation.metrics import evaluate_scores, resolve_metric
 from ..evaluation.scores import write_scores
-from ..selection import epoch_criterion, pareto_epochs
-from ..fileio import ensure_dir, is_complete, mark_complete, write_text
-from ..model.episode import Batch, make_batch
+from ..fileio import ensure_dir, write_text
+from ..model.episode import Batch, make_batch, score_videos, test_time_uniforms
 from ..model.networks import ACSumGAN
+from ..runs import COLUMNS, LOSSES, RunFolder, read_metrics  # noqa: F401  (re-exported for callers)
+from ..selection import chosen_epoch, kept_epochs
 from .checkpoint import read_checkpoint, save_checkpoint
-from .update import Optimizers, make_draws, score_batch, train_step
-
-#: Per-epoch columns, in the order of metrics.csv (the release's TensorBoard names + _epoch).
-LOSSES = ("reward", "actor_loss", "critic_loss", "recon_loss", "prior_loss", "g_loss", "e_loss", "d_loss",
-          "c_original_loss", "c_summary_loss", "sparsity_loss", "recon_loss_init")
-COLUMNS = ("epoch", "f_score") + LOSSES + ("seconds",)
+from .memory import release_freed_memory
+from .update import Optimizers, make_draws, train_step
 
 log = logging.getLogger("acsumgan.train")
+
+_DIVERGED = "(training diverged; results up to the previous epoch are kept)"
 
 
 @dataclass
@@ -74,36 +63,16 @@ def run_identity(cfg: TrainConfig, dataset: str, splits: str | None, train_keys,
             str(Path(splits).resolve()), "train_keys": list(train_keys), "test_keys": list(test_keys)}
 
 
-def _setup_logging(run_dir: Path) -> logging.Handler:
-    handler = logging.FileHandler(run_dir / "train.log")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    return handler
+@dataclass
+class _State:
+    """What a run carries from epoch to epoch (and what resume.pt saves)."""
 
-
-def _csv_text(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in COLUMNS})
-    return buf.getvalue()
-
-
-def read_metrics(run_dir: str | os.PathLike) -> list[dict]:
-    """metrics.csv of a run folder as a list of dicts (numbers as float, epoch as int)."""
-    path = Path(run_dir) / "metrics.csv"
-    rows = []
-    try:
-        with open(path) as f:
-            for r in csv.DictReader(f):
-                rows.append({k: (int(v) if k == "epoch" else (float(v) if v != "" else None)) for k, v in r.items()})
-    except (OSError, ValueError, TypeError, csv.Error) as exc:
-        raise ConfigError(path, f"run folder is damaged: metrics.csv unreadable ({type(exc).__name__})") from None
-    if not rows or set(rows[0]) != set(COLUMNS):
-        raise ConfigError(path, "run folder is damaged: metrics.csv lacks its columns or rows")
-    return rows
+    model: ACSumGAN
+    opts: Optimizers
+    gen: torch.Generator
+    rows: list[dict]
+    scores: dict[int, dict[str, np.ndarray]]
+    next_epoch: int
 
 
 class Trainer:
@@ -116,7 +85,8 @@ class Trainer:
         self.splits_path = None if splits is None else str(splits)
         # the paths recorded in config.yaml (a Ray task trains on a copy of the files)
         self.identity_paths = identity_paths or (self.dataset_path, self.splits_path)
-        self.run_dir = Path(out)
+        self.folder = RunFolder(out)
+        self.run_dir = self.folder.path
         self.force = force
         self.device = resolve_device(cfg.device)
         if cfg.threads:
@@ -144,13 +114,8 @@ class Trainer:
             for k in self.test_keys:
                 validate_video(videos[k], self.dataset_path, "evaluate")
         self.attrs = dataset_attrs(self.dataset_path)
-        metric = cfg.eval_metric or infer_metric(self.dataset_path, self.attrs)
-        if metric is None and cfg.video_type:
-            metric = {"summe": "max", "tvsum": "avg"}.get(cfg.video_type.lower())
-        if metric is None and self.annotated:
-            raise ConfigError(self.dataset_path, "cannot tell SumMe (max) from TVSum (avg); pass --eval-metric "
-                                                 "max|avg or --video_type SumMe|TVSum")
-        self.metric = metric
+        self.metric = resolve_metric(self.dataset_path, cfg.eval_metric, video_type=cfg.video_type, attrs=self.attrs,
+                                     required=self.annotated, flag="--eval-metric")
         n = len(self.train_keys)
         self.batch_size = n if cfg.batch_size is None else min(cfg.batch_size, n)
         self._train_batch_cache: dict[tuple, Batch] = {}
@@ -168,6 +133,7 @@ class Trainer:
         return [[self.train_keys[i] for i in perm[j * B:(j + 1) * B]] for j in range(n // B)]
 
     def _batch(self, keys: list[str]) -> Batch:
+        """The padded batch of ``keys`` (kept: the same batches recur every epoch)."""
         sig = tuple(sorted(keys))
         if sig not in self._train_batch_cache:
             if len(self._train_batch_cache) > 64:
@@ -182,50 +148,41 @@ class Trainer:
 
     def _prepare_folder(self) -> dict | None:
         """Create the folder, or check an existing one; returns the resume state if any."""
-        import yaml
-
-        ensure_dir(self.run_dir)
-        cfg_file = self.run_dir / "config.yaml"
-        if cfg_file.exists() and not self.force:
-            try:
-                old = yaml.safe_load(cfg_file.read_text()) or {}
-            except yaml.YAMLError:
-                old = {}
-            if old.get("identity") != self._identity():
-                raise ConfigError(self.run_dir, "holds a run with another config, dataset or split; use another "
-                                                "--out or --force to start over")
-            if is_complete(self.run_dir):
+        folder = self.folder
+        ensure_dir(folder.path)
+        if folder.config.exists() and not self.force:
+            if folder.read_config().get("identity") != self._identity():
+                raise ConfigError(folder.path, "holds a run with another config, dataset or split; use another "
+                                               "--out or --force to start over")
+            if folder.is_complete():
                 return {"complete": True}
-            resume = self.run_dir / "resume.pt"
-            if resume.exists():
+            if folder.resume.exists():
                 try:
-                    return read_checkpoint(resume)
+                    return read_checkpoint(folder.resume)
                 except Exception as exc:  # a broken resume file: start over, say so
                     log.warning("resume state unreadable (%s); starting the run over", exc)
         if self.force:
-            for name in ("COMPLETE", "resume.pt", "metrics.csv", "scores.h5"):
-                (self.run_dir / name).unlink(missing_ok=True)
-            for p in (self.run_dir / "checkpoints").glob("*.pt"):
+            for p in (folder.path / "COMPLETE", folder.resume, folder.metrics, folder.scores):
+                p.unlink(missing_ok=True)
+            for p in folder.checkpoints.glob("*.pt"):
                 p.unlink()
-        write_text(cfg_file, dump_yaml({
+        write_text(folder.config, dump_yaml({
             "identity": self._identity(), "resolved": self.cfg.to_dict(), "seed": self.cfg.seed,
             "device": self.device, "eval_metric": self.metric, "batch_size": self.batch_size,
             "versions": versions(),
         }))
         return None
 
-    # --- the loop ---------------------------------------------------------------------
+    # --- the run ----------------------------------------------------------------------
     def run(self, progress: bool = True, on_epoch: Callable[[dict], None] | None = None) -> RunResult:
-        state = self._prepare_folder()
-        result = RunResult(self.run_dir, metric=self.metric)
-        if state and state.get("complete"):
-            result.rows = read_metrics(self.run_dir)
-            result.chosen_epoch = _chosen(result.rows)
-            return result
-        handler = _setup_logging(self.run_dir)
+        saved = self._prepare_folder()
+        if saved and saved.get("complete"):
+            rows = self.folder.read_metrics()
+            return RunResult(self.run_dir, rows, chosen_epoch(rows), self.metric)
+        handler = _setup_logging(self.folder.log)
         self.last_epoch_kept: int | None = None
         try:
-            return self._run(state, result, progress, on_epoch)
+            return self._run(saved, progress, on_epoch)
         except KeyboardInterrupt:
             done = self.last_epoch_kept
             kept = ("before any result was written" if done is None else
@@ -238,71 +195,29 @@ class Trainer:
             log.removeHandler(handler)
             handler.close()
 
-    def _run(self, state, result: RunResult, progress: bool, on_epoch) -> RunResult:
-        cfg = self.cfg
-        torch.manual_seed(cfg.seed)
-        if self.device.startswith("cuda"):
-            torch.backends.cudnn.deterministic = True
-            torch.backends.cudnn.benchmark = False
-        model = ACSumGAN(**cfg.model_kwargs()).to(self.device)
-        opts = Optimizers(model, cfg.lr, cfg.discriminator_lr)
-        gen = torch.Generator().manual_seed(cfg.seed)
-        rows: list[dict] = []
-        scores: dict[int, dict[str, np.ndarray]] = {}
-        start = 0
-        if state is not None:
-            model.load_state_dict(state["state_dict"])
-            opts.load_state_dict(state["optimizers"])
-            gen.set_state(state["generator"])
-            rows = state["rows"]
-            scores = {int(e): {k: v.numpy() for k, v in s.items()} for e, s in state["scores"].items()}
-            start = int(state["epoch"]) + 1
-            log.info("resuming after epoch %d", start - 1)
-        else:
-            log.info("run %s: %d training videos, %d test videos, device %s, seed %d", self.run_dir,
-                     len(self.train_keys), len(self.test_keys), self.device, cfg.seed)
-        ckpt_dir = self.run_dir / "checkpoints"
-        writer = _tensorboard(self.run_dir / "tensorboard")
+    def _run(self, saved: dict | None, progress: bool, on_epoch) -> RunResult:
+        """Method.md sections 6-7: evaluate before training, then train and evaluate every epoch."""
+        st = self._start(saved)
+        writer = _tensorboard(self.folder.tensorboard)
+        bar = _Bar(self.cfg.n_epochs, st.next_epoch) if progress and self.cfg.n_epochs > st.next_epoch else None
         last_save = time.time()
-        bar = _progress(progress, cfg.n_epochs, start)
         try:
-            if start == 0:
-                row = self._evaluate(model, -1, scores)
-                rows.append(row)
-                with _ctrl_c_after_block():
-                    self._write_epoch_files(rows, scores, writer, row)
-                    self.last_epoch_kept = -1
-            else:
-                self.last_epoch_kept = start - 1
-            for epoch in range(start, cfg.n_epochs):
+            if st.next_epoch == 0:
+                row = self._evaluate(st.model, -1, st.scores)
+                st.rows.append(row)
+                self._commit(st, row, writer)
+            self.last_epoch_kept = st.next_epoch - 1
+            for epoch in range(st.next_epoch, self.cfg.n_epochs):
                 t0 = time.time()
-                per_video: dict[str, list[torch.Tensor]] = {}
-                for keys in self.batches(epoch):
-                    batch = self._batch(keys)
-                    draws = make_draws(gen, batch, cfg.num_layers, cfg.hidden_size, self.device)
-                    try:
-                        stats = train_step(model, opts, batch, draws, cfg, epoch=epoch)
-                    except TrainingDivergedError as exc:
-                        log.error("%s", exc.problem)
-                        raise TrainingDivergedError(self.run_dir, exc.problem) from None
-                    for k, v in stats.items():
-                        per_video.setdefault(k, []).append(v.float().cpu())
-                row = {k: float(torch.cat(v).mean()) for k, v in per_video.items()}
-                bad = [k for k, v in row.items() if not math.isfinite(v)]
-                if bad:  # a statistic outside the losses (e.g. recon_loss_init): never written as NaN
-                    raise self._diverged(f"epoch {epoch}: {bad[0]} became {row[bad[0]]} (training diverged; "
-                                         "results up to the previous epoch are kept)")
-                row.update(self._evaluate(model, epoch, scores))
+                row = self._train_epoch(st, epoch)
+                row.update(self._evaluate(st.model, epoch, st.scores))
                 row["seconds"] = round(time.time() - t0, 3)
-                rows.append(row)
-                # The epoch's files form one state: Ctrl-C waits until all are written.
-                with _ctrl_c_after_block():
-                    self._keep_checkpoints(model, rows, ckpt_dir, epoch)
-                    self._write_epoch_files(rows, scores, writer, row)
-                    if epoch + 1 < cfg.n_epochs and time.time() - last_save >= cfg.checkpoint_interval_s:
-                        self._save_resume(model, opts, gen, rows, scores, epoch)
-                        last_save = time.time()
-                    self.last_epoch_kept = epoch
+                st.rows.append(row)
+                save_resume = (epoch + 1 < self.cfg.n_epochs
+                               and time.time() - last_save >= self.cfg.checkpoint_interval_s)
+                self._commit(st, row, writer, save_resume=save_resume)
+                if save_resume:
+                    last_save = time.time()
                 log.info("epoch %d: reward %.4f actor_loss %.4f f_score %s (%.1f s)", epoch, row["reward"],
                          row["actor_loss"], "-" if row.get("f_score") is None else f"{row['f_score']:.2f}",
                          row["seconds"])
@@ -315,15 +230,51 @@ class Trainer:
                 bar.close()
             if writer is not None:
                 writer.close()
-        result.rows = rows
-        result.chosen_epoch = _chosen(rows)
-        with _ctrl_c_after_block():  # not between removing the resume state and marking the run complete
-            (self.run_dir / "resume.pt").unlink(missing_ok=True)
-            mark_complete(self.run_dir, {"chosen_epoch": result.chosen_epoch, "epochs": cfg.n_epochs,
-                                         "f_score_chosen": None if result.chosen_epoch is None else
-                                         result.row(result.chosen_epoch).get("f_score")})
-        log.info("complete; criterion chose epoch %s", result.chosen_epoch)
-        return result
+        return self._finish(st.rows)
+
+    def _start(self, saved: dict | None) -> _State:
+        """A fresh model, optimizers and generator from the seed, or those of resume.pt."""
+        cfg = self.cfg
+        torch.manual_seed(cfg.seed)
+        if self.device.startswith("cuda"):
+            torch.backends.cudnn.deterministic = True
+            torch.backends.cudnn.benchmark = False
+        model = ACSumGAN(**cfg.model_kwargs()).to(self.device)
+        st = _State(model, Optimizers(model, cfg.lr, cfg.discriminator_lr), torch.Generator().manual_seed(cfg.seed),
+                    rows=[], scores={}, next_epoch=0)
+        if saved is None:
+            log.info("run %s: %d training videos, %d test videos, device %s, seed %d", self.run_dir,
+                     len(self.train_keys), len(self.test_keys), self.device, cfg.seed)
+            return st
+        model.load_state_dict(saved["state_dict"])
+        st.opts.load_state_dict(saved["optimizers"])
+        st.gen.set_state(saved["generator"])
+        st.rows = saved["rows"]
+        st.scores = {int(e): {k: v.numpy() for k, v in s.items()} for e, s in saved["scores"].items()}
+        st.next_epoch = int(saved["epoch"]) + 1
+        log.info("resuming after epoch %d", st.next_epoch - 1)
+        return st
+
+    def _train_epoch(self, st: _State, epoch: int) -> dict:
+        """One epoch of updates; the mean of every per-video statistic over the epoch."""
+        cfg = self.cfg
+        after_phase = release_freed_memory if self.device == "cpu" else None
+        per_video: dict[str, list[torch.Tensor]] = {}
+        for keys in self.batches(epoch):
+            batch = self._batch(keys)
+            draws = make_draws(st.gen, batch, cfg.num_layers, cfg.hidden_size, self.device)
+            try:
+                stats = train_step(st.model, st.opts, batch, draws, cfg, epoch=epoch, after_phase=after_phase)
+            except TrainingDivergedError as exc:
+                log.error("%s", exc.problem)
+                raise TrainingDivergedError(self.run_dir, exc.problem) from None
+            for k, v in stats.items():
+                per_video.setdefault(k, []).append(v.float().cpu())
+        row = {k: float(torch.cat(v).mean()) for k, v in per_video.items()}
+        bad = [k for k, v in row.items() if not math.isfinite(v)]
+        if bad:  # a statistic outside the losses (e.g. recon_loss_init): never written as NaN
+            raise self._diverged(f"epoch {epoch}: {bad[0]} became {row[bad[0]]} {_DIVERGED}")
+        return row
 
     def _evaluate(self, model: ACSumGAN, epoch: int, scores: dict) -> dict:
         """Score every test video (one batch); F-score when the test videos are annotated."""
@@ -332,14 +283,11 @@ class Trainer:
             return row
         u = None
         if self.cfg.eval_policy == "sample":
-            g = torch.Generator().manual_seed(int(np.random.SeedSequence([self.cfg.seed, 7, epoch + 1])
-                                                  .generate_state(1)[0]))
-            u = torch.rand(max(self.test_batch.N, 1), self.test_batch.size, generator=g,
-                           dtype=torch.float64).to(self.device)
-        why = ("(before training: are the features of a sane magnitude?)" if epoch < 0 else
-               "(training diverged; results up to the previous epoch are kept)")
+            seed = int(np.random.SeedSequence([self.cfg.seed, 7, epoch + 1]).generate_state(1)[0])
+            u = test_time_uniforms(seed, self.test_batch, self.device)
+        why = "(before training: are the features of a sane magnitude?)" if epoch < 0 else _DIVERGED
         try:
-            ws = score_batch(model, self.test_batch, self.cfg.eval_policy, u)
+            ws = score_videos(model, self.test_batch, self.cfg.eval_policy, u)
         except TrainingDivergedError as exc:
             raise self._diverged(f"epoch {epoch}, evaluation: {exc.problem} {why}") from None
         new = {k: w.float().cpu().numpy() for k, w in zip(self.test_batch.keys, ws)}
@@ -355,36 +303,60 @@ class Trainer:
         log.error("%s", problem)
         return TrainingDivergedError(self.run_dir, problem)
 
-    def _write_epoch_files(self, rows, scores, writer, row) -> None:
-        write_text(self.run_dir / "metrics.csv", _csv_text(rows))
-        if scores:
-            write_scores(self.run_dir / "scores.h5", dict(sorted(scores.items())))
-        if writer is not None:
-            for k, v in row.items():
-                if k not in ("epoch", "seconds") and v is not None:
-                    writer.add_scalar(f"{k}_epoch", v, row["epoch"])
-            writer.flush()
+    def _commit(self, st: _State, row: dict, writer, save_resume: bool = False) -> None:
+        """Write the epoch's files as one state: a Ctrl-C waits until all are written."""
+        epoch = row["epoch"]
+        with _ctrl_c_after_block():
+            if epoch >= 0:
+                self._keep_checkpoints(st.model, st.rows)
+            self.folder.write_metrics(st.rows)
+            if st.scores:
+                write_scores(self.folder.scores, dict(sorted(st.scores.items())))
+            if writer is not None:
+                for k, v in row.items():
+                    if k not in ("epoch", "seconds") and v is not None:
+                        writer.add_scalar(f"{k}_epoch", v, epoch)
+                writer.flush()
+            if save_resume:
+                self._save_resume(st, epoch)
+            self.last_epoch_kept = epoch
 
-    def _keep_checkpoints(self, model, rows, ckpt_dir: Path, epoch: int) -> None:
-        trained = [r for r in rows if r["epoch"] >= 0]
-        keep = {trained[i]["epoch"] for i in pareto_epochs([r["actor_loss"] for r in trained],
-                                                           [r["reward"] for r in trained])}
-        keep.add(epoch)  # the newest epoch is the run's last so far
+    def _keep_checkpoints(self, model: ACSumGAN, rows: list[dict]) -> None:
+        """Save the newest epoch's checkpoint; keep only those the criterion can still choose."""
+        keep = kept_epochs(rows)
+        epoch = rows[-1]["epoch"]
         if epoch in keep:
-            save_checkpoint(ckpt_dir / f"epoch-{epoch:03d}.pt", model, self.cfg, epoch,
-                            metrics=rows[-1], extra={"feature_dim": self.cfg.input_size,
-                                                     "feature_backbone": None if self.attrs.get("backbone") is None
-                                                     else str(self.attrs["backbone"])})
-        for p in ckpt_dir.glob("epoch-*.pt"):
-            e = int(p.stem.split("-")[1])
+            save_checkpoint(self.folder.checkpoint(epoch), model, self.cfg, epoch, metrics=rows[-1], extra={
+                "feature_dim": self.cfg.input_size,
+                "feature_backbone": None if self.attrs.get("backbone") is None else str(self.attrs["backbone"])})
+        for e in self.folder.checkpoint_epochs():
             if e not in keep:
-                p.unlink()
+                self.folder.checkpoint(e).unlink()
 
-    def _save_resume(self, model, opts, gen, rows, scores, epoch) -> None:
-        save_checkpoint(self.run_dir / "resume.pt", model, self.cfg, epoch, full=True, extra={
-            "optimizers": opts.state_dict(), "generator": gen.get_state(), "rows": rows,
-            "scores": {str(e): {k: torch.from_numpy(v) for k, v in s.items()} for e, s in scores.items()},
+    def _save_resume(self, st: _State, epoch: int) -> None:
+        save_checkpoint(self.folder.resume, st.model, self.cfg, epoch, full=True, extra={
+            "optimizers": st.opts.state_dict(), "generator": st.gen.get_state(), "rows": st.rows,
+            "scores": {str(e): {k: torch.from_numpy(v) for k, v in s.items()} for e, s in st.scores.items()},
         })
+
+    def _finish(self, rows: list[dict]) -> RunResult:
+        """Drop the resume state and mark the run complete (never one without the other)."""
+        result = RunResult(self.run_dir, rows, chosen_epoch(rows), self.metric)
+        with _ctrl_c_after_block():
+            self.folder.resume.unlink(missing_ok=True)
+            self.folder.mark_complete({"chosen_epoch": result.chosen_epoch, "epochs": self.cfg.n_epochs,
+                                       "f_score_chosen": None if result.chosen_epoch is None else
+                                       result.row(result.chosen_epoch).get("f_score")})
+        log.info("complete; criterion chose epoch %s", result.chosen_epoch)
+        return result
+
+
+def _setup_logging(path: Path) -> logging.Handler:
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return handler
 
 
 @contextlib.contextmanager
@@ -414,14 +386,6 @@ def _ctrl_c_after_block():
         raise KeyboardInterrupt
 
 
-def _chosen(rows: list[dict]) -> int | None:
-    trained = [r for r in rows if r["epoch"] >= 0]
-    if not trained:
-        return None
-    c = epoch_criterion([r["actor_loss"] for r in trained], [r["reward"] for r in trained])
-    return trained[c.epoch]["epoch"]
-
-
 def _tensorboard(path: Path):
     try:
         from torch.utils.tensorboard import SummaryWriter
@@ -446,10 +410,6 @@ class _Bar:
 
     def close(self) -> None:
         self.p.stop()
-
-
-def _progress(show: bool, total: int, start: int):
-    return _Bar(total, start) if show and total > start else None
 
 
 def train(cfg: TrainConfig, dataset: str | os.PathLike, splits: str | os.PathLike | None, out: str | os.PathLike,

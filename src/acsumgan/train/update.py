@@ -1,29 +1,22 @@
-"""One training update of AC-SUM-GAN: four phases over the same B videos (method.md 5-6).
-
-1. Encoder:        L_rec + L_prior      -> eLSTM (+ linear_mu, linear_var), lr
-2. Decoder:        L_rec + L_gen        -> dLSTM, lr
-3. Discriminator:  L_orig + L_sum       -> cLSTM and linear_compress, discriminator_lr
-4. Actor-critic:   actor + critic + L_sparse -> actor, sLSTM, linear_compress (one Adam)
-                                               and the critic (another), lr
+"""One training update of AC-SUM-GAN: four phases over the same B videos (method.md section 6).
 
 Each phase recomputes x = linear_compress(features) with the current weights and runs
-its own episode. Each per-video loss is divided by B and summed; the phase's gradient
-(only with respect to its own parameters) is clipped to global norm ``clip`` and one
-Adam step is taken. Every video of the batch goes through each network in one call.
+its own episode (:mod:`acsumgan.model.episode`). Each per-video loss is divided by B
+and summed; the phase's gradient, with respect to its own parameters only, is clipped
+to global norm ``clip`` and one Adam step is taken per optimizer. Every video of the
+batch goes through each network in one call.
 
-All randomness of an update comes from a :class:`Draws` made up front: the actor's
-uniforms of each phase and the VAE noise of phases 1-3 and of each phase-4 reward.
-The per-video reference implementation (tests/reference.py) consumes the same draws,
-which is how the equivalence test compares the two.
+All randomness of an update comes from :class:`Draws`, made up front: the actor's
+uniforms of each phase and the VAE noise of phases 1-3 and of each phase-4 reward. The
+per-video implementation (:mod:`acsumgan.train.reference`) consumes the same draws,
+which is how the equivalence tests compare the two.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import functools
+from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
@@ -31,8 +24,10 @@ from torch import Tensor
 from ..errors import TrainingDivergedError
 from ..model.episode import Batch, Episode, fragment_state, run_episode, weighted
 from ..model.networks import ACSumGAN
+from .losses import (actor_loss, advantage, critic_loss, discounted_returns, generator_loss, mean_reward,
+                     original_loss, prior_loss, reconstruction_loss, reward, sparsity_loss, summary_loss)
 
-PHASES = ("encoder", "decoder", "discriminator", "actor_critic")
+# --- the random numbers of an update -------------------------------------------------------
 
 
 @dataclass
@@ -54,135 +49,127 @@ def make_draws(gen: torch.Generator, batch: Batch, num_layers: int, hidden_size:
     return Draws(u.to(device), eps.to(device, dtype), eps_reward.to(device, dtype))
 
 
-def phase_parameters(model: ACSumGAN) -> dict[str, list[torch.nn.Parameter]]:
-    """The parameters each phase updates (and clips together)."""
-    lc = list(model.linear_compress.parameters())
-    return {
-        "encoder": list(model.vae.e_lstm.parameters()),
-        "decoder": list(model.vae.d_lstm.parameters()),
-        "discriminator": list(model.discriminator.parameters()) + lc,
-        "actor_critic": list(model.actor.parameters()) + lc + list(model.s_lstm.parameters())
-        + list(model.critic.parameters()),
-    }
+# --- what the phases share ---------------------------------------------------------------
 
 
-class Optimizers:
-    """The release's five Adam optimizers (default betas, no weight decay)."""
+@dataclass
+class FixedPasses:
+    """x, s = sLSTM(x) and phi(x), without gradient, at the weights the update starts
+    from. linear_compress, sLSTM and the discriminator change only when phase 3 takes
+    its step, so phases 1-3 read these instead of recomputing them (same values)."""
 
-    def __init__(self, model: ACSumGAN, lr: float, discriminator_lr: float):
-        lc = list(model.linear_compress.parameters())
-        self.e = torch.optim.Adam(model.vae.e_lstm.parameters(), lr=lr)
-        self.d = torch.optim.Adam(model.vae.d_lstm.parameters(), lr=lr)
-        self.c = torch.optim.Adam(list(model.discriminator.parameters()) + lc, lr=discriminator_lr)
-        self.a = torch.optim.Adam(list(model.actor.parameters()) + list(model.s_lstm.parameters()) + lc, lr=lr)
-        self.critic = torch.optim.Adam(model.critic.parameters(), lr=lr)
-        self.by_phase = {"encoder": [self.e], "decoder": [self.d], "discriminator": [self.c],
-                         "actor_critic": [self.a, self.critic]}
+    x: Tensor
+    s: Tensor
+    phi_x: Tensor
 
-    def state_dict(self) -> dict:
-        return {k: getattr(self, k).state_dict() for k in ("e", "d", "c", "a", "critic")}
-
-    def load_state_dict(self, state: dict) -> None:
-        for k in ("e", "d", "c", "a", "critic"):
-            getattr(self, k).load_state_dict(state[k])
+    @classmethod
+    @torch.no_grad()
+    def of(cls, model: ACSumGAN, batch: Batch) -> "FixedPasses":
+        x = model.compress(batch.features)
+        s = model.s_lstm(x, batch.lengths)
+        phi_x, _ = model.discriminator(x, batch.lengths)
+        return cls(x, s, phi_x)
 
 
-# --- the pieces every phase shares -------------------------------------------------
+@dataclass
+class PhaseLoss:
+    """A phase's loss (to differentiate), its per-video statistics (each (B,)), and the
+    gradients it already took itself ({parameter: gradient}, added to the loss's)."""
 
-def reconstruction_loss(phi_x: Tensor, phi_hat: Tensor) -> Tensor:
-    """L_rec = || phi(x) - phi(x_hat) ||_2 per video (B,)."""
-    return (phi_x - phi_hat).norm(dim=-1)
-
-
-def prior_loss(mu: Tensor, logvar: Tensor) -> Tensor:
-    """L_prior = 0.5 * sum(-1 + exp(logvar) + mu^2 - logvar) over the L x H entries (B,)."""
-    return 0.5 * (-1 + logvar.exp() + mu.pow(2) - logvar).sum(dim=(0, 2))
-
-
-def sparsity_loss(s: Tensor, lengths: Tensor, sigma: float) -> Tensor:
-    """L_sparse = | mean(s) - sigma | over each video's own steps (B,)."""
-    return (s.sum(0) / lengths.to(s.device, s.dtype) - sigma).abs()
+    loss: Tensor
+    stats: dict[str, Tensor]
+    taken: dict = field(default_factory=dict)
 
 
 @torch.no_grad()
-def frame_scores_of(model: ACSumGAN, batch: Batch, cache: dict | None) -> tuple[Tensor, Tensor, Tensor]:
-    """No-grad (x, s, phi(x)). Within one update, linear_compress, sLSTM and the
-    discriminator do not change before phase 3 takes its step, so phases 1-3 share
-    these values through ``cache`` (identical to recomputing them)."""
-    if cache is not None and "x" in cache:
-        return cache["x"], cache["s"], cache["phi_x"]
-    x = model.compress(batch.features)
-    s = model.s_lstm(x, batch.lengths)
-    phi_x, _ = model.discriminator(x, batch.lengths)
-    if cache is not None:
-        cache.update(x=x, s=s, phi_x=phi_x)
-    return x, s, phi_x
+def summary_features(model: ACSumGAN, batch: Batch, fixed: FixedPasses, u: Tensor) -> Tensor:
+    """w: the weighted features of a no-grad episode on the fixed passes."""
+    ep = run_episode(model.actor, fragment_state(fixed.s, batch), batch, u)
+    _, w = weighted(fixed.x, fixed.s, ep.final_table, batch)
+    return w
 
 
-def summary_features(model: ACSumGAN, batch: Batch, u: Tensor, cache: dict | None = None
-                     ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """No-grad episode: (x, s, phi(x), w) with w the weighted features of the episode's picks."""
-    x, s, phi_x = frame_scores_of(model, batch, cache)
-    with torch.no_grad():
-        ep = run_episode(model.actor, fragment_state(s, batch), batch, u)
-        _, w = weighted(x, s, ep.final_table, batch)
-    return x, s, phi_x, w
+@torch.no_grad()
+def step_reconstruction_distance(x: Tensor, x_hat: Tensor, batch: Batch) -> Tensor:
+    """Mean over steps of || x_t - x_hat_t || (logged as ``recon_loss_init``; no gradient), (B,)."""
+    mask = batch.mask(x.dtype)
+    return ((x - x_hat).norm(dim=-1) * mask).sum(0) / batch.lengths.to(x.device, x.dtype)
 
 
-# --- the four phases: each returns (loss to differentiate, per-video statistics) ----
+# --- the four phases ------------------------------------------------------------------------
 
-def encoder_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, cache: dict | None = None
-                  ) -> tuple[Tensor, dict]:
-    x, _, phi_x, w = summary_features(model, batch, draws.u[0], cache)
+
+def encoder_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, fixed: FixedPasses) -> PhaseLoss:
+    """1. Encoder: L_rec + L_prior."""
+    w = summary_features(model, batch, fixed, draws.u[0])
     mu, logvar, x_hat = model.vae(w, batch.lengths, draws.eps[0])
     phi_hat, _ = model.discriminator(x_hat, batch.lengths)
-    rec = reconstruction_loss(phi_x, phi_hat)
+    rec = reconstruction_loss(fixed.phi_x, phi_hat)
     prior = prior_loss(mu, logvar)
     e_loss = rec + prior
-    return e_loss.sum() / batch.size, {"prior_loss": prior, "e_loss": e_loss}
+    return PhaseLoss(e_loss.sum() / batch.size, {"prior_loss": prior, "e_loss": e_loss})
 
 
-def decoder_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, cache: dict | None = None
-                  ) -> tuple[Tensor, dict]:
-    x, _, phi_x, w = summary_features(model, batch, draws.u[1], cache)
+def decoder_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, fixed: FixedPasses) -> PhaseLoss:
+    """2. Decoder: L_rec + L_gen (the encoder's output taken as given)."""
+    w = summary_features(model, batch, fixed, draws.u[1])
     with torch.no_grad():
         mu, logvar, c = model.vae.encode(w, batch.lengths)
         z = mu + draws.eps[1] * torch.exp(0.5 * logvar)
     x_hat = model.vae.d_lstm(z, c, batch.lengths)
     phi_hat, prob_hat = model.discriminator(x_hat, batch.lengths)
-    rec = reconstruction_loss(phi_x, phi_hat)
-    g_loss = (prob_hat - 1).pow(2)
-    with torch.no_grad():
-        mask = batch.mask(x.dtype)
-        rec_init = ((x - x_hat).norm(dim=-1) * mask).sum(0) / batch.lengths.to(x.device, x.dtype)
+    rec = reconstruction_loss(fixed.phi_x, phi_hat)
+    g_loss = generator_loss(prob_hat)
     d_loss = rec + g_loss
-    return d_loss.sum() / batch.size, {"recon_loss": rec, "g_loss": g_loss, "d_loss": d_loss,
-                                       "recon_loss_init": rec_init}
+    return PhaseLoss(d_loss.sum() / batch.size, {
+        "recon_loss": rec, "g_loss": g_loss, "d_loss": d_loss,
+        "recon_loss_init": step_reconstruction_distance(fixed.x, x_hat, batch)})
 
 
-def discriminator_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, cache: dict | None = None
-                        ) -> tuple[Tensor, dict]:
+def discriminator_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, fixed: FixedPasses) -> PhaseLoss:
+    """3. Discriminator (and linear_compress): L_orig on x + L_sum on x_hat.detach()."""
     x = model.compress(batch.features)
     _, prob_x = model.discriminator(x, batch.lengths)
-    c_orig = (prob_x - 1).pow(2)
-    _, s, _ = frame_scores_of(model, batch, cache)
+    c_orig = original_loss(prob_x)
     with torch.no_grad():
-        ep = run_episode(model.actor, fragment_state(s, batch), batch, draws.u[2])
-        _, w = weighted(x, s, ep.final_table, batch)
+        ep = run_episode(model.actor, fragment_state(fixed.s, batch), batch, draws.u[2])
+        _, w = weighted(x, fixed.s, ep.final_table, batch)
         _, _, x_hat = model.vae(w, batch.lengths, draws.eps[2])
     _, prob_hat = model.discriminator(x_hat, batch.lengths)
-    c_sum = prob_hat.pow(2)
-    return (c_orig + c_sum).sum() / batch.size, {"c_original_loss": c_orig, "c_summary_loss": c_sum}
+    c_sum = summary_loss(prob_hat)
+    return PhaseLoss((c_orig + c_sum).sum() / batch.size, {"c_original_loss": c_orig, "c_summary_loss": c_sum})
+
+
+def actor_critic_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, fixed: FixedPasses | None = None
+                       ) -> PhaseLoss:
+    """4. Scorer + actor + critic: actor loss + critic loss + L_sparse, a reward after every new pick."""
+    x = model.compress(batch.features)
+    s = model.s_lstm(x, batch.lengths)
+    sparsity = sparsity_loss(s, batch.lengths, cfg.regularization_factor)
+    # The actor and critic see s detached, so L_sparse is the only path into sLSTM and
+    # linear_compress: its gradient is taken now and their graph freed before the
+    # rewards need memory (the same gradient as differentiating the summed loss).
+    taken = gradient_now(sparsity.sum() / batch.size, scorer_parameters(model))
+    x, s, sparsity = x.detach(), s.detach(), sparsity.detach()
+    ep = run_episode(model.actor, fragment_state(s, batch), batch, draws.u[3], track_grad=True)
+    values = model.critic(ep.states)  # (N, B)
+    r = episode_rewards(model, x, s, ep, batch, draws.eps_reward, cfg.reward_chunk_steps)
+    adv = advantage(discounted_returns(r, cfg.discount), values)
+    actor = actor_loss(ep.logp, adv, ep.entropy, ep.active, cfg.entropy_coef)
+    critic = critic_loss(adv, ep.active)
+    loss = (actor + critic + sparsity).sum() / batch.size
+    return PhaseLoss(loss, {"actor_loss": actor, "critic_loss": critic, "sparsity_loss": sparsity,
+                            "reward": mean_reward(r, ep.active)}, taken)
 
 
 @torch.no_grad()
 def episode_rewards(model: ACSumGAN, x: Tensor, s: Tensor, ep: Episode, batch: Batch, eps_reward: Tensor,
                     chunk_steps: int) -> Tensor:
-    """r (N, B): for every new pick, 1 - ||phi(x) - phi(x_hat)|| of the summary made of
-    all distinct picks so far (own VAE noise); 0 for a repeated pick.
+    """r (N, B): the reward of every new pick (0 for a repeated pick).
 
-    A reward does not depend on earlier rewards, so all rewards of all videos are
-    computed together, in chunks of at most ``chunk_steps`` padded steps.
+    A reward does not depend on earlier rewards, so the rewards of all steps of all
+    videos go through the VAE and the discriminator together, in chunks of at most
+    ``chunk_steps`` padded steps (the memory bound).
     """
     N, B = ep.new.shape
     r = torch.zeros(N, B, dtype=x.dtype, device=x.device)
@@ -203,60 +190,93 @@ def episode_rewards(model: ACSumGAN, x: Tensor, s: Tensor, ep: Episode, batch: B
         eps = eps_reward[i, :, b].transpose(0, 1)  # (L, n, H)
         _, _, x_hat = model.vae(w, lens, eps)
         phi_hat, _ = model.discriminator(x_hat, lens)
-        r[i, b] = 1 - reconstruction_loss(phi_x[b], phi_hat)
+        r[i, b] = reward(phi_x[b], phi_hat)
         start += n
     return r
 
 
-def discounted_returns(r: Tensor, gamma: float) -> Tensor:
-    """z_i = sum_{k >= i} gamma^(k - i) r_k over the episode (no bootstrap), (N, B)."""
-    z = torch.zeros_like(r)
-    running = torch.zeros_like(r[0]) if r.shape[0] else None
-    for i in range(r.shape[0] - 1, -1, -1):
-        running = r[i] + gamma * running
-        z[i] = running
-    return z
+# --- the phase table: the one place where parameters meet optimizers --------------------------
 
-
-def actor_critic_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, cache: dict | None = None
-                       ) -> tuple[Tensor, dict]:
-    x = model.compress(batch.features)
-    s = model.s_lstm(x, batch.lengths)
-    sparsity = sparsity_loss(s, batch.lengths, cfg.regularization_factor)
-    # The actor and critic see s detached, so the sparsity loss is the only path into
-    # sLSTM and linear_compress: take its gradient now and free their graph before the
-    # rewards need memory. The gradient is the same as differentiating the summed loss.
-    scorer = [p for p in (*model.linear_compress.parameters(), *model.s_lstm.parameters()) if p.requires_grad]
-    early = {}
-    if scorer:
-        grads = torch.autograd.grad(sparsity.sum() / batch.size, scorer, allow_unused=True)
-        early = {p: g for p, g in zip(scorer, grads) if g is not None}
-    x, s, sparsity = x.detach(), s.detach(), sparsity.detach()
-    ep = run_episode(model.actor, fragment_state(s, batch), batch, draws.u[3], track_grad=True)
-    values = model.critic(ep.states)  # (N, B)
-    r = episode_rewards(model, x, s, ep, batch, draws.eps_reward, cfg.reward_chunk_steps)
-    z = discounted_returns(r, cfg.discount)
-    act = ep.active.to(x.dtype)
-    n_act = act.sum(0).clamp(min=1)
-    adv = z - values
-    actor = -((ep.logp * adv.detach() * act).sum(0) / n_act + cfg.entropy_coef * (ep.entropy * act).sum(0) / n_act)
-    critic = (adv.pow(2) * act).sum(0) / n_act
-    loss = (actor + critic + sparsity).sum() / batch.size
-    stats = {"actor_loss": actor, "critic_loss": critic, "sparsity_loss": sparsity,
-             "reward": (r * act).sum(0) / n_act, EARLY_GRADS: early}
-    return loss, stats
-
-
-# key of a phase's statistics holding gradients it already took ({parameter: gradient}),
-# added to the gradient of its returned loss
-EARLY_GRADS = "_early_grads"
-
-PHASE_FUNCTIONS = {
-    "encoder": encoder_phase,
-    "decoder": decoder_phase,
-    "discriminator": discriminator_phase,
-    "actor_critic": actor_critic_phase,
+#: The networks by name (parameter-name prefixes of the release).
+NETWORKS: dict[str, Callable[[ACSumGAN], torch.nn.Module]] = {
+    "linear_compress": lambda m: m.linear_compress,
+    "s_lstm": lambda m: m.s_lstm,
+    "e_lstm": lambda m: m.vae.e_lstm,
+    "d_lstm": lambda m: m.vae.d_lstm,
+    "discriminator": lambda m: m.discriminator,
+    "actor": lambda m: m.actor,
+    "critic": lambda m: m.critic,
 }
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """One Adam optimizer of a phase: its name, the networks it updates, its learning rate option."""
+
+    name: str
+    networks: tuple[str, ...]
+    lr: str  # "lr" or "discriminator_lr" (a TrainConfig field)
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A phase: its loss and its optimizers. The parameters of all its optimizers, in
+    this order, are what it differentiates and clips together."""
+
+    name: str
+    loss: Callable[..., PhaseLoss]
+    optimizers: tuple[Optimizer, ...]
+
+    def parameters(self, model: ACSumGAN) -> list[torch.nn.Parameter]:
+        return [p for o in self.optimizers for net in o.networks for p in NETWORKS[net](model).parameters()]
+
+
+PHASES: tuple[Phase, ...] = (
+    Phase("encoder", encoder_phase, (Optimizer("e", ("e_lstm",), "lr"),)),
+    Phase("decoder", decoder_phase, (Optimizer("d", ("d_lstm",), "lr"),)),
+    Phase("discriminator", discriminator_phase,
+          (Optimizer("c", ("discriminator", "linear_compress"), "discriminator_lr"),)),
+    Phase("actor_critic", actor_critic_phase,
+          (Optimizer("a", ("actor", "linear_compress", "s_lstm"), "lr"), Optimizer("critic", ("critic",), "lr"))),
+)
+PHASE_NAMES = tuple(p.name for p in PHASES)
+PHASE_BY_NAME = {p.name: p for p in PHASES}
+
+
+def phase_parameters(model: ACSumGAN) -> dict[str, list[torch.nn.Parameter]]:
+    """The parameters each phase updates (and clips together), by phase name."""
+    return {p.name: p.parameters(model) for p in PHASES}
+
+
+def scorer_parameters(model: ACSumGAN) -> list[torch.nn.Parameter]:
+    """linear_compress and sLSTM: what L_sparse reaches in phase 4."""
+    return [*model.linear_compress.parameters(), *model.s_lstm.parameters()]
+
+
+class Optimizers:
+    """The release's five Adam optimizers (default betas, no weight decay), built from
+    :data:`PHASES`."""
+
+    def __init__(self, model: ACSumGAN, lr: float, discriminator_lr: float):
+        rates = {"lr": lr, "discriminator_lr": discriminator_lr}
+        self.by_name: dict[str, torch.optim.Adam] = {}
+        self.by_phase: dict[str, list[torch.optim.Adam]] = {}
+        for phase in PHASES:
+            self.by_phase[phase.name] = []
+            for o in phase.optimizers:
+                params = [p for net in o.networks for p in NETWORKS[net](model).parameters()]
+                self.by_name[o.name] = torch.optim.Adam(params, lr=rates[o.lr])
+                self.by_phase[phase.name].append(self.by_name[o.name])
+
+    def state_dict(self) -> dict:
+        return {k: opt.state_dict() for k, opt in self.by_name.items()}
+
+    def load_state_dict(self, state: dict) -> None:
+        for k, opt in self.by_name.items():
+            opt.load_state_dict(state[k])
+
+
+# --- differentiating a phase ----------------------------------------------------------------
 
 
 @contextmanager
@@ -274,86 +294,71 @@ def trainable_only(model: ACSumGAN, params: list[torch.nn.Parameter]):
             p.requires_grad_(True)
 
 
-def phase_gradients(phase: str, model: ACSumGAN, batch: Batch, draws: Draws, cfg,
-                    params: list[torch.nn.Parameter] | None = None, cache: dict | None = None
-                    ) -> tuple[list[Tensor], dict, Tensor]:
-    """Loss of one phase and its gradient with respect to that phase's parameters only."""
-    params = phase_parameters(model)[phase] if params is None else params
+def gradient_now(loss: Tensor, params: list[torch.nn.Parameter]) -> dict:
+    """{parameter: d loss / d parameter} for the tracked ``params`` that ``loss`` reaches."""
+    tracked = [p for p in params if p.requires_grad]
+    if not tracked:
+        return {}
+    grads = torch.autograd.grad(loss, tracked, allow_unused=True)
+    return {p: g for p, g in zip(tracked, grads) if g is not None}
+
+
+def phase_gradients(phase: Phase | str, model: ACSumGAN, batch: Batch, draws: Draws, cfg,
+                    fixed: FixedPasses | None = None) -> tuple[list[Tensor], dict, Tensor]:
+    """Loss of one phase and its gradient with respect to that phase's parameters only
+    (zeros for a parameter it does not reach)."""
+    phase = PHASE_BY_NAME[phase] if isinstance(phase, str) else phase
+    params = phase.parameters(model)
+    if fixed is None and phase.name != "actor_critic":
+        fixed = FixedPasses.of(model, batch)
     with trainable_only(model, params):
-        loss, stats = PHASE_FUNCTIONS[phase](model, batch, draws, cfg, cache)
-    early = stats.pop(EARLY_GRADS, {})
+        out = phase.loss(model, batch, draws, cfg, fixed)
+    loss = out.loss
     grads = torch.autograd.grad(loss, params, allow_unused=True) if loss.requires_grad else [None] * len(params)
-    out = []
+    total = []
     for p, g in zip(params, grads):
-        e = early.get(p)
+        e = out.taken.get(p)
         if g is None:
             g = torch.zeros_like(p) if e is None else e
         elif e is not None:
             g = g + e
-        out.append(g)
-    return out, stats, loss.detach()
+        total.append(g)
+    return total, out.stats, loss.detach()
 
 
-@functools.cache
-def _malloc_trim():
-    """glibc's ``malloc_trim`` or None (other C libraries, other systems)."""
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
+_DIVERGED = "(training diverged; results up to the previous epoch are kept)"
 
 
-def release_freed_memory() -> None:
-    """Hand the memory a phase freed back to the system. A phase allocates and frees
-    gigabytes of small and mid-sized blocks; glibc keeps them in its heaps, so without
-    this the resident size creeps up from epoch to epoch (TVSum profile: by about
-    0.4 GiB an epoch over the first epochs; flat with it). Costs a few milliseconds."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-def train_step(model: ACSumGAN, opts: Optimizers, batch: Batch, draws: Draws, cfg,
-               epoch: int | None = None) -> dict[str, Tensor]:
-    """One four-phase update; returns per-video statistics (each (B,), batch order)."""
+def train_step(model: ACSumGAN, opts: Optimizers, batch: Batch, draws: Draws, cfg, epoch: int | None = None,
+               after_phase: Callable[[], None] | None = None) -> dict[str, Tensor]:
+    """One four-phase update; returns per-video statistics (each (B,), batch order).
+    ``after_phase`` runs after each phase's step (the trainer hands back freed memory)."""
     model.train()
-    all_params = phase_parameters(model)
+    fixed = FixedPasses.of(model, batch)  # valid for phases 1-3 (phase 3's step changes them)
     stats: dict[str, Tensor] = {}
-    cache: dict = {}
     where = f"epoch {epoch}, " if epoch is not None else ""
-    kept = "(training diverged; results up to the previous epoch are kept)"
     for phase in PHASES:
-        params = all_params[phase]
+        params = phase.parameters(model)
         try:
-            grads, st, loss = phase_gradients(phase, model, batch, draws, cfg, params, cache)
+            grads, st, loss = phase_gradients(phase, model, batch, draws, cfg, fixed)
         except TrainingDivergedError as exc:  # NaN inside the phase (e.g. the actor's probabilities)
-            raise TrainingDivergedError(None, f"{where}phase {phase}: {exc.problem} {kept}") from None
+            raise TrainingDivergedError(None, f"{where}phase {phase.name}: {exc.problem} {_DIVERGED}") from None
         if not torch.isfinite(loss):
-            raise TrainingDivergedError(None, f"{where}phase {phase}: loss became {loss.item()} {kept}")
+            raise TrainingDivergedError(None, f"{where}phase {phase.name}: loss became {loss.item()} {_DIVERGED}")
         for p, g in zip(params, grads):
             p.grad = g
         norm = torch.nn.utils.clip_grad_norm_(params, cfg.clip)
         if not torch.isfinite(norm):  # a finite loss with an overflowing gradient would write NaN weights
-            raise TrainingDivergedError(None, f"{where}phase {phase}: gradient norm became {norm.item()} {kept}")
-        for opt in opts.by_phase[phase]:
+            raise TrainingDivergedError(None, f"{where}phase {phase.name}: gradient norm became {norm.item()} "
+                                              f"{_DIVERGED}")
+        for opt in opts.by_phase[phase.name]:
             opt.step()
         for p in params:
             p.grad = None
-        if phase == "discriminator":  # linear_compress and the discriminator changed
-            cache.clear()
+        if phase.name == "discriminator":
+            fixed = None  # linear_compress and the discriminator changed
         stats.update({k: v.detach() for k, v in st.items()})
         del grads, st, loss
-        if batch.features.device.type == "cpu":
-            release_freed_memory()
+        if after_phase is not None:
+            after_phase()
     return stats
-
-
-@torch.no_grad()
-def score_batch(model: ACSumGAN, batch: Batch, policy: str, u: Tensor | None) -> list[Tensor]:
-    """Weighted scores w_s of each video (its own length), in the batch's order."""
-    model.eval()
-    x = model.compress(batch.features)
-    s = model.s_lstm(x, batch.lengths)
-    ep = run_episode(model.actor, fragment_state(s, batch), batch, u, policy=policy)
-    ws, _ = weighted(x, s, ep.final_table, batch)
-    return [ws[: int(batch.lengths[j]), j] for j in range(batch.size)]

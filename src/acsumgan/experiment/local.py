@@ -1,0 +1,92 @@
+"""The local executor: each run an ``acsumgan train`` process on this machine, W at a time.
+
+Each run is a separate process writing its own run folder, so a run killed at any
+moment (kill -9 included) leaves a folder without its COMPLETE marker; the next
+``experiment`` command resumes it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Callable
+
+from ..config import dump_yaml
+from ..fileio import ensure_dir, write_text
+from ..runs import RunFolder
+from .plan import RunSpec
+
+
+def train_command(spec: RunSpec, threads: int | None) -> list[str]:
+    """The ``acsumgan train`` command line of one run (its options in a YAML file)."""
+    return [sys.executable, "-m", "acsumgan", "train", "--dataset", spec.dataset, "--splits", spec.splits,
+            "--out", str(spec.run_dir), "--config", str(spec.run_dir / "request.yaml"), "--no-progress"] + \
+        ([] if threads is None else ["--threads", str(threads)])
+
+
+class LocalExecutor:
+    """Runs each spec as an ``acsumgan train`` subprocess, ``workers`` at a time."""
+
+    def __init__(self, workers: int, threads: int | None, device: str):
+        self.workers = workers
+        self.threads = threads
+        self.device = device
+
+    def run(self, specs: list[RunSpec], on_tick: Callable[[], None]) -> dict[str, int]:
+        pending = list(specs)
+        running: dict[str, tuple[subprocess.Popen, RunSpec, object]] = {}
+        codes: dict[str, int] = {}
+        gpus = _gpu_ids() if self.device.startswith("cuda") else []
+        free_gpus = list(gpus)
+        try:
+            while pending or running:
+                while pending and len(running) < self.workers:
+                    spec = pending.pop(0)
+                    ensure_dir(spec.run_dir)
+                    write_text(spec.run_dir / "request.yaml", dump_yaml(spec.config))
+                    run = RunFolder(spec.run_dir)
+                    env = dict(os.environ)
+                    if self.threads:
+                        env["OMP_NUM_THREADS"] = str(self.threads)
+                    gpu = None
+                    if free_gpus:
+                        gpu = free_gpus.pop(0)
+                        env["CUDA_VISIBLE_DEVICES"] = str(gpu)
+                    log = open(run.run_log, "a")
+                    log.write(f"--- start {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+                    log.flush()
+                    proc = subprocess.Popen(train_command(spec, self.threads), stdout=log, stderr=subprocess.STDOUT,
+                                            env=env, stdin=subprocess.DEVNULL)
+                    running[spec.name] = (proc, spec, (log, gpu))
+                for name, (proc, spec, (log, gpu)) in list(running.items()):
+                    rc = proc.poll()
+                    if rc is not None:
+                        log.close()
+                        codes[name] = rc
+                        del running[name]
+                        if gpu is not None:
+                            free_gpus.append(gpu)
+                on_tick()
+                time.sleep(0.5)
+        except BaseException:
+            for proc, _, (log, _) in running.values():
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGINT)
+            deadline = time.time() + 20
+            for proc, _, (log, _) in running.values():
+                try:
+                    proc.wait(timeout=max(0.1, deadline - time.time()))
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                log.close()
+            raise
+        return codes
+
+
+def _gpu_ids() -> list[int]:
+    import torch
+
+    return list(range(torch.cuda.device_count()))
