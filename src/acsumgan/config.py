@@ -11,12 +11,12 @@ import os
 import platform
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .errors import ConfigError
+from .fileio import check_input_file
 
 
 @dataclass
@@ -47,7 +47,6 @@ class TrainConfig:
     reward_chunk_steps: int = 1 << 16  # phase-4 rewards: padded steps per VAE call (memory bound)
     checkpoint_interval_s: float = 60.0  # how often the resumable state is saved (0 = every epoch)
     threads: int | None = None  # torch CPU threads; None = torch's default
-    compile: bool = False  # torch.compile the hot loops (off by default)
 
     def validate(self, source: str | None = None) -> "TrainConfig":
         def bad(msg: str) -> ConfigError:
@@ -89,9 +88,7 @@ class TrainConfig:
 
 def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
     """Read a YAML (or JSON) config file of TrainConfig options; keys may use dashes."""
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(p, "config file not found")
+    p = check_input_file(path, ConfigError, "a YAML config file", allow_empty=True, not_found="config file not found")
     try:
         data = yaml.safe_load(p.read_text()) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -106,15 +103,31 @@ def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
     return out
 
 
-def resolve_device(device: str) -> str:
-    """``auto`` -> cuda when available, else cpu; ``cuda`` without a GPU is an error."""
+def resolve_device(device) -> str:
+    """The device name to compute on: ``auto`` -> ``cuda`` when a GPU is visible, else
+    ``cpu``; any other name or ``torch.device`` (``cpu``, ``cuda``, ``cuda:N``, ``mps``)
+    is checked and returned as a name. ConfigError when it is unknown or unavailable
+    (e.g. ``cuda`` without a GPU). Callers that need a ``torch.device`` wrap the result."""
     import torch
 
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(None, "--device cuda was asked for but no CUDA GPU is visible to PyTorch")
-    return device
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ConfigError(None, f"unknown device {device!r} (use cpu, cuda or cuda:N)") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(None, f"--device {dev} was asked for but CUDA is not available "
+                                    "(no CUDA GPU is visible to PyTorch)")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ConfigError(None, f"device {device!r} does not exist ({torch.cuda.device_count()} CUDA devices)")
+    elif dev.type == "mps":
+        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise ConfigError(None, f"device {device!r} requested but MPS is not available")
+    elif dev.type != "cpu":
+        raise ConfigError(None, f"unsupported device {device!r} (use cpu, cuda or cuda:N)")
+    return str(dev)
 
 
 def versions() -> dict[str, str]:
@@ -142,8 +155,3 @@ def versions() -> dict[str, str]:
 
 def dump_yaml(obj: Any) -> str:
     return yaml.safe_dump(obj, sort_keys=False, default_flow_style=None)
-
-
-def field_names() -> list[str]:
-    return [f.name for f in dataclasses.fields(TrainConfig)]
-

@@ -100,25 +100,6 @@ class InterruptedByUser(AcsumganError):
     exit_code = 130
 
 
-EXIT_CODES = {
-    cls.__name__: cls.exit_code
-    for cls in (
-        DatasetError,
-        SplitsError,
-        ScoresError,
-        CheckpointError,
-        VideoError,
-        OutputError,
-        DiskFullError,
-        TrainingDivergedError,
-        ConfigError,
-        FeatureSizeError,
-        MissingDependencyError,
-        InterruptedByUser,
-    )
-}
-
-
 def checked_number(value, what: str, ok: Callable[[float], bool], expected: str) -> float:
     """``value`` as a finite float for which ``ok`` holds, else a ConfigError:
     "<what> must be a number, got ..." or "<what> must be <expected>, got ..."."""

@@ -17,9 +17,35 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .errors import DiskFullError, OutputError
+from .errors import AcsumganError, DiskFullError, OutputError
 
 COMPLETE_MARKER = "COMPLETE"
+
+
+def check_input_file(
+    path: str | os.PathLike,
+    error_cls: type[AcsumganError],
+    expected: str,
+    *,
+    allow_empty: bool = False,
+    not_found: str = "file not found",
+) -> Path:
+    """``path`` as a Path once it names an existing file, else a one-line ``error_cls``:
+    ``file not found`` (or ``not_found``), ``is a folder, expected {expected}``, and,
+    unless ``allow_empty``, ``is empty (0 bytes)`` or ``cannot read (...)``."""
+    p = Path(path)
+    if not p.exists():
+        raise error_cls(p, not_found)
+    if p.is_dir():
+        raise error_cls(p, f"is a folder, expected {expected}")
+    if not allow_empty:
+        try:
+            size = p.stat().st_size
+        except OSError as exc:
+            raise error_cls(p, f"cannot read ({exc.strerror or exc})") from None
+        if size == 0:
+            raise error_cls(p, "is empty (0 bytes)")
+    return p
 
 
 def output_error(path: str | os.PathLike, exc: OSError) -> OutputError:

@@ -10,7 +10,6 @@ from rich.console import Console
 from .. import __version__
 
 console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

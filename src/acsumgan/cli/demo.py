@@ -79,7 +79,7 @@ def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, s
 
 def _demo_videos(root: Path, videos_dir: str | None) -> list[Path]:
     from ..synthetic.media import make_scene_video
-    from .video import expand_videos
+    from .summarize import expand_videos
 
     if videos_dir:
         return expand_videos((videos_dir,))

@@ -36,7 +36,7 @@ import h5py
 import numpy as np
 
 from ..errors import DatasetError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, check_input_file
 
 ARRAY_FIELDS = (
     "features",
@@ -313,13 +313,7 @@ def _read_video(path, key: str, grp: h5py.Group) -> Video:
 
 def open_h5(path: str | os.PathLike, error=DatasetError) -> h5py.File:
     """Open an HDF5 file for reading with one-line errors for the usual failures."""
-    p = Path(path)
-    if not p.exists():
-        raise error(p, "file not found")
-    if p.is_dir():
-        raise error(p, "is a folder, expected an HDF5 file")
-    if p.stat().st_size == 0:
-        raise error(p, "is empty (0 bytes)")
+    p = check_input_file(path, error, "an HDF5 file")
     try:
         return h5py.File(p, "r")
     except OSError as exc:

@@ -67,6 +67,7 @@ import h5py
 import numpy as np
 
 from ..errors import DatasetError
+from ..fileio import check_input_file
 from .dataset import Video, derive_fields, load_dataset, validate_video
 
 PICK_STEP = 15
@@ -103,14 +104,9 @@ def _first_line(exc: BaseException) -> str:
 
 def _read_bytes(path: Path, what: str) -> bytes:
     """The file's bytes, gunzipped if it is gzip-compressed (one-line errors)."""
-    if not path.exists():
-        raise DatasetError(path, "file not found")
-    if path.is_dir():
-        raise DatasetError(path, f"is a folder, expected {what}")
+    check_input_file(path, DatasetError, what)
     try:
         size = path.stat().st_size
-        if size == 0:
-            raise DatasetError(path, "is empty (0 bytes)")
         if size > MAX_INPUT_BYTES:
             raise DatasetError(path, f"is too large ({size} bytes)")
         data = path.read_bytes()
@@ -155,9 +151,7 @@ def read_summe_gt(path: str | os.PathLike) -> SumMeGT:
     """Read one SumMe ``GT/<name>.mat`` file (MATLAB v5, scipy.io.loadmat)."""
     import scipy.io
 
-    p = Path(path)
-    if not p.is_file():
-        raise DatasetError(p, "file not found")
+    p = check_input_file(path, DatasetError, "a SumMe GT .mat file")
     try:
         m = scipy.io.loadmat(str(p))
     except (ValueError, TypeError, OSError, NotImplementedError, KeyError, IndexError, EOFError) as exc:

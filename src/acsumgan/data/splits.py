@@ -15,19 +15,15 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ..errors import SplitsError
-from ..fileio import write_json
+from ..errors import AcsumganError, SplitsError
+from ..fileio import check_input_file, write_json
 
 Split = dict[str, list[str]]
 
 
 def read_splits(path: str | os.PathLike, videos: Iterable[str] | None = None) -> list[Split]:
     """Read and check a splits file; with ``videos``, every key must be among them."""
-    p = Path(path)
-    if not p.exists():
-        raise SplitsError(p, "file not found")
-    if p.is_dir():
-        raise SplitsError(p, "is a folder, expected a JSON splits file")
+    p = check_input_file(path, SplitsError, "a JSON splits file", allow_empty=True)
     try:
         obj = json.loads(p.read_bytes().decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # also numbers beyond Python's int-digit limit
@@ -60,18 +56,30 @@ def read_splits(path: str | os.PathLike, videos: Iterable[str] | None = None) ->
     return splits
 
 
+def check_split_index(path: str | os.PathLike, index: int, n: int, error: type[AcsumganError] = SplitsError) -> int:
+    """``index`` if it names one of the ``n`` splits of the file at ``path``, else a
+    one-line ``error`` (SplitsError unless told): ``split index K out of range (file has N splits)``."""
+    if not 0 <= index < n:
+        raise error(path, f"split index {index} out of range (file has {n} splits)")
+    return index
+
+
+def check_split_keys(path: str | os.PathLike, index: int, split: Split, need_train: bool = True,
+                     need_test: bool = False) -> Split:
+    """``split`` (number ``index`` of the file at ``path``) if the parts asked for are non-empty."""
+    if need_train and not split["train_keys"]:
+        raise SplitsError(path, f"split {index}: train_keys is empty")
+    if need_test and not split["test_keys"]:
+        raise SplitsError(path, f"split {index}: test_keys is empty")
+    return split
+
+
 def get_split(path: str | os.PathLike, index: int, videos: Iterable[str] | None = None,
               need_train: bool = True, need_test: bool = False) -> Split:
     """One split of a file, checked (``index`` in range, non-empty parts as needed)."""
     splits = read_splits(path, videos)
-    if not 0 <= index < len(splits):
-        raise SplitsError(path, f"split index {index} out of range (file has {len(splits)} splits)")
-    s = splits[index]
-    if need_train and not s["train_keys"]:
-        raise SplitsError(path, f"split {index}: train_keys is empty")
-    if need_test and not s["test_keys"]:
-        raise SplitsError(path, f"split {index}: test_keys is empty")
-    return s
+    check_split_index(path, index, len(splits))
+    return check_split_keys(path, index, splits[index], need_train, need_test)
 
 
 def make_random_splits(keys: Sequence[str], n_splits: int = 5, test_fraction: float = 0.2, seed: int = 0) -> list[Split]:

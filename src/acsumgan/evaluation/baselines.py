@@ -43,7 +43,7 @@ import numpy as np
 
 from ..data.dataset import Video
 from .metrics import METRICS, f_score_users
-from .rank import METHODS, AnnotatorRanks, annotator_rows
+from .rank import METHODS, AnnotatorRanks, annotator_rows, can_rank
 from .summary import DEFAULT_BUDGET, keyshot_summary
 
 KINDS = ("random", "uniform", "human")
@@ -74,15 +74,6 @@ def _can_f(v: Video, kind: str) -> bool:
     return v.change_points is not None and v.picks is not None and v.n_frames is not None
 
 
-def _can_rank(v: Video, kind: str) -> bool:
-    if v.user_scores is None and v.user_summary is None:
-        return False
-    rows = annotator_rows(v)[0]
-    if kind == "human":
-        return rows.shape[0] >= 2 and (v.n_frames is None or rows.shape[1] == v.n_frames)
-    return v.picks is not None and v.n_frames is not None and rows.shape[1] == int(v.n_frames)
-
-
 def video_baseline(
     kind: str,
     video: Video,
@@ -99,7 +90,7 @@ def video_baseline(
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     out: dict[str, np.ndarray | None] = {m: None for m in MEASURES}
     want_f = _can_f(video, kind)
-    want_r = _can_rank(video, kind)
+    want_r = can_rank(video, leave_one_out=kind == "human")
 
     if kind == "human":
         if want_f:

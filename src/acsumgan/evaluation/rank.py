@@ -286,10 +286,17 @@ def annotator_rows(video: Video) -> tuple[np.ndarray, str]:
     raise DatasetError(None, f"{video.key}: has neither user_scores nor user_summary (rank correlation needs per-user frame scores)")
 
 
-def can_rank(video: Video) -> bool:
-    """Whether rank correlation can be computed for ``video``."""
-    return (video.user_scores is not None or video.user_summary is not None) and video.picks is not None \
-        and video.n_frames is not None
+def can_rank(video: Video, leave_one_out: bool = False) -> bool:
+    """Whether rank correlation can be computed for ``video``: annotator rows
+    (``user_scores`` or ``user_summary``) one per frame, with ``picks`` and ``n_frames``
+    to spread step scores to frames; with ``leave_one_out`` (annotators against each
+    other, no step scores) at least 2 annotators, and ``n_frames`` only if present."""
+    if video.user_scores is None and video.user_summary is None:
+        return False
+    rows = annotator_rows(video)[0]
+    if leave_one_out:
+        return rows.shape[0] >= 2 and (video.n_frames is None or rows.shape[1] == video.n_frames)
+    return video.picks is not None and video.n_frames is not None and rows.shape[1] == int(video.n_frames)
 
 
 def annotator_ranks(video: Video, cache: dict | None = None) -> AnnotatorRanks:

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..data.dataset import never_written, open_h5
 from ..errors import ScoresError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, check_input_file
 
 EPOCH_GROUP = re.compile(r"^epoch_(-?\d+)$")
 MAX_SCORES = 10_000_000
@@ -52,13 +52,7 @@ def _from_mapping(path, obj, prefix: str = "") -> Scores:
 
 def read_scores(path: str | os.PathLike) -> dict[int | None, Scores]:
     """Read a scores file; returns ``{epoch or None: {video: scores}}``."""
-    p = Path(path)
-    if not p.exists():
-        raise ScoresError(p, "file not found")
-    if p.is_dir():
-        raise ScoresError(p, "is a folder, expected a scores file (.json or .h5)")
-    if p.stat().st_size == 0:
-        raise ScoresError(p, "is empty (0 bytes)")
+    p = check_input_file(path, ScoresError, "a scores file (.json or .h5)")
     with open(p, "rb") as f:
         head = f.read(8)
     if head.startswith(b"\x89HDF"):
@@ -130,8 +124,24 @@ def write_scores(path: str | os.PathLike, scores: Mapping[int | None, Mapping[st
     return Path(path)
 
 
-def write_scores_json(path: str | os.PathLike, scores: Mapping[str, np.ndarray]) -> Path:
-    """Write one set of scores as the release's JSON ``{video: [floats]}``."""
-    from ..fileio import write_json
+def select_epoch(all_scores: Mapping[int | None, Scores], epoch: int | None,
+                 scores_path: str | os.PathLike) -> dict[int | None, Scores]:
+    """``{epoch: scores}`` of one epoch of a ``read_scores`` result (all of it when
+    ``epoch`` is None); ScoresError naming the file's epochs when it has no such epoch."""
+    if epoch is None:
+        return dict(all_scores)
+    if epoch not in all_scores:
+        raise ScoresError(scores_path, f"has no epoch {epoch} (epochs: {', '.join(str(e) for e in all_scores)})")
+    return {epoch: all_scores[epoch]}
 
-    return write_json(path, {k: [float(x) for x in np.asarray(v)] for k, v in scores.items()}, indent=None)
+
+def check_scores(all_scores: Mapping[int | None, Scores], videos: Mapping, scores_path: str | os.PathLike,
+                 dataset_path: str | os.PathLike) -> None:
+    """Every scored video is one of ``videos`` (the dataset's) and has one score per
+    step; else a one-line ScoresError naming the video."""
+    for sc in all_scores.values():
+        for k, s in sc.items():
+            if k not in videos:
+                raise ScoresError(scores_path, f"{k}: not a video of {dataset_path}")
+            if s.shape[0] != videos[k].steps:
+                raise ScoresError(scores_path, f"{k}: has {s.shape[0]} scores but the video has {videos[k].steps} steps")

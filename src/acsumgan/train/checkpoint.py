@@ -22,7 +22,7 @@ import torch
 
 from ..config import TrainConfig
 from ..errors import CheckpointError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, check_input_file
 from ..model.networks import ACSumGAN
 
 FORMAT = "acsumgan-checkpoint"
@@ -47,13 +47,7 @@ def save_checkpoint(path: str | os.PathLike, model: ACSumGAN, cfg: TrainConfig, 
 
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Load and check a checkpoint file; one-line CheckpointError on any problem."""
-    p = Path(path)
-    if not p.exists():
-        raise CheckpointError(p, "checkpoint not found")
-    if p.is_dir():
-        raise CheckpointError(p, "is a folder, expected a .pt checkpoint")
-    if p.stat().st_size == 0:
-        raise CheckpointError(p, "is empty (0 bytes)")
+    p = check_input_file(path, CheckpointError, "a .pt checkpoint", not_found="checkpoint not found")
     try:
         obj = torch.load(p, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, io.UnsupportedOperation) as exc:

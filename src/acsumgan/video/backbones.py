@@ -44,7 +44,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import ConfigError
+from ..config import resolve_device
+from ..errors import ConfigError, FeatureSizeError
 from .decode import DEFAULT_RATE, FrameSampler
 
 DEFAULT_BACKBONE = "efficientnet-lite0"
@@ -122,25 +123,6 @@ class Backbone:
 def _quiet():
     with contextlib.redirect_stdout(io.StringIO()):
         yield
-
-
-def resolve_device(device: str | torch.device = "cpu") -> torch.device:
-    """Validate a device name; raise ConfigError if it is unknown or unavailable."""
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError, ValueError):
-        raise ConfigError(None, f"unknown device {device!r} (use cpu, cuda or cuda:N)") from None
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ConfigError(None, f"device {device!r} requested but CUDA is not available")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ConfigError(None, f"device {device!r} does not exist ({torch.cuda.device_count()} CUDA devices)")
-    elif dev.type == "mps":
-        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-            raise ConfigError(None, f"device {device!r} requested but MPS is not available")
-    elif dev.type != "cpu":
-        raise ConfigError(None, f"unsupported device {device!r} (use cpu, cuda or cuda:N)")
-    return dev
 
 
 def fold_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> None:
@@ -361,6 +343,20 @@ def get_backbone_dim(name: str) -> int:
     return BACKBONE_DIMS[name]
 
 
+def backbone_for_model(input_size: int, recorded: str | None = None, path: str | os.PathLike | None = None) -> str:
+    """The backbone whose features a model takes: the one recorded with its training
+    features, else the first whose feature size is ``input_size``. FeatureSizeError
+    (naming ``path``, the model's file) when no backbone gives that size."""
+    if recorded:
+        return recorded
+    for name in BACKBONES:
+        if get_backbone_dim(name) == input_size:
+            return name
+    sizes = ", ".join(f"{name} {get_backbone_dim(name)}" for name in BACKBONES)
+    raise FeatureSizeError(path, f"the model expects {input_size}-d features, which no backbone "
+                                 f"gives ({sizes}); use a model trained on features of one of them")
+
+
 @functools.lru_cache(maxsize=8)
 def _cached(name: str, device: str, weights: str | None) -> Backbone:
     return BACKBONES[name](torch.device(device), weights)
@@ -371,7 +367,7 @@ def get_backbone(name: str = DEFAULT_BACKBONE, device: str | torch.device = "cpu
     """The backbone ``name`` on ``device`` (built once per process, then cached)."""
     if name not in BACKBONES:
         raise ConfigError(None, f"unknown backbone {name!r} (choose from {', '.join(sorted(BACKBONES))})")
-    dev = resolve_device(device)
+    dev = torch.device(resolve_device(device))
     if weights is not None:
         weights = str(Path(weights).expanduser().resolve())
     return _cached(name, str(dev), weights)

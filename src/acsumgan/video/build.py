@@ -29,7 +29,7 @@ import numpy as np
 
 from ..data.dataset import Video, derive_fields, load_dataset, save_dataset
 from ..errors import ConfigError, DatasetError, OutputError, VideoError
-from ..fileio import ensure_dir
+from ..fileio import check_input_file, ensure_dir
 from .backbones import DEFAULT_BACKBONE, Backbone, as_backbone, extract_features
 from .decode import DEFAULT_RATE, check_rate
 from .kts import shot_boundaries
@@ -110,10 +110,7 @@ def build_dataset(
         if not ok:
             raise ConfigError(None, f"maximum shot length must be > 0 seconds, got {max_shot_seconds!r}")
     for p in paths:  # fail early on a missing file rather than after hours of work
-        if not p.exists():
-            raise VideoError(p, "file not found")
-        if p.is_dir():
-            raise VideoError(p, "is a folder, expected a video file")
+        check_input_file(p, VideoError, "a video file", allow_empty=True)
     out_path = Path(out_path)
     if out_path.is_dir():
         raise OutputError(out_path, "is a folder, expected a file name for the dataset")

@@ -60,6 +60,7 @@ import av
 import numpy as np
 
 from ..errors import ConfigError, VideoError, checked_number
+from ..fileio import check_input_file
 
 DEFAULT_RATE = 2.0
 #: Used only when a video's metadata gives no frame rate at all.
@@ -111,16 +112,7 @@ def check_rate(rate: float) -> Fraction:
 
 
 def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise VideoError(path, "file not found")
-    if path.is_dir():
-        raise VideoError(path, "is a folder, expected a video file")
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise VideoError(path, f"cannot read ({exc.strerror or exc})") from None
-    if size == 0:
-        raise VideoError(path, "is empty (0 bytes)")
+    check_input_file(path, VideoError, "a video file")
     if not os.access(path, os.R_OK):
         raise VideoError(path, "cannot read (permission denied)")
 

@@ -1,4 +1,4 @@
-"""Commands: ``summarize`` and ``dataset build`` (from raw videos)."""
+"""Command: ``summarize`` (and the video arguments ``dataset build`` shares: :func:`expand_videos`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..errors import ConfigError, FeatureSizeError, VideoError
-from .common import budget_option, cli, console, dataset, device_option
+from ..errors import ConfigError, VideoError
+from .common import budget_option, cli, console, device_option
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
 
@@ -34,20 +34,6 @@ def expand_videos(items: tuple[str, ...]) -> list[Path]:
     if not out:
         raise ConfigError(None, "no videos given")
     return out
-
-
-def default_backbone(scorer) -> str:
-    """The backbone of the model's training features (recorded), else by feature size."""
-    if scorer.backbone:
-        return scorer.backbone
-    from ..video.backbones import BACKBONES, get_backbone_dim
-
-    for name in BACKBONES:
-        if get_backbone_dim(name) == scorer.input_size:
-            return name
-    sizes = ", ".join(f"{name} {get_backbone_dim(name)}" for name in BACKBONES)
-    raise FeatureSizeError(scorer.path, f"the model expects {scorer.input_size}-d features, which no backbone "
-                                        f"gives ({sizes}); use a model trained on features of one of them")
 
 
 @cli.command()
@@ -89,7 +75,7 @@ def summarize(videos, model_path, out, budget, seconds, backbone, device, policy
 
     from ..config import resolve_device
     from ..inference import Scorer
-    from ..video.backbones import get_backbone
+    from ..video.backbones import backbone_for_model, get_backbone
     from ..video.decode import probe
     from ..video.summarize import summarize_video
 
@@ -98,7 +84,7 @@ def summarize(videos, model_path, out, budget, seconds, backbone, device, policy
         probe(p)
     dev = resolve_device(device)
     scorer = Scorer.load(model_path, policy=policy, seed=seed, device=dev, rule=rule, split=split_index)
-    bb = get_backbone(backbone or default_backbone(scorer), device=dev)
+    bb = get_backbone(backbone or backbone_for_model(scorer.input_size, scorer.backbone, scorer.path), device=dev)
     scorer.check_features(bb.dim, f"backbone {bb.name}")
     if seconds is not None and seconds <= 0:
         raise ConfigError(None, f"--seconds must be > 0, got {seconds}")
@@ -151,36 +137,3 @@ def _unique_names(paths: list[Path]) -> list[str]:
         names.append(n if seen[n] == 1 else f"{n}-{seen[n]}")
     return names
 
-
-@dataset.command("build")
-@click.argument("videos", nargs=-1, required=True)
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="HDF5 file to write.")
-@click.option("--backbone", default="efficientnet-lite0", show_default=True,
-              help="Feature extractor: efficientnet-lite0 (ImageNet weights installed with the package) or "
-                   "googlenet (the benchmarks' GoogLeNet pool5; needs its ImageNet weights file).")
-@device_option
-@click.option("--rate", type=float, default=2.0, show_default=True, help="Sampled steps per second.")
-def dataset_build(videos, out, backbone, device, rate) -> None:
-    """Build an eccv16-schema dataset from your own videos (no labels needed).
-
-    Features of frames sampled at RATE per second, KTS shots, picks, n_frames, names;
-    `train` and `experiment` accept the file as it is. Interrupted builds resume: each
-    finished video is kept in OUT.parts/ until the file is complete.
-    """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from ..config import resolve_device
-    from ..video.build import build_dataset
-
-    paths = expand_videos(videos)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as prog:
-        task = prog.add_task("videos", total=len(paths))
-
-        def progress(p):
-            prog.update(task, description=f"{Path(p.path).name}" + (" (cached)" if p.cached else ""),
-                        completed=p.video_index + (1 if p.finished else 0))
-
-        path = build_dataset(paths, out, backbone=backbone, device=resolve_device(device), rate=rate,
-                             progress=progress)
-    console.print(f"wrote {path}: {len(paths)} videos ({backbone} features)")
