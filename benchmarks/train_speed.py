@@ -110,7 +110,7 @@ def _setup(profile: str, device: str, seed: int = 0):
 def worker(profile: str, impl: str, epochs: int, warmup: int, device: str) -> dict:
     """Measure one profile with one implementation in this (fresh) process."""
     torch.manual_seed(0)
-    cfg = TrainConfig(device=device)
+    cfg = TrainConfig(device=device, input_size=1024)
     train, test = _setup(profile, device)
     model = ACSumGAN(**cfg.model_kwargs()).to(device)
     opts = Optimizers(model, cfg.lr, cfg.discriminator_lr)

@@ -25,7 +25,7 @@ class TrainConfig:
 
     # --- the release's options ---
     video_type: str | None = None  # release: names output folders; here it also picks the metric (SumMe/TVSum)
-    input_size: int = 1024
+    input_size: int | None = None  # D; None: the dataset's feature size (the resolved value is recorded)
     hidden_size: int = 512
     num_layers: int = 2
     regularization_factor: float = 0.5  # sigma
@@ -53,6 +53,8 @@ class TrainConfig:
             return ConfigError(source, msg)
 
         for name in ("input_size", "hidden_size", "num_layers", "n_epochs", "action_state_size"):
+            if name == "input_size" and self.input_size is None:
+                continue  # taken from the dataset
             if int(getattr(self, name)) < (0 if name == "n_epochs" else 1):
                 raise bad(f"{name} must be positive, got {getattr(self, name)}")
         if self.batch_size is not None and self.batch_size < 1:
@@ -82,6 +84,8 @@ class TrainConfig:
         return cls(**d)
 
     def model_kwargs(self) -> dict[str, int]:
+        if self.input_size is None:
+            raise ValueError("input_size is not resolved yet (it is taken from the dataset's features)")
         return {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
                 "action_state_size": self.action_state_size}
 

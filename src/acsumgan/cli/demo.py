@@ -64,7 +64,7 @@ def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, s
     videos = _demo_videos(root, videos_dir)
     console.print("videos: " + ", ".join(v.name for v in videos))
     own = build_dataset(videos, root / "own_videos.h5")
-    own_run = train(TrainConfig(n_epochs=epochs, seed=seed, input_size=1280, checkpoint_interval_s=3600), own, None,
+    own_run = train(TrainConfig(n_epochs=epochs, seed=seed, checkpoint_interval_s=3600), own, None,
                     root / "own_run", progress=True, force=True)
     target = next((v for v in videos if v.name == "vtest.avi"), videos[0])
     scorer = Scorer.load(own_run.run_dir, seed=seed)

@@ -14,7 +14,8 @@ from .common import cli, console, finite
 RELEASE_OPTIONS = [
     ("video_type", str, "SumMe or TVSum. The release used it to name folders; here it also picks the "
                         "evaluation metric (max / avg) when the dataset file does not say."),
-    ("input_size", int, "Feature size D of the dataset (1024 for GoogLeNet pool5).  [default: 1024]"),
+    ("input_size", int, "Feature size D (1024 for GoogLeNet pool5, 1280 for EfficientNet-Lite0).  [default: "
+                        "the dataset's feature size]"),
     ("hidden_size", int, "LSTM hidden size H.  [default: 512]"),
     ("num_layers", int, "LSTM layers.  [default: 2]"),
     ("regularization_factor", float, "sigma: the target mean frame score of the sparsity loss.  [default: 0.5]"),

@@ -7,6 +7,7 @@ them and :mod:`.runner` drives an executor with progress.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from ..config import TrainConfig, dump_yaml
 from ..data.splits import check_split_index
-from ..errors import ConfigError
+from ..errors import ConfigError, FeatureSizeError
 from ..fileio import ensure_dir, write_text
 from ..runs import ExperimentFolder, sigma_name
 
@@ -58,6 +59,12 @@ def plan(out: str | os.PathLike, dataset: str, splits: str, sigmas, split_indice
     folder = ExperimentFolder(out)
     out = folder.path
     videos = load_dataset(dataset, purpose="train")
+    dim = int(next(iter(videos.values())).features.shape[1])
+    if base.input_size is None:  # the dataset's feature size, recorded in the request
+        base = dataclasses.replace(base, input_size=dim)
+    elif base.input_size != dim:
+        raise FeatureSizeError(dataset, f"features have {dim} dimensions but input_size is {base.input_size} "
+                                        f"(pass --input_size {dim})")
     all_splits = read_splits(splits, videos)
     split_indices = list(range(len(all_splits))) if split_indices is None else list(split_indices)
     for k in split_indices:

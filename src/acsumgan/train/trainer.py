@@ -10,6 +10,7 @@ machine gives the same files (timings aside).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import os
@@ -103,6 +104,8 @@ class Trainer:
             split = get_split(self.splits_path, cfg.split_index, videos, need_train=True)
             self.train_keys, self.test_keys = split["train_keys"], split["test_keys"]
         dim = next(iter(videos.values())).features.shape[1]
+        if cfg.input_size is None:  # the dataset's feature size
+            self.cfg = cfg = dataclasses.replace(cfg, input_size=int(dim))
         if dim != cfg.input_size:
             raise FeatureSizeError(self.dataset_path, f"features have {dim} dimensions but input_size is "
                                                       f"{cfg.input_size} (pass --input_size {dim})")
