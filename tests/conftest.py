@@ -84,3 +84,74 @@ def assert_same_experiment(a: Path, b: Path) -> None:
         for e in s1:
             for k in s1[e]:
                 np.testing.assert_array_equal(s1[e][k], s2[e][k])
+
+
+# --- videos shared by the video and the reliability tests --------------------------------
+
+
+@pytest.fixture(scope="session")
+def one_frame(tmp_path_factory):
+    """A video of one frame (counter frame 0; MP4, H.264, 25 fps, 64x48)."""
+    from acsumgan.synthetic.media import counter_video
+
+    return counter_video(tmp_path_factory.mktemp("one_frame") / "one.mp4", 1, fps=25)
+
+
+def _first_half(src: Path, dst: Path) -> Path:
+    data = src.read_bytes()
+    dst.write_bytes(data[: len(data) // 2])
+    return dst
+
+
+@pytest.fixture(scope="session")
+def bad_videos(tmp_path_factory, one_frame) -> dict[str, Path]:
+    """Video files that are not usable, or only in part, by name of the problem (made once
+    for the video and the reliability tests):
+
+    - ``missing``, ``empty`` (0 bytes), ``text`` (text named .mp4), ``folder`` (a folder
+      named .mp4), ``audio_only`` (AAC in MP4, .m4a);
+    - ``truncated_mp4``: the first half of an MP4 of 60 noise frames (64x48, 30 fps) with
+      its index at the end, so none is left; ``corrupt_mp4``: that MP4 whole, with
+      garbage over 2000 bytes in the middle;
+    - ``truncated_mkv`` and ``truncated_faststart``: the first half of a Matroska file and
+      of a "fast start" MP4 (index first) of 100 scene frames (four scenes of 25, 96x64,
+      10 fps): their first frames still decode;
+    - ``truncated_counter_mkv``: the first half of a Matroska file of 60 counter frames
+      (64x48, 30 fps; a frame's grey level tells its index);
+    - ``one_frame``: the ``one_frame`` video.
+    """
+    import numpy as np
+
+    from acsumgan.synthetic.media import counter_video, scene_video, write_tone, write_video
+
+    d = tmp_path_factory.mktemp("bad_videos")
+    whole = d / "whole"
+    whole.mkdir()
+    f = {"missing": d / "does_not_exist.mp4"}
+    f["empty"] = d / "empty.mp4"
+    f["empty"].write_bytes(b"")
+    f["text"] = d / "text.mp4"
+    f["text"].write_text("this is not a video, just some text\n" * 20)
+    f["folder"] = d / "folder.mp4"
+    f["folder"].mkdir()
+    f["audio_only"] = write_tone(d / "audio_only.m4a", 440.0)
+
+    rng = np.random.default_rng(0)
+    noise = write_video(whole / "noise.mp4", (rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(60)),
+                        fps=30, size=(64, 48))
+    f["truncated_mp4"] = _first_half(noise, d / "truncated.mp4")
+    data = bytearray(noise.read_bytes())
+    mid = len(data) // 2
+    data[mid : mid + 2000] = bytes((b * 7 + 13) % 256 for b in data[mid : mid + 2000])
+    f["corrupt_mp4"] = d / "corrupt.mp4"
+    f["corrupt_mp4"].write_bytes(bytes(data))
+
+    scenes = {"fps": 10, "size": (96, 64), "options": {"preset": "ultrafast"}}
+    mkv = scene_video(whole / "scenes.mkv", [25] * 4, fmt="matroska", **scenes).path
+    f["truncated_mkv"] = _first_half(mkv, d / "truncated.mkv")
+    fast = scene_video(whole / "faststart.mp4", [25] * 4, container_options={"movflags": "+faststart"}, **scenes).path
+    f["truncated_faststart"] = _first_half(fast, d / "truncated_faststart.mp4")
+    counter = counter_video(whole / "counter.mkv", 60, fps=30, fmt="matroska").path
+    f["truncated_counter_mkv"] = _first_half(counter, d / "truncated_counter.mkv")
+    f["one_frame"] = one_frame.path
+    return f

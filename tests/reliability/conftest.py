@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-from fractions import Fraction
 from pathlib import Path
 
 import h5py
@@ -158,60 +157,10 @@ def models(tmp_path_factory) -> dict[str, Path]:
 
 # --- videos ----------------------------------------------------------------------------
 
-def _encode(path: Path, n: int, fmt: str, options: dict | None = None, fps: int = 10) -> Path:
-    import av
-
-    from acsumgan.synthetic.media import scene_frame
-
-    with av.open(str(path), "w", format=fmt, options=options or {}) as out:
-        vs = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast"})
-        vs.width, vs.height, vs.pix_fmt = 96, 64, "yuv420p"
-        for i in range(n):
-            frame = av.VideoFrame.from_ndarray(scene_frame(i // 25, i % 25, 96, 64), format="rgb24")
-            frame.pts, frame.time_base = i, Fraction(1, fps)
-            for p in vs.encode(frame):
-                out.mux(p)
-        for p in vs.encode(None):
-            out.mux(p)
-    return path
-
-
 @pytest.fixture(scope="session")
-def videos(tmp_path_factory) -> dict[str, Path]:
-    import av
-
-    d = tmp_path_factory.mktemp("videos")
-    v = {"missing": d / "no_such_video.mp4"}
-    (d / "empty.mp4").write_bytes(b"")
-    v["empty"] = d / "empty.mp4"
-    (d / "text.mp4").write_text("this is not a video, just some text\n" * 20)
-    v["text"] = d / "text.mp4"
-    with av.open(str(d / "audio_only.m4a"), "w", format="mp4") as out:
-        s = out.add_stream("aac", rate=16000, layout="mono")
-        for k in range(20):
-            t = np.arange(k * 1024, (k + 1) * 1024) / 16000
-            af = av.AudioFrame.from_ndarray((0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None],
-                                            format="flt", layout="mono")
-            af.sample_rate, af.pts, af.time_base = 16000, k * 1024, Fraction(1, 16000)
-            for p in s.encode(af):
-                out.mux(p)
-        for p in s.encode(None):
-            out.mux(p)
-    v["audio_only"] = d / "audio_only.m4a"
-    # MP4 as most encoders write it: the index (moov) at the end, so half a file has none
-    full = _encode(d / "full.mp4", 100, "mp4")
-    data = full.read_bytes()
-    (d / "truncated.mp4").write_bytes(data[: len(data) // 2])
-    v["truncated_mp4"] = d / "truncated.mp4"
-    # Matroska and "fast start" MP4 (index first): half a file still has its first frames
-    data = _encode(d / "full.mkv", 100, "matroska").read_bytes()
-    (d / "truncated.mkv").write_bytes(data[: len(data) // 2])
-    v["truncated_mkv"] = d / "truncated.mkv"
-    data = _encode(d / "faststart.mp4", 100, "mp4", {"movflags": "+faststart"}).read_bytes()
-    (d / "truncated_faststart.mp4").write_bytes(data[: len(data) // 2])
-    v["truncated_faststart"] = d / "truncated_faststart.mp4"
-    v["one_frame"] = _encode(d / "one_frame.mp4", 1, "mp4")
-    return v
+def videos(bad_videos) -> dict[str, Path]:
+    """Bad, truncated and one-frame videos (tests/conftest.py's ``bad_videos``, shared with the video tests)."""
+    return bad_videos
 
 
 # --- private mounts (root only): a genuinely read-only folder, a genuinely full disk ------------

@@ -7,14 +7,13 @@ import pytest
 import torch
 
 from acsumgan.errors import ConfigError, VideoError
+from acsumgan.synthetic.media import plain_scene_frame
 from acsumgan.video import backbones as B
 from acsumgan.video.backbones import BACKBONES, GoogLeNetFeatures, extract_features, get_backbone
 
-from .conftest import _scene_frame
-
 
 def frames_of(scenes, size=(224, 224)):
-    return np.stack([_scene_frame(s, j, *size) for s, j in scenes])
+    return np.stack([plain_scene_frame(s, j, *size) for s, j in scenes])
 
 
 def test_registry_and_default(backbone):

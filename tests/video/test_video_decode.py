@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from acsumgan.errors import ConfigError, VideoError
+from acsumgan.synthetic.media import counter_video
 from acsumgan.video.decode import FrameSampler, probe, sample_steps
 
-from .conftest import REAL_VIDEOS, make_counter_video
+from .conftest import REAL_VIDEOS
 
 
 def sampled(path, rate=2.0, size=(32, 24)):
@@ -88,7 +89,7 @@ def test_variable_frame_rate_is_time_based(vfr):
 
 def test_frames_without_pts_use_index_over_fps(vdir):
     path = vdir / "raw.h264"
-    make_counter_video(path, 40, fps=30, fmt="h264")
+    counter_video(path, 40, fps=30, fmt="h264")
     with av.open(str(path)) as c:
         assert all(f.pts is None for f in c.decode(video=0)), "raw H.264 should carry no timestamps"
     s, frames = sampled(path)
@@ -168,7 +169,7 @@ def test_probe_rejects_bad_inputs(bad_files, name):
 def test_no_decodable_frames(vdir):
     # a valid container whose only video packet is garbage
     good = vdir / "garbage_src.mkv"
-    make_counter_video(good, 1, fps=10, fmt="matroska", codec="mpeg4")
+    counter_video(good, 1, fps=10, fmt="matroska", codec="mpeg4")
     with av.open(str(good)) as c:
         s = c.streams.video[0]
         pkts = [p for p in c.demux(s) if p.size]

@@ -15,7 +15,7 @@ from acsumgan.video.backbones import extract_features
 from acsumgan.video.kts import shot_boundaries
 from acsumgan.video.summarize import summarize_video, timecode
 
-from .conftest import REAL_VIDEOS, distance_scorer, make_scene_video
+from .conftest import REAL_VIDEOS, distance_scorer, plain_scene_video
 
 
 def decode_yuv(path) -> list[np.ndarray]:
@@ -35,7 +35,7 @@ def test_kts_on_real_features_finds_the_scene_changes(scenes_video, backbone, vd
     cp = shot_boundaries(ex.features, ex.picks, ex.n_frames)
     assert cp[1:, 0].tolist() == scenes_video.scene_starts[1:] == [40, 70, 120]
     # scene changes between steps (30 fps, steps every 15 frames) are found within one step
-    v = make_scene_video(vdir / "scenes30.mp4", [100, 80, 130], fps=30, size=(64, 48))
+    v = plain_scene_video(vdir / "scenes30.mp4", [100, 80, 130], fps=30, size=(64, 48))
     ex = extract_features(v.path, backbone)
     cp = shot_boundaries(ex.features, ex.picks, ex.n_frames)
     found = cp[1:, 0].tolist()

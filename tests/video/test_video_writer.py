@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from acsumgan.errors import ConfigError, OutputError, VideoError
+from acsumgan.synthetic.media import SAMPLE_RATE, counter_video
 from acsumgan.video import writer as W
 from acsumgan.video.decode import FrameSampler
 from acsumgan.video.writer import write_summary_video
 
-from .conftest import REAL_VIDEOS, SAMPLE_RATE, make_counter_video
+from .conftest import REAL_VIDEOS
 
 
 def decode_yuv(path) -> list[np.ndarray]:
@@ -227,7 +228,7 @@ def test_seek_failure_falls_back_to_one_pass(scenes_audio_video, tmp_path, monke
 
 def test_odd_frame_size_is_made_even(vdir, tmp_path):
     src = vdir / "odd.mkv"
-    make_counter_video(src, 12, fps=10, size=(63, 47), fmt="matroska", codec="ffv1", pix_fmt="yuv444p")
+    counter_video(src, 12, fps=10, size=(63, 47), fmt="matroska", codec="ffv1", pix_fmt="yuv444p")
     st = write_summary_video(src, [(2, 9)], tmp_path / "s.mp4")
     assert (st.width, st.height) == (62, 46) and st.frames_written == 8
     assert len(decode_yuv(tmp_path / "s.mp4")) == 8

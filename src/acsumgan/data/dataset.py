@@ -120,114 +120,150 @@ def _frame_indices(a: np.ndarray) -> np.ndarray | None:
 
 
 def validate_video(v: Video, path: str | os.PathLike = "<memory>", purpose: str = "any") -> None:
-    """Check one video's fields against the schema; raise a one-line DatasetError."""
+    """Check one video's fields against the schema; raise a one-line DatasetError.
+
+    The checks run in this order (the first problem found is reported): the fields
+    ``purpose`` needs, then features, n_frames, n_steps, picks, change_points (with
+    n_frame_per_seg), user_summary / user_scores, gtscore / gtsummary.
+    """
     if purpose not in REQUIRED:
         raise ValueError(f"unknown purpose {purpose!r}")
-    key = v.key
     for name in REQUIRED[purpose]:
         if getattr(v, name) is None:
-            raise _fail(path, key, name, f"missing (needed to {purpose})")
+            raise _fail(path, v.key, name, f"missing (needed to {purpose})")
+    T = _check_features(v, path)
+    _check_n_frames(v, path)
+    _check_n_steps(v, path, T)
+    T = _check_picks(v, path, T)
+    _check_change_points(v, path)
+    _check_user_annotations(v, path)
+    _check_step_labels(v, path, T)
 
-    T = None
-    if v.features is not None:
-        f = v.features
-        if f.ndim != 2:
-            raise _fail(path, key, "features", f"must be 2-D (steps x dims), got shape {f.shape}")
-        if f.shape[0] == 0:
-            raise _fail(path, key, "features", "has 0 steps")
-        if f.shape[1] == 0:
-            raise _fail(path, key, "features", "has 0 dimensions")
-        if f.dtype.kind != "f":
-            raise _fail(path, key, "features", f"must be floating point, got {f.dtype}")
-        if not np.all(np.isfinite(f)):
-            bad = int(np.argwhere(~np.isfinite(f))[0][0])
-            raise _fail(path, key, "features", f"contains NaN or inf (first at step {bad})")
-        T = f.shape[0]
 
+def _check_features(v: Video, path) -> int | None:
+    """(T, D) finite floats with T, D > 0; returns T (None without features)."""
+    f = v.features
+    if f is None:
+        return None
+    if f.ndim != 2:
+        raise _fail(path, v.key, "features", f"must be 2-D (steps x dims), got shape {f.shape}")
+    if f.shape[0] == 0:
+        raise _fail(path, v.key, "features", "has 0 steps")
+    if f.shape[1] == 0:
+        raise _fail(path, v.key, "features", "has 0 dimensions")
+    if f.dtype.kind != "f":
+        raise _fail(path, v.key, "features", f"must be floating point, got {f.dtype}")
+    if not np.all(np.isfinite(f)):
+        bad = int(np.argwhere(~np.isfinite(f))[0][0])
+        raise _fail(path, v.key, "features", f"contains NaN or inf (first at step {bad})")
+    return f.shape[0]
+
+
+def _check_n_frames(v: Video, path) -> None:
     n_frames = v.n_frames
     if n_frames is not None and (int(n_frames) != n_frames or n_frames < 1):
-        raise _fail(path, key, "n_frames", f"must be a positive integer, got {n_frames}")
+        raise _fail(path, v.key, "n_frames", f"must be a positive integer, got {n_frames}")
 
-    if v.n_steps is not None:
-        if v.n_steps < 0:
-            raise _fail(path, key, "n_steps", f"must be >= 0, got {v.n_steps}")
-        if T is not None and v.n_steps != T:
-            raise _fail(path, key, "n_steps", f"is {v.n_steps} but features have {T} steps")
 
-    if v.picks is not None:
-        p = v.picks
-        if p.ndim != 1:
-            raise _fail(path, key, "picks", f"must be 1-D, got shape {p.shape}")
-        p = _frame_indices(p)
-        if p is None:
-            raise _fail(path, key, "picks", "must hold integer frame indices")
-        if T is not None and p.shape[0] != T:
-            raise _fail(path, key, "picks", f"has {p.shape[0]} entries but features have {T} steps")
-        if p.size and p[0] < 0:
-            raise _fail(path, key, "picks", f"starts at a negative frame ({int(p[0])})")
-        if p.size > 1 and np.any(np.diff(p) <= 0):
-            i = int(np.argwhere(np.diff(p) <= 0)[0][0])
-            raise _fail(path, key, "picks", f"not strictly increasing (at index {i + 1})")
-        if n_frames is not None and p.size and p[-1] >= n_frames:
-            raise _fail(path, key, "picks", f"frame {int(p[-1])} is beyond n_frames={n_frames}")
-        if T is None:
-            T = p.shape[0]
+def _check_n_steps(v: Video, path, T: int | None) -> None:
+    if v.n_steps is None:
+        return
+    if v.n_steps < 0:
+        raise _fail(path, v.key, "n_steps", f"must be >= 0, got {v.n_steps}")
+    if T is not None and v.n_steps != T:
+        raise _fail(path, v.key, "n_steps", f"is {v.n_steps} but features have {T} steps")
 
-    if v.change_points is not None:
-        cp = v.change_points
-        if cp.ndim != 2 or cp.shape[1] != 2 or cp.shape[0] == 0:
-            raise _fail(path, key, "change_points", f"must be (shots x 2), got shape {cp.shape}")
-        cp = _frame_indices(cp)
-        if cp is None:
-            raise _fail(path, key, "change_points", "must hold integer frame indices")
-        if np.any(cp[:, 1] < cp[:, 0]):
-            i = int(np.argwhere(cp[:, 1] < cp[:, 0])[0][0])
-            raise _fail(path, key, "change_points", f"shot {i} ends before it starts")
-        if cp[0, 0] != 0:
-            raise _fail(path, key, "change_points", f"do not cover the video: first shot starts at frame {int(cp[0, 0])}, not 0")
-        gaps = cp[1:, 0] != cp[:-1, 1] + 1
-        if np.any(gaps):
-            i = int(np.argwhere(gaps)[0][0])
-            raise _fail(
-                path, key, "change_points",
-                f"do not cover the video: shot {i + 1} starts at frame {int(cp[i + 1, 0])}, "
-                f"shot {i} ends at {int(cp[i, 1])}",
-            )
-        if n_frames is not None and cp[-1, 1] != n_frames - 1:
-            raise _fail(
-                path, key, "change_points",
-                f"do not cover the video: last shot ends at frame {int(cp[-1, 1])}, n_frames is {n_frames}",
-            )
-        if v.n_frame_per_seg is not None:
-            nps = v.n_frame_per_seg
-            if nps.shape != (cp.shape[0],) or np.any(nps != cp[:, 1] - cp[:, 0] + 1):
-                raise _fail(path, key, "n_frame_per_seg", "does not equal end - start + 1 of change_points")
 
+def _check_picks(v: Video, path, T: int | None) -> int | None:
+    """Strictly increasing frame indices inside the video, one per step; returns T
+    (from the picks when there are no features)."""
+    if v.picks is None:
+        return T
+    key, n_frames = v.key, v.n_frames
+    p = v.picks
+    if p.ndim != 1:
+        raise _fail(path, key, "picks", f"must be 1-D, got shape {p.shape}")
+    p = _frame_indices(p)
+    if p is None:
+        raise _fail(path, key, "picks", "must hold integer frame indices")
+    if T is not None and p.shape[0] != T:
+        raise _fail(path, key, "picks", f"has {p.shape[0]} entries but features have {T} steps")
+    if p.size and p[0] < 0:
+        raise _fail(path, key, "picks", f"starts at a negative frame ({int(p[0])})")
+    if p.size > 1 and np.any(np.diff(p) <= 0):
+        i = int(np.argwhere(np.diff(p) <= 0)[0][0])
+        raise _fail(path, key, "picks", f"not strictly increasing (at index {i + 1})")
+    if n_frames is not None and p.size and p[-1] >= n_frames:
+        raise _fail(path, key, "picks", f"frame {int(p[-1])} is beyond n_frames={n_frames}")
+    return p.shape[0] if T is None else T
+
+
+def _check_change_points(v: Video, path) -> None:
+    """Shots (start, end) that cover the video without gaps; n_frame_per_seg matches them."""
+    if v.change_points is None:
+        return
+    key, n_frames = v.key, v.n_frames
+    cp = v.change_points
+    if cp.ndim != 2 or cp.shape[1] != 2 or cp.shape[0] == 0:
+        raise _fail(path, key, "change_points", f"must be (shots x 2), got shape {cp.shape}")
+    cp = _frame_indices(cp)
+    if cp is None:
+        raise _fail(path, key, "change_points", "must hold integer frame indices")
+    if np.any(cp[:, 1] < cp[:, 0]):
+        i = int(np.argwhere(cp[:, 1] < cp[:, 0])[0][0])
+        raise _fail(path, key, "change_points", f"shot {i} ends before it starts")
+    if cp[0, 0] != 0:
+        raise _fail(path, key, "change_points",
+                    f"do not cover the video: first shot starts at frame {int(cp[0, 0])}, not 0")
+    gaps = cp[1:, 0] != cp[:-1, 1] + 1
+    if np.any(gaps):
+        i = int(np.argwhere(gaps)[0][0])
+        raise _fail(
+            path, key, "change_points",
+            f"do not cover the video: shot {i + 1} starts at frame {int(cp[i + 1, 0])}, "
+            f"shot {i} ends at {int(cp[i, 1])}",
+        )
+    if n_frames is not None and cp[-1, 1] != n_frames - 1:
+        raise _fail(
+            path, key, "change_points",
+            f"do not cover the video: last shot ends at frame {int(cp[-1, 1])}, n_frames is {n_frames}",
+        )
+    if v.n_frame_per_seg is not None:
+        nps = v.n_frame_per_seg
+        if nps.shape != (cp.shape[0],) or np.any(nps != cp[:, 1] - cp[:, 0] + 1):
+            raise _fail(path, key, "n_frame_per_seg", "does not equal end - start + 1 of change_points")
+
+
+def _check_user_annotations(v: Video, path) -> None:
+    """user_summary / user_scores: (users x n_frames), finite numbers; the summary 0/1."""
     for name in ("user_summary", "user_scores"):
         us = getattr(v, name)
         if us is None:
             continue
         if us.ndim != 2 or us.shape[0] == 0:
-            raise _fail(path, key, name, f"must be (users x frames), got shape {us.shape}")
+            raise _fail(path, v.key, name, f"must be (users x frames), got shape {us.shape}")
         if us.dtype.kind not in "biuf":
-            raise _fail(path, key, name, f"must be numeric, got {us.dtype}")
+            raise _fail(path, v.key, name, f"must be numeric, got {us.dtype}")
         if not np.all(np.isfinite(us)):
-            raise _fail(path, key, name, "contains NaN or inf")
-        if n_frames is not None and us.shape[1] != n_frames:
-            raise _fail(path, key, name, f"has {us.shape[1]} frames per user but n_frames is {n_frames}")
+            raise _fail(path, v.key, name, "contains NaN or inf")
+        if v.n_frames is not None and us.shape[1] != v.n_frames:
+            raise _fail(path, v.key, name, f"has {us.shape[1]} frames per user but n_frames is {v.n_frames}")
         if name == "user_summary" and not np.all((us == 0) | (us == 1)):
-            raise _fail(path, key, name, "must hold only 0 and 1")
+            raise _fail(path, v.key, name, "must hold only 0 and 1")
 
+
+def _check_step_labels(v: Video, path, T: int | None) -> None:
+    """gtscore / gtsummary: 1-D, finite, one entry per step."""
     for name in ("gtscore", "gtsummary"):
         a = getattr(v, name)
         if a is None:
             continue
         if a.ndim != 1:
-            raise _fail(path, key, name, f"must be 1-D, got shape {a.shape}")
+            raise _fail(path, v.key, name, f"must be 1-D, got shape {a.shape}")
         if not np.all(np.isfinite(a.astype(np.float64))):
-            raise _fail(path, key, name, "contains NaN or inf")
+            raise _fail(path, v.key, name, "contains NaN or inf")
         if T is not None and a.shape[0] != T:
-            raise _fail(path, key, name, f"has {a.shape[0]} entries but the video has {T} steps")
+            raise _fail(path, v.key, name, f"has {a.shape[0]} entries but the video has {T} steps")
 
 
 def never_written(obj: h5py.Dataset) -> bool:

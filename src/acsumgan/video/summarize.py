@@ -33,9 +33,10 @@ from __future__ import annotations
 import math
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -192,6 +193,84 @@ def plot_scores(path, ex: ExtractedFeatures, change_points: np.ndarray, scores: 
     return Path(path)
 
 
+@contextmanager
+def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
+    """Time the block into ``timings[name]`` (seconds; not recorded if it raises)."""
+    t = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - t
+
+
+def _stage_progress(progress: Callable[[str, int, int], None] | None, stage: str):
+    """``progress`` as a ``(done, total)`` callback of one stage (None without progress)."""
+    return (lambda d, n: progress(stage, d, n)) if progress is not None else None
+
+
+def _check_options(budget: float, seconds: float | None, max_shot_seconds: float | str | None) -> float:
+    """Validate the options before the expensive part; returns the checked budget."""
+    budget = check_budget(budget)
+    if seconds is not None:
+        budget_for_seconds(seconds, 1.0, 1)
+    if max_shot_seconds is not None and max_shot_seconds != "auto":
+        try:
+            ok = float(max_shot_seconds) > 0 and math.isfinite(float(max_shot_seconds))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ConfigError(None, "maximum shot length must be > 0 seconds, 'auto' or None, "
+                                    f"got {max_shot_seconds!r}")
+    return budget
+
+
+def _max_shot_seconds(max_shot_seconds: float | str | None, budget: float, ex: ExtractedFeatures) -> float | str | None:
+    """Resolve ``"auto"``: the smaller of AUTO_MAX_SHOT_SECONDS and the budget in seconds."""
+    if max_shot_seconds != "auto":
+        return max_shot_seconds
+    duration = frame_seconds(ex.n_frames, ex.fps, ex.frame_times, ex.constant_rate)
+    return min(AUTO_MAX_SHOT_SECONDS, budget * duration)
+
+
+def _shots(ex: ExtractedFeatures, change_points: np.ndarray | None, max_shot_seconds) -> np.ndarray:
+    """The given change points, else KTS shots no longer than ``max_shot_seconds``."""
+    if change_points is None:
+        max_steps = None
+        if max_shot_seconds is not None:
+            max_steps = max(1, int(float(max_shot_seconds) * float(ex.rate)))
+        change_points = shot_boundaries(ex.features, ex.picks, ex.n_frames, max_shot_steps=max_steps)
+    return np.asarray(change_points, dtype=np.int64)
+
+
+def _empty_summary(video_path: Path, change_points: np.ndarray, budget: float, ex: ExtractedFeatures) -> ConfigError:
+    lengths = (change_points[:, 1] - change_points[:, 0] + 1) / ex.fps
+    return ConfigError(
+        video_path,
+        f"the summary would be empty: the shortest shot ({lengths.min():.2f} s) is longer than "
+        f"the budget ({budget * ex.n_frames / ex.fps:.2f} s); raise the budget or the seconds",
+    )
+
+
+def _encode_summary(video_path: Path, summary_path: Path, ex: ExtractedFeatures, change_points: np.ndarray,
+                    selected: list[int], crf: int, preset: str, progress) -> WriteStats:
+    """summary.mp4: the selected shots in order."""
+    ranges = [(int(change_points[i, 0]), int(change_points[i, 1])) for i in selected]
+    return write_summary_video(video_path, ranges, summary_path, crf=crf,
+                               progress=_stage_progress(progress, "encoding"), preset=preset, fps=ex.fps,
+                               frame_pts=ex.frame_pts, key_frames=ex.key_frames)
+
+
+def _write_outputs(out_dir: Path, video_path: Path, ex: ExtractedFeatures, change_points: np.ndarray,
+                   scores: np.ndarray, selected: list[int], budget: float, seconds: float | None,
+                   max_shot_seconds, stats: WriteStats) -> tuple[dict, Path, Path]:
+    """segments.json and scores.png; returns (segments, segments path, plot path)."""
+    segments = build_segments(video_path, ex, change_points, scores, selected, budget, seconds)
+    segments["max_shot_seconds"] = None if max_shot_seconds is None else float(max_shot_seconds)
+    segments["summary_frames_written"] = stats.frames_written
+    segments["audio"] = stats.has_audio
+    segments_path = write_json(out_dir / SEGMENTS_FILE, segments)
+    plot_path = plot_scores(out_dir / PLOT_FILE, ex, change_points, scores, selected, title=video_path.name)
+    return segments, segments_path, plot_path
+
+
 def summarize_video(
     path: str | os.PathLike,
     scorer: Callable[[np.ndarray], np.ndarray],
@@ -220,72 +299,31 @@ def summarize_video(
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
     video_path = Path(path)
-    budget = check_budget(budget)
-    if seconds is not None:
-        budget_for_seconds(seconds, 1.0, 1)  # validate before the expensive part
-    if max_shot_seconds is not None and max_shot_seconds != "auto":
-        try:
-            ok = float(max_shot_seconds) > 0 and math.isfinite(float(max_shot_seconds))
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise ConfigError(None, f"maximum shot length must be > 0 seconds, 'auto' or None, got {max_shot_seconds!r}")
+    budget = _check_options(budget, seconds, max_shot_seconds)
     out_dir = ensure_dir(out_dir)
 
-    t = time.perf_counter()
-    if extracted is None:
-        bb = as_backbone(backbone, device)
-        feature_progress = (lambda d, n: progress("features", d, n)) if progress is not None else None
-        extracted = extract_features(video_path, bb, rate=rate, progress=feature_progress)
-    timings["decode_features"] = time.perf_counter() - t
+    with _stage(timings, "decode_features"):
+        if extracted is None:
+            extracted = extract_features(video_path, as_backbone(backbone, device), rate=rate,
+                                         progress=_stage_progress(progress, "features"))
     ex = extracted
-
     if seconds is not None:
         budget = budget_for_seconds(seconds, ex.fps, ex.n_frames)
-    duration = frame_seconds(ex.n_frames, ex.fps, ex.frame_times, ex.constant_rate)
-    if max_shot_seconds == "auto":
-        max_shot_seconds = min(AUTO_MAX_SHOT_SECONDS, budget * duration)
-    t = time.perf_counter()
-    if change_points is None:
-        max_steps = None
-        if max_shot_seconds is not None:
-            max_steps = max(1, int(float(max_shot_seconds) * float(ex.rate)))
-        change_points = shot_boundaries(ex.features, ex.picks, ex.n_frames, max_shot_steps=max_steps)
-    change_points = np.asarray(change_points, dtype=np.int64)
-    timings["kts"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    scores = step_scores_from(scorer, ex.features)
-    timings["scoring"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    selected = select_shots(scores, ex.picks, ex.n_frames, change_points, budget)
-    timings["selection"] = time.perf_counter() - t
+    max_shot_seconds = _max_shot_seconds(max_shot_seconds, budget, ex)
+    with _stage(timings, "kts"):
+        change_points = _shots(ex, change_points, max_shot_seconds)
+    with _stage(timings, "scoring"):
+        scores = step_scores_from(scorer, ex.features)
+    with _stage(timings, "selection"):
+        selected = select_shots(scores, ex.picks, ex.n_frames, change_points, budget)
     if not selected:
-        lengths = (change_points[:, 1] - change_points[:, 0] + 1) / ex.fps
-        raise ConfigError(
-            video_path,
-            f"the summary would be empty: the shortest shot ({lengths.min():.2f} s) is longer than "
-            f"the budget ({budget * ex.n_frames / ex.fps:.2f} s); raise the budget or the seconds",
-        )
-
-    t = time.perf_counter()
+        raise _empty_summary(video_path, change_points, budget, ex)
     summary_path = out_dir / SUMMARY_FILE
-    ranges = [(int(change_points[i, 0]), int(change_points[i, 1])) for i in selected]
-    enc_progress = (lambda d, n: progress("encoding", d, n)) if progress is not None else None
-    stats = write_summary_video(video_path, ranges, summary_path, crf=crf, progress=enc_progress,
-                                preset=preset, fps=ex.fps, frame_pts=ex.frame_pts,
-                                key_frames=ex.key_frames)
-    timings["encoding"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    segments = build_segments(video_path, ex, change_points, scores, selected, budget, seconds)
-    segments["max_shot_seconds"] = None if max_shot_seconds is None else float(max_shot_seconds)
-    segments["summary_frames_written"] = stats.frames_written
-    segments["audio"] = stats.has_audio
-    segments_path = write_json(out_dir / SEGMENTS_FILE, segments)
-    plot_path = plot_scores(out_dir / PLOT_FILE, ex, change_points, scores, selected, title=video_path.name)
-    timings["outputs"] = time.perf_counter() - t
+    with _stage(timings, "encoding"):
+        stats = _encode_summary(video_path, summary_path, ex, change_points, selected, crf, preset, progress)
+    with _stage(timings, "outputs"):
+        segments, segments_path, plot_path = _write_outputs(out_dir, video_path, ex, change_points, scores, selected,
+                                                            budget, seconds, max_shot_seconds, stats)
     timings["total"] = time.perf_counter() - t_start
 
     return SummaryResult(

@@ -422,6 +422,87 @@ def _seeking(inp, vs, ain, src, w: _RangeWriter, plan: _SeekPlan) -> None:
             return  # end of file
 
 
+def _check_encoder_options(crf: int, preset: str) -> None:
+    if isinstance(crf, bool) or not isinstance(crf, (int, np.integer)) or not 0 <= int(crf) <= 51:
+        raise ConfigError(None, f"crf must be an integer from 0 (lossless) to 51, got {crf!r}")
+    if preset not in X264_PRESETS:
+        raise ConfigError(None, f"unknown x264 preset {preset!r} (choose from {', '.join(X264_PRESETS)})")
+
+
+def _source_streams(inp, src: Path, keep_audio: bool):
+    """The source's video stream and the audio stream to keep (None: no audio, not
+    wanted, or a codec this FFmpeg cannot decode, in which case only video is written)."""
+    vs = video_stream(inp, src)
+    ain = inp.streams.audio[0] if (keep_audio and inp.streams.audio) else None
+    if ain is not None and ain.codec_context is None:
+        ain = None
+    return vs, ain
+
+
+def _output_size(vs, src: Path) -> tuple[int, int]:
+    """The source's width and height, made even (yuv420p needs it)."""
+    w = int(vs.codec_context.width or 0)
+    h = int(vs.codec_context.height or 0)
+    if w <= 0 or h <= 0:
+        raise VideoError(src, "video stream has no frame size (unsupported or corrupt)")
+    return max(2, w - w % 2), max(2, h - h % 2)
+
+
+def _open_output(tmp: Path, out_path: Path):
+    try:
+        return av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
+    except av.error.FFmpegError as exc:
+        raise OutputError(out_path, f"cannot create the output video ({exc})") from None
+
+
+def _add_video_stream(out, ofps: Fraction, ow: int, oh: int, vtb: Fraction, crf: int, preset: str):
+    ovs = out.add_stream("libx264", rate=ofps, options={"crf": str(int(crf)), "preset": preset})
+    ovs.width, ovs.height, ovs.pix_fmt = ow, oh, "yuv420p"
+    ovs.codec_context.time_base = vtb
+    return ovs
+
+
+def _add_audio_stream(out, ain, ofps: Fraction) -> _AudioCutter | None:
+    """An AAC stream for the source's audio, and the cutter that fills it (None without audio)."""
+    if ain is None:
+        return None
+    rate, layout = _audio_format(ain)
+    try:
+        oas = out.add_stream("aac", rate=rate, layout=layout)
+    except (av.error.FFmpegError, ValueError):
+        rate, layout = 48000, "stereo"
+        oas = out.add_stream("aac", rate=rate, layout=layout)
+    return _AudioCutter(oas, rate, layout, ofps, out)
+
+
+def _decode_ranges(inp, vs, ain, src: Path, writer: _RangeWriter, pts_list: list[int] | None, key_frames,
+                   ofps: Fraction) -> None:
+    """Feed the wanted frames to ``writer``: seeking when the frames' pts are known, else in one pass."""
+    if pts_list is None:
+        _linear(inp, vs, ain, src, writer)
+        return
+    try:
+        plan = _SeekPlan(pts_list, key_frames, Fraction(vs.time_base), ofps)
+        _seeking(inp, vs, ain, src, writer, plan)
+    except _SeekFailed:
+        # (raised between ranges only) decode again from the start on a fresh
+        # demuxer; frames before the next range are skipped
+        with open_container(src) as again:
+            vs2 = video_stream(again, src)
+            ain2 = again.streams.audio[0] if ain is not None else None
+            _linear(again, vs2, ain2, src, writer)
+
+
+def _finish_streams(ovs, out, cutter: _AudioCutter | None) -> float:
+    """Flush the encoders; returns the seconds of audio written."""
+    for p in ovs.encode(None):
+        out.mux(p)
+    if cutter is None:
+        return 0.0
+    cutter.finish()
+    return cutter.written_samples / cutter.rate
+
+
 def write_summary_video(
     src_path: str | os.PathLike,
     frame_ranges: Sequence[Sequence[int]],
@@ -449,71 +530,27 @@ def write_summary_video(
     """
     t0 = time.perf_counter()
     ranges = check_ranges(frame_ranges)
-    if isinstance(crf, bool) or not isinstance(crf, (int, np.integer)) or not 0 <= int(crf) <= 51:
-        raise ConfigError(None, f"crf must be an integer from 0 (lossless) to 51, got {crf!r}")
-    if preset not in X264_PRESETS:
-        raise ConfigError(None, f"unknown x264 preset {preset!r} (choose from {', '.join(X264_PRESETS)})")
+    _check_encoder_options(crf, preset)
     src = Path(src_path)
     out_path = Path(out_path)
     total = sum(b - a + 1 for a, b in ranges)
     pts_list = _usable_pts(frame_pts)
 
     with open_container(src) as inp:
-        vs = video_stream(inp, src)
-        ain = inp.streams.audio[0] if (keep_audio and inp.streams.audio) else None
-        if ain is not None and ain.codec_context is None:
-            ain = None  # an audio codec this FFmpeg cannot decode: write video only
+        vs, ain = _source_streams(inp, src, keep_audio)
         ofps = _output_fps(vs, fps)
-        w = int(vs.codec_context.width or 0)
-        h = int(vs.codec_context.height or 0)
-        if w <= 0 or h <= 0:
-            raise VideoError(src, "video stream has no frame size (unsupported or corrupt)")
-        ow, oh = max(2, w - w % 2), max(2, h - h % 2)
+        ow, oh = _output_size(vs, src)
         vtb = Fraction(1) / ofps
-        has_audio = False
-        with atomic_path(out_path) as tmp:
-            try:
-                out = av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
-            except av.error.FFmpegError as exc:
-                raise OutputError(out_path, f"cannot create the output video ({exc})") from None
-            with out:
-                ovs = out.add_stream("libx264", rate=ofps, options={"crf": str(int(crf)), "preset": preset})
-                ovs.width, ovs.height, ovs.pix_fmt = ow, oh, "yuv420p"
-                ovs.codec_context.time_base = vtb
-                cutter = None
-                if ain is not None:
-                    rate, layout = _audio_format(ain)
-                    try:
-                        oas = out.add_stream("aac", rate=rate, layout=layout)
-                    except (av.error.FFmpegError, ValueError):
-                        rate, layout = 48000, "stereo"
-                        oas = out.add_stream("aac", rate=rate, layout=layout)
-                    cutter = _AudioCutter(oas, rate, layout, ofps, out)
-                    has_audio = True
-                writer = _RangeWriter(ranges, ovs, out, ow, oh, vtb, cutter, progress, total)
-                done_linear = pts_list is None
-                if pts_list is not None:
-                    try:
-                        plan = _SeekPlan(pts_list, key_frames, Fraction(vs.time_base), ofps)
-                        _seeking(inp, vs, ain, src, writer, plan)
-                    except _SeekFailed:
-                        # (raised between ranges only) decode again from the start on
-                        # a fresh demuxer; frames before the next range are skipped
-                        with open_container(src) as again:
-                            vs2 = video_stream(again, src)
-                            ain2 = again.streams.audio[0] if ain is not None else None
-                            _linear(again, vs2, ain2, src, writer)
-                if done_linear:
-                    _linear(inp, vs, ain, src, writer)
-                writer.finish()
-                if writer.written == 0:
-                    raise VideoError(src, f"none of the requested frames exist (the video ends before frame {ranges[0][0]})")
-                for p in ovs.encode(None):
-                    out.mux(p)
-                audio_seconds = 0.0
-                if cutter is not None:
-                    cutter.finish()
-                    audio_seconds = cutter.written_samples / cutter.rate
+        with atomic_path(out_path) as tmp, _open_output(tmp, out_path) as out:
+            ovs = _add_video_stream(out, ofps, ow, oh, vtb, crf, preset)
+            cutter = _add_audio_stream(out, ain, ofps)
+            writer = _RangeWriter(ranges, ovs, out, ow, oh, vtb, cutter, progress, total)
+            _decode_ranges(inp, vs, ain, src, writer, pts_list, key_frames, ofps)
+            writer.finish()
+            if writer.written == 0:
+                raise VideoError(src, "none of the requested frames exist "
+                                      f"(the video ends before frame {ranges[0][0]})")
+            audio_seconds = _finish_streams(ovs, out, cutter)
     written = writer.written
     if progress is not None:
         progress(written, total)
@@ -524,7 +561,7 @@ def write_summary_video(
         fps=float(ofps),
         width=ow,
         height=oh,
-        has_audio=has_audio,
+        has_audio=cutter is not None,
         audio_seconds=audio_seconds,
         seconds=time.perf_counter() - t0,
         decoded_frames=writer.seen,
