@@ -84,9 +84,10 @@ def test_model_argument_forms(tiny_experiment):
     assert resolve_model_path(tiny_experiment, rule="oracle", split=1) == tiny_experiment / "best/oracle/split1.pt"
     run = tiny_experiment / "sigma0.3" / "split0"
     chosen = resolve_model_path(run)
-    from acsumgan.train.trainer import _chosen, read_metrics
+    from acsumgan.runs import read_metrics
+    from acsumgan.selection import chosen_epoch
 
-    assert chosen.name == f"epoch-{_chosen(read_metrics(run)):03d}.pt"
+    assert chosen.name == f"epoch-{chosen_epoch(read_metrics(run)):03d}.pt"
     scorer = Scorer.load(chosen, policy="greedy")
     rng = np.random.default_rng(0)
     feats = rng.normal(size=(130, 32)).astype(np.float32)
