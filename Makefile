@@ -18,6 +18,11 @@ install: $(STAMP)
 test: install
 	$(PY) -m pytest -q
 
+# the suite without the tests marked slow (training, experiments, Ray, real videos end to end)
+.PHONY: test-fast
+test-fast: install
+	$(PY) -m pytest -q -m "not slow"
+
 demo: install
 	$(VENV)/bin/acsumgan demo --out demo
 

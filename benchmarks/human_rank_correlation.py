@@ -38,7 +38,7 @@ from acsumgan.fileio import write_json  # noqa: E402
 
 CANDIDATES = [
     ROOT.parent / "shared" / "data" / "TVSum" / "ydata-tvsum50-anno.tsv.gz",
-    ROOT / "tests" / "data" / "tvsum" / "ydata-tvsum50-anno.tsv.gz",
+    ROOT / "tests" / "fixtures" / "tvsum" / "ydata-tvsum50-anno.tsv.gz",
 ]
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "human_rank_correlation.json"
 
@@ -49,7 +49,7 @@ REPORTED_OTANI_2019 = {"human": {"kendall": 0.177, "spearman": 0.204}, "random":
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--anno", type=Path, default=None,
-                    help="TVSum annotation (.tsv, .tsv.gz or .mat); default: ../shared/data copy, else tests/data")
+                    help="TVSum annotation (.tsv, .tsv.gz or .mat); default: ../shared/data copy, else tests/fixtures")
     ap.add_argument("--draws", type=int, default=100, help="random draws (default 100)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the random draws (default 0)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON output (default {DEFAULT_OUT.relative_to(ROOT)})")

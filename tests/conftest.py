@@ -1,11 +1,19 @@
-"""Fixtures shared by the whole suite: small synthetic dataset files and a tiny config."""
+"""Fixtures shared by several test folders: small synthetic dataset files, a tiny
+experiment, the real SumMe / TVSum ground truth (files in tests/fixtures), videos of
+one's own with a run trained on them, and bad videos. Fixtures that one folder alone
+uses live in that folder's conftest.py."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 # The suite's models are tiny: one thread each avoids OpenMP start-up and
@@ -13,7 +21,17 @@ import pytest
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 TESTS = Path(__file__).resolve().parent
-DATA = TESTS / "data"
+#: Fixture files: small copies of real data (provenance in tests/fixtures/PROVENANCE.md).
+FIXTURES = TESTS / "fixtures"
+SUMME = FIXTURES / "summe"
+TVSUM = FIXTURES / "tvsum"
+SPLITS = FIXTURES / "splits"
+SUMME_GT = SUMME / "GT"
+SUMME_CP = SUMME / "summe_change_points.json"
+SUMME_MAP = SUMME / "mapped_video_names.json"
+TVSUM_TSV = TVSUM / "ydata-tvsum50-anno.tsv.gz"
+TVSUM_MAT_GZ = TVSUM / "ydata-tvsum50.mat.gz"
+TVSUM_MAP = TVSUM / "mapped_video_names.json"
 
 
 @pytest.fixture(scope="session")
@@ -57,8 +75,6 @@ def experiment_cmd(dataset, splits, out, *extra):
 @pytest.fixture(scope="session")
 def tiny_experiment(tmp_path_factory, tiny_synth, tiny_splits) -> Path:
     """A finished tiny experiment run by the local executor."""
-    import subprocess
-
     out = tmp_path_factory.mktemp("exp") / "full"
     proc = subprocess.run(experiment_cmd(tiny_synth, tiny_splits, out), capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -67,10 +83,6 @@ def tiny_experiment(tmp_path_factory, tiny_synth, tiny_splits) -> Path:
 
 def assert_same_experiment(a: Path, b: Path) -> None:
     """Two experiment folders hold the same results: runs, selection and every score."""
-    import json
-
-    import numpy as np
-
     from acsumgan.evaluation.scores import read_scores
 
     ra = json.loads((a / "results.json").read_text())
@@ -84,6 +96,77 @@ def assert_same_experiment(a: Path, b: Path) -> None:
         for e in s1:
             for k in s1[e]:
                 np.testing.assert_array_equal(s1[e][k], s2[e][k])
+
+
+# --- the real ground truth (tests/fixtures) ---------------------------------------------
+
+
+def load_json_gz(path: Path):
+    with gzip.open(path, "rt") as f:
+        return json.load(f)
+
+
+def h5_user_summary(path: Path) -> np.ndarray:
+    return np.asarray(load_json_gz(path)["user_summary"])
+
+
+@pytest.fixture(scope="session")
+def summe_videos():
+    from acsumgan.data.groundtruth import import_summe
+
+    return import_summe(SUMME_GT, SUMME_CP, SUMME_MAP)
+
+
+@pytest.fixture(scope="session")
+def tvsum_mat(tmp_path_factory) -> Path:
+    """The official ydata-tvsum50.mat, decompressed from its gzip copy."""
+    out = tmp_path_factory.mktemp("tvsum") / "ydata-tvsum50.mat"
+    with gzip.open(TVSUM_MAT_GZ, "rb") as src, open(out, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tvsum_videos(tvsum_mat):
+    from acsumgan.data.groundtruth import import_tvsum
+
+    return import_tvsum(tvsum_mat)
+
+
+@pytest.fixture(scope="session")
+def tvsum_videos_tsv():
+    from acsumgan.data.groundtruth import import_tvsum
+
+    return import_tvsum(TVSUM_TSV)
+
+
+# --- videos of one's own and a run trained on them (command-line and inference tests) -----
+
+
+def acsumgan(*args, check=True):
+    proc = subprocess.run([sys.executable, "-m", "acsumgan", *map(str, args)], capture_output=True, text=True)
+    if check:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="session")
+def own_videos(tmp_path_factory):
+    from acsumgan.synthetic.media import make_scene_video
+
+    d = tmp_path_factory.mktemp("own")
+    make_scene_video(d / "a.mp4", [60, 150, 40, 110], size=(96, 64))
+    make_scene_video(d / "b.mp4", [80, 50, 120], size=(96, 64), audio=False)
+    return d
+
+
+@pytest.fixture(scope="session")
+def own_run(tmp_path_factory, own_videos):
+    d = tmp_path_factory.mktemp("own_run")
+    acsumgan("dataset", "build", own_videos, "--out", d / "own.h5")
+    acsumgan("train", "--dataset", d / "own.h5", "--out", d / "run", "--n_epochs", "2", "--input_size", "1280",
+             "--hidden_size", "16", "--no-progress")
+    return d
 
 
 # --- videos shared by the video and the reliability tests --------------------------------

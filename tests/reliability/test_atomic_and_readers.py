@@ -68,6 +68,7 @@ def writes(monkeypatch):
     monkeypatch.undo()
 
 
+@pytest.mark.slow
 def test_train_select_and_report_write_results_atomically(writes, tiny_synth, tiny_splits, tmp_path):
     exp = tmp_path / "exp"
     for sigma in (0.3, 0.7):

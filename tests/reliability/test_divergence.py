@@ -32,6 +32,7 @@ def _kept_epochs_are_whole(run, last_kept: int) -> None:
     assert not (run / "COMPLETE").exists() and not tmp_files(run)
 
 
+@pytest.mark.slow
 def test_learning_rate_so_large_the_loss_becomes_nan(tiny_synth, tiny_splits, tmp_path):
     """lr = 1e4: epoch 0 still ends with finite numbers, a later update makes a loss NaN."""
     run = tmp_path / "run"

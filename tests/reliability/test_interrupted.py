@@ -31,6 +31,7 @@ def _epochs_in(metrics_csv) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_training_keeps_finished_epochs_and_resumes(tiny_synth, tiny_splits, tmp_path):
     run = tmp_path / "run"
     argv = [*PYTHON, "train", "--dataset", str(tiny_synth), "--splits", str(tiny_splits), "--out", str(run),
@@ -144,6 +145,7 @@ def test_disk_full_in_torch_save_is_a_disk_full_error(tmp_path, monkeypatch):
     assert path.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_disk_really_full_during_training(private_mount, tiny_synth, tiny_splits, tmp_path):
     """A real full disk: training into a 1 MB tmpfs (checkpoints are larger) stops with
     exit 9 naming the file; what was written before is whole; no temporary file."""

@@ -1,47 +1,17 @@
-"""The real commands: ``acsumgan dataset import-gt`` and ``acsumgan baseline``."""
+"""The dataset commands: ``acsumgan dataset import-gt`` on the real ground truth, and
+``dataset build`` of one's own videos (``dataset validate``: tests/data/test_dataset.py)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from acsumgan.data.dataset import Video, dataset_attrs, load_dataset, save_dataset
+from conftest import SUMME, SUMME_CP, SUMME_GT, TVSUM_TSV, h5_user_summary
 
-from .conftest import SPLITS, SUMME, SUMME_CP, SUMME_GT, SUMME_MAP, TVSUM_TSV, h5_user_summary
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run(*args, ok=True):
-    p = subprocess.run([sys.executable, "-m", "acsumgan", *map(str, args)], capture_output=True, text=True,
-                       cwd=ROOT, timeout=120)
-    if ok:
-        assert p.returncode == 0, p.stderr
-    return p
-
-
-def assert_one_line_error(p, code: int, *needles: str):
-    assert p.returncode == code, (p.returncode, p.stdout, p.stderr)
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1, p.stderr
-    assert lines[0].startswith("acsumgan: error: ")
-    assert "Traceback" not in p.stderr
-    for n in needles:
-        assert n in lines[0], (n, lines[0])
-
-
-@pytest.fixture(scope="module")
-def summe_h5(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cli") / "summe_gt.h5"
-    p = run("dataset", "import-gt", "summe", "--gt-dir", SUMME_GT, "--change-points", SUMME_CP,
-            "--mapping", SUMME_MAP, "--out", out)
-    assert "25 summe videos" in p.stdout.replace("\n", " ")
-    return out
+from .conftest import assert_one_line_error, run
 
 
 def test_import_summe_writes_a_valid_evaluation_file(summe_h5):
@@ -100,36 +70,12 @@ def test_import_errors_are_one_line(tmp_path):
     assert not (tmp_path / "o.h5").exists()
 
 
-def test_baseline_human_json_with_splits(summe_h5):
-    p = run("baseline", "human", "--dataset", summe_h5, "--splits", SPLITS / "summe_splits.json", "--json")
-    out = json.loads(p.stdout)
-    assert out["metric"] == "max" and out["baseline"] == "human"
-    assert [r["split"] for r in out["rows"]] == [0, 1, 2, 3, 4, "mean"]
-    mean = out["rows"][-1]
-    assert mean["f_score"] > 50 and mean["n_videos"] == 18 and mean["rank_reference"] == "user_summary"
-
-
-def test_baseline_random_table(summe_h5):
-    p = run("baseline", "random", "--dataset", summe_h5, "--draws", 3, "--seed", 1, "--metric", "avg",
-            "--splits", SPLITS / "summe_splits.json", "--split-index", 1)
-    assert "±" in p.stdout and "F-score (avg, %)" in p.stdout and "3 draws, seed 1" in p.stdout
-    assert "mean" not in p.stdout.split("┃ split")[-1]  # one split only: no mean row
-
-
-def test_baseline_errors(tmp_path, summe_h5):
-    p = run("baseline", "human", "--dataset", summe_h5, "--split-index", 0, ok=False)
-    assert_one_line_error(p, 11, "--split-index needs --splits")
-    p = run("baseline", "human", "--dataset", summe_h5, "--splits", SPLITS / "tvsum_splits.json", ok=False)
-    assert_one_line_error(p, 4, "tvsum_splits.json", "not in the dataset")
-    p = run("baseline", "human", "--dataset", summe_h5, "--splits", SPLITS / "summe_splits.json",
-            "--split-index", 7, ok=False)
-    assert_one_line_error(p, 4, "split index 7 out of range")
-    p = run("baseline", "uniform", "--dataset", tmp_path / "nope.h5", ok=False)
-    assert_one_line_error(p, 3, "nope.h5: file not found")
-    unlabeled = tmp_path / "collection.h5"
-    save_dataset(unlabeled, [Video(key="v1", features=np.ones((4, 2), np.float32), picks=np.arange(0, 60, 15),
-                                   n_frames=60)])
-    p = run("baseline", "random", "--dataset", unlabeled, ok=False)
-    assert_one_line_error(p, 11, "give --metric")
-    p = run("baseline", "random", "--dataset", unlabeled, "--metric", "max", "--draws", 2, ok=False)
-    assert_one_line_error(p, 3, "collection.h5: nothing to score the random baseline against")
+@pytest.mark.slow  # a run trained on own videos
+def test_build_writes_an_unlabeled_dataset_train_accepts(own_run, own_videos):
+    videos = load_dataset(own_run / "own.h5", purpose="summarize")
+    assert [v.video_name for v in videos.values()] == ["a.mp4", "b.mp4"]
+    for v in videos.values():
+        assert v.features.shape[1] == 1280 and v.user_summary is None
+        assert v.change_points[-1, 1] == v.n_frames - 1
+    assert dataset_attrs(own_run / "own.h5")["backbone"] == "efficientnet-lite0"
+    assert (own_run / "run" / "COMPLETE").exists()

@@ -135,6 +135,7 @@ def test_scorer_must_give_one_score_per_step(scenes_video, features_of, tmp_path
         summarize_video(scenes_video.path, lambda f: np.ones(3), tmp_path / "o", extracted=features_of(scenes_video.path))
 
 
+@pytest.mark.slow  # the real vtest.avi, end to end
 def test_vtest_avi_end_to_end(vtest_summary):
     path = REAL_VIDEOS / "vtest.avi"
     res = vtest_summary
@@ -158,6 +159,7 @@ def test_vtest_avi_end_to_end(vtest_summary):
     assert (res.change_points[:, 1] - res.change_points[:, 0] + 1).max() <= 100
 
 
+@pytest.mark.slow  # the real vtest.avi, end to end
 def test_long_takes_are_split_to_fit_the_budget(vtest_summary, tmp_path):
     """vtest.avi is one static-camera take: pure KTS finds a single 79.5 s shot."""
     path = REAL_VIDEOS / "vtest.avi"

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 
 from conftest import assert_same_experiment, experiment_cmd
 
@@ -14,6 +15,7 @@ import ray  # noqa: E402,F401  (installed by `make test`; the [ray] extra for us
 RAY = ("--executor", "ray", "--ray-cpus-per-run", "1")
 
 
+@pytest.mark.slow  # Ray, and a tiny experiment
 def test_ray_executor_matches_local_executor(tmp_path, tiny_experiment, tiny_synth, tiny_splits):
     out = tmp_path / "ray"
     proc = subprocess.run(experiment_cmd(tiny_synth, tiny_splits, out, *RAY), capture_output=True, text=True,
@@ -24,6 +26,7 @@ def test_ray_executor_matches_local_executor(tmp_path, tiny_experiment, tiny_syn
     assert (out / "best" / "oracle" / "split0.pt").exists()
 
 
+@pytest.mark.slow  # Ray, and a tiny experiment
 def test_killed_worker_is_retried_and_experiment_completes(tmp_path, tiny_experiment, tiny_synth, tiny_splits):
     out = tmp_path / "ray_kill"
     log = out / "ray_attempts.log"

@@ -1,12 +1,11 @@
-"""The whole protocol in one command: runs, resume after SIGKILL, selection, report."""
+"""The whole protocol in one command: runs, resume after SIGKILL, selection, report
+(the select and report commands alone: tests/cli/test_experiment.py)."""
 
 import json
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import yaml
@@ -16,6 +15,8 @@ from acsumgan.train.checkpoint import load_model
 from conftest import EXPERIMENT_EPOCHS as EPOCHS
 from conftest import assert_same_experiment
 from conftest import experiment_cmd as _cmd
+
+pytestmark = pytest.mark.slow  # a tiny experiment (tests/conftest.py), run again and killed
 
 
 @pytest.fixture(scope="module")
@@ -95,16 +96,3 @@ def test_sigkill_midway_then_rerun_gives_identical_results(tmp_path, uninterrupt
     done = subprocess.run(_cmd(tiny_synth, tiny_splits, out), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert_same_experiment(uninterrupted, out)
-
-
-def test_select_and_report_commands(uninterrupted):
-    proc = subprocess.run([sys.executable, "-m", "acsumgan", "select", str(uninterrupted), "--json"],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["final"] == json.loads((uninterrupted / "selection.json").read_text())["final"]
-    proc = subprocess.run([sys.executable, "-m", "acsumgan", "report", str(uninterrupted), "--baseline-draws", "0"],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    bad = subprocess.run([sys.executable, "-m", "acsumgan", "select", str(Path(uninterrupted) / "plots")],
-                         capture_output=True, text=True)
-    assert bad.returncode == 11 and "no complete runs" in bad.stderr

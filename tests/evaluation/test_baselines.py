@@ -16,8 +16,7 @@ from acsumgan.evaluation.baselines import (
 )
 from acsumgan.evaluation.metrics import f_score, f_score_users
 from acsumgan.evaluation.summary import keyshot_summary
-
-from .conftest import SPLITS
+from conftest import SPLITS
 
 
 def _row(rows, kind, split):

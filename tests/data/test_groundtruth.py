@@ -20,8 +20,7 @@ from acsumgan.data.groundtruth import (
     summe_gt_files,
 )
 from acsumgan.errors import DatasetError
-
-from .conftest import (
+from conftest import (
     SUMME,
     SUMME_CP,
     SUMME_GT,

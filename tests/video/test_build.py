@@ -28,6 +28,7 @@ class Stop(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_build_writes_the_eccv16_schema(scenes_video, cfr30, mkv_video, backbone, features_of, tmp_path):
     out = tmp_path / "mine.h5"
     videos = [scenes_video.path, cfr30.path, mkv_video.path]

@@ -1,0 +1,41 @@
+"""The summarize command on one's own videos: with a run folder, several videos, and a
+model of another feature size (the videos and the run: tests/conftest.py)."""
+
+import json
+
+import av
+import pytest
+
+from conftest import acsumgan
+
+pytestmark = pytest.mark.slow  # a run trained on own videos, and a tiny experiment
+
+
+def test_summarize_with_a_run_folder(own_run, own_videos, tmp_path):
+    out = tmp_path / "sum"
+    proc = acsumgan("summarize", own_videos / "a.mp4", "--model", own_run / "run", "--out", out, "--budget", "0.3")
+    assert "summary.mp4" in proc.stdout
+    seg = json.loads((out / "segments.json").read_text())
+    with av.open(str(out / "summary.mp4")) as c:
+        n = sum(1 for _ in c.decode(video=0))
+        assert c.streams.audio  # the source's audio is kept
+    assert abs(n - seg["summary_frames"]) <= len(seg["shots"])
+    assert seg["summary_frames"] <= int(0.3 * seg["n_frames"])
+    assert sum(s["n_frames"] for s in seg["shots"]) == seg["summary_frames"]
+    assert (out / "scores.png").stat().st_size > 0
+
+
+def test_summarize_several_videos_into_subfolders(own_run, own_videos, tmp_path):
+    out = tmp_path / "many"
+    acsumgan("summarize", own_videos, "--model", own_run / "run", "--out", out, "--seconds", "3")
+    for name in ("a", "b"):
+        seg = json.loads((out / name / "segments.json").read_text())
+        assert seg["summary_seconds"] <= 3.0 + 1e-6
+        assert (out / name / "summary.mp4").stat().st_size > 0
+
+
+def test_model_of_another_feature_size_is_refused_before_decoding(tiny_experiment, own_videos, tmp_path):
+    proc = acsumgan("summarize", own_videos / "a.mp4", "--model", tiny_experiment, "--out", tmp_path / "x",
+                    "--backbone", "efficientnet-lite0", check=False)
+    assert proc.returncode == 12
+    assert "features have 1280 dimensions" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
