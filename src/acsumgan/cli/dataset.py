@@ -1,4 +1,5 @@
-"""Commands: ``dataset synth``, ``dataset validate``, ``dataset build``, ``dataset import-gt summe|tvsum``."""
+"""Commands: ``dataset synth``, ``dataset validate``, ``dataset build``, ``dataset merge``,
+``dataset import-gt summe|tvsum``."""
 
 from __future__ import annotations
 
@@ -102,6 +103,32 @@ def dataset_build(videos, out, backbone, device, rate) -> None:
         path = build_dataset(paths, out, backbone=backbone, device=resolve_device(device), rate=rate,
                              progress=progress)
     console.print(f"wrote {path}: {len(paths)} videos ({backbone} features)")
+
+
+@dataset.command("merge")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), required=True,
+              help="Merged HDF5 file to write (not one of the inputs).")
+@click.option("--names", default=None,
+              help="Comma-separated dataset names, one per input in order (default: each file's name, "
+                   "lower-cased, without eccv16_dataset_ and _google_pool5: summe, tvsum).")
+def dataset_merge(inputs, out: str, names: str | None) -> None:
+    """Merge eccv16 files into one, for the augmented and transfer settings.
+
+    Each input becomes a group of OUT named after its dataset, and its videos keys
+    such as summe/video_1; annotations are kept as they are, each input's root
+    attributes (eval_metric, backbone, ...) go on its group. Features must all have
+    one size. Then `acsumgan splits make --kind augmented|transfer --target NAME`.
+    """
+    from ..data.dataset import merged_datasets, open_h5
+    from ..data.merge import merge_datasets
+
+    name_list = None if names is None else [n.strip() for n in names.split(",")]
+    path = merge_datasets(inputs, out, name_list)
+    with open_h5(path) as h5:
+        counts = {g: len(h5[g]) for g in merged_datasets(h5, path)}
+    console.print(f"wrote {path}: {sum(counts.values())} videos of {len(counts)} datasets ("
+                  + ", ".join(f"{n} {c}" for n, c in counts.items()) + ")")
 
 
 # --------------------------------------------------------------------------- import-gt

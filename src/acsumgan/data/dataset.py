@@ -22,6 +22,13 @@ Training needs only ``features``; evaluation needs only ``user_summary``,
 ``change_points``, ``n_frames`` and ``picks``; a user's own collection has
 ``features``, ``picks``, ``n_frames`` and ``change_points`` and no labels. Every
 problem is reported as one line naming the file, the video and the field.
+
+A merged file (``acsumgan dataset merge``, the augmented and transfer settings of
+Zhang et al., ECCV 2016) holds one group per dataset, each with its video groups:
+its video keys are ``dataset/video_k`` (one ``/``), the root attribute
+``merged_datasets`` lists the dataset groups in order, and each dataset group carries
+the root attributes of the file it came from (``eval_metric``, ``backbone``, ...).
+A file without that attribute is flat: every root member is a video group.
 """
 
 from __future__ import annotations
@@ -66,6 +73,24 @@ MAX_STEPS = 1_000_000
 MAX_FRAMES = 100_000_000
 #: Unknown (extra) fields and names larger than this are not read.
 MAX_EXTRA_BYTES = 1 << 20
+#: Root attribute of a merged file: the names of its dataset groups, in order.
+MERGED_ATTR = "merged_datasets"
+MAX_DATASETS = 1000
+
+
+def key_problem(key) -> str | None:
+    """Why ``key`` cannot name a video (``video`` or ``dataset/video``), or None."""
+    if not isinstance(key, str) or not key:
+        return "a video name must be a non-empty string"
+    parts = key.split("/")
+    if len(parts) > 2 or any(part in ("", ".", "..") for part in parts):
+        return f"{key!r} is not a video name (video or dataset/video: one '/')"
+    return None
+
+
+def dataset_of(key: str) -> str | None:
+    """The dataset prefix of a merged file's key (``summe/video_1`` -> ``summe``); None for a flat key."""
+    return key.split("/", 1)[0] if "/" in key else None
 
 
 @dataclass
@@ -128,6 +153,9 @@ def validate_video(v: Video, path: str | os.PathLike = "<memory>", purpose: str 
     """
     if purpose not in REQUIRED:
         raise ValueError(f"unknown purpose {purpose!r}")
+    problem = key_problem(v.key)
+    if problem:
+        raise DatasetError(path, problem)
     for name in REQUIRED[purpose]:
         if getattr(v, name) is None:
             raise _fail(path, v.key, name, f"missing (needed to {purpose})")
@@ -361,6 +389,69 @@ def open_h5(path: str | os.PathLike, error=DatasetError) -> h5py.File:
         raise error(p, f"cannot open as HDF5 ({msg.splitlines()[0] if msg else 'unknown error'})") from None
 
 
+def merged_datasets(h5: h5py.File, path: str | os.PathLike = "<memory>") -> list[str] | None:
+    """The dataset groups of a merged file (its ``merged_datasets`` root attribute, each
+    checked to be a group), or None for a flat file."""
+    try:
+        if MERGED_ATTR not in h5.attrs:
+            return None
+        raw = h5.attrs[MERGED_ATTR]
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+        raise DatasetError(path, f"root attribute {MERGED_ATTR!r} is unreadable ({type(exc).__name__})") from None
+    bad = DatasetError(path, f"root attribute {MERGED_ATTR!r} must list the names of the dataset groups")
+    items = [raw] if isinstance(raw, (str, bytes)) else raw
+    if isinstance(items, np.ndarray):
+        if not 0 < items.size <= MAX_DATASETS:
+            raise bad
+        items = items.reshape(-1).tolist()
+    if not isinstance(items, list) or not 0 < len(items) <= MAX_DATASETS:
+        raise bad
+    names = []
+    for item in items:
+        if isinstance(item, bytes):
+            try:
+                item = item.decode("utf-8")
+            except UnicodeDecodeError:
+                raise bad from None
+        if not isinstance(item, str) or key_problem(item) or "/" in item or item in names:
+            raise bad
+        names.append(item)
+    for name in names:
+        try:
+            ok = name in h5 and isinstance(h5[name], h5py.Group)
+        except (OSError, RuntimeError, KeyError, ValueError, TypeError):
+            ok = False
+        if not ok:
+            raise DatasetError(path, f"{name}: listed in {MERGED_ATTR!r} but is not a dataset group")
+    return names
+
+
+def _video_names(path, h5: h5py.File) -> list[str]:
+    """Every video key of the file, in file order (``dataset/video`` in a merged file)."""
+    groups = merged_datasets(h5, path)
+    if groups is None:
+        return list(h5.keys())
+    extra = [n for n in h5.keys() if n not in groups]
+    if extra:
+        raise _fail(path, extra[0], None, f"is not one of the merged datasets ({', '.join(groups)})")
+    names = []
+    for g in groups:
+        inner = list(h5[g].keys())
+        if not inner:
+            raise _fail(path, g, None, "dataset group contains no videos")
+        names += [f"{g}/{k}" for k in inner]
+    return names
+
+
+def _has_video(h5: h5py.File, key: str, groups: list[str] | None) -> bool:
+    if groups is not None and dataset_of(key) not in groups:
+        return False
+    try:
+        return key in h5
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError):
+        return False
+
+
 def load_dataset(
     path: str | os.PathLike,
     purpose: str = "any",
@@ -370,17 +461,21 @@ def load_dataset(
 
     ``purpose`` (``any``, ``train``, ``evaluate``, ``summarize``) decides which fields
     must be present; fields that are present are always checked. ``keys`` restricts
-    reading to those videos (each must exist). Returns ``{key: Video}`` in file order.
+    reading to those videos (each must exist). Returns ``{key: Video}`` in file order;
+    a merged file's keys are ``dataset/video`` (datasets in ``merged_datasets`` order).
     """
     videos: dict[str, Video] = {}
     with open_h5(path) as h5:
         try:
-            names = list(h5.keys())
+            names = _video_names(path, h5)
+        except DatasetError:
+            raise
         except (OSError, RuntimeError, KeyError) as exc:
             raise DatasetError(path, f"unreadable HDF5 structure ({exc})") from None
         if keys is not None:
             keys = list(keys)
-            missing = [k for k in keys if k not in h5]
+            groups = merged_datasets(h5, path)
+            missing = [k for k in keys if not _has_video(h5, k, groups)]
             if missing:
                 raise DatasetError(path, f"no video named {missing[0]!r} (file has {len(names)} videos)")
             names = keys
@@ -409,11 +504,26 @@ def load_dataset(
 
 
 def save_dataset(path: str | os.PathLike, videos: Mapping[str, Video] | Iterable[Video], validate: bool = True,
-                 attrs: Mapping | None = None) -> Path:
+                 attrs: Mapping | None = None, group_attrs: Mapping[str, Mapping] | None = None) -> Path:
     """Write videos to an eccv16 HDF5 file atomically (temp file, then rename).
 
-    ``attrs`` become root attributes (e.g. ``eval_metric``)."""
+    ``attrs`` become root attributes (e.g. ``eval_metric``). Keys ``dataset/video``
+    (all of them, or none) make a merged file: a group per dataset, the root attribute
+    ``merged_datasets`` (the datasets in the order of their first video), and
+    ``group_attrs[dataset]`` as that group's attributes."""
     items = list(videos.values()) if isinstance(videos, Mapping) else list(videos)
+    for v in items:
+        problem = key_problem(v.key)
+        if problem:
+            raise DatasetError(path, problem)
+    groups = list(dict.fromkeys(dataset_of(v.key) for v in items))
+    if None in groups and len(groups) > 1:
+        raise DatasetError(path, "video keys mix flat names and dataset/video names")
+    merged = bool(groups) and groups[0] is not None
+    if (attrs and MERGED_ATTR in attrs) or (group_attrs and not merged):
+        raise ValueError(f"{MERGED_ATTR} and group_attrs come from dataset/video keys")
+    if group_attrs and set(group_attrs) - set(groups):
+        raise ValueError(f"group_attrs names datasets without videos: {sorted(set(group_attrs) - set(groups))}")
     if validate:
         for v in items:
             validate_video(v, path)
@@ -421,6 +531,12 @@ def save_dataset(path: str | os.PathLike, videos: Mapping[str, Video] | Iterable
         with h5py.File(tmp, "w") as h5:
             for k, val in (attrs or {}).items():
                 h5.attrs[k] = val
+            if merged:
+                h5.attrs[MERGED_ATTR] = np.array([g.encode("utf-8") for g in groups])
+                for g in groups:
+                    grp = h5.create_group(g)
+                    for k, val in (group_attrs or {}).get(g, {}).items():
+                        grp.attrs[k] = val
             for v in items:
                 write_video(h5, v)
     return Path(path)
@@ -456,7 +572,19 @@ def derive_fields(v: Video) -> Video:
     return v
 
 
-def dataset_attrs(path: str | os.PathLike) -> dict:
-    """The file's root attributes (e.g. ``eval_metric``, ``profile``, ``seed``)."""
+def dataset_attrs(path: str | os.PathLike, group: str | None = None) -> dict:
+    """The file's root attributes (e.g. ``eval_metric``, ``profile``, ``seed``), or with
+    ``group`` those of one dataset group of a merged file."""
     with open_h5(path) as h5:
-        return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in h5.attrs.items()}
+        node = h5
+        if group is not None:
+            if group not in (merged_datasets(h5, path) or []):
+                raise DatasetError(path, f"has no dataset group {group!r}")
+            node = h5[group]
+        return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in node.attrs.items()}
+
+
+def dataset_names(path: str | os.PathLike) -> list[str] | None:
+    """The datasets of a merged file in order, or None for a flat file."""
+    with open_h5(path) as h5:
+        return merged_datasets(h5, path)

@@ -4,6 +4,14 @@ The standard files hold 5 random 80/20 splits (they overlap: a video can be test
 in several splits, and some never are). ``make_random_splits`` makes such a file,
 seeded; ``make_kfold_splits`` makes a true k-fold partition, where every video is
 tested exactly once.
+
+The augmented and transfer settings (Zhang et al., ECCV 2016) split a merged file
+(keys ``dataset/video``, :mod:`acsumgan.data.merge`) around a target dataset:
+``make_augmented_splits`` tests a random 20 % of the target (or a k-fold partition of
+it) and trains on the rest of the target plus every video of the other datasets;
+``make_transfer_splits`` makes the one split that trains on the other datasets and
+tests all of the target. Their split objects also hold ``"setting"`` and ``"target"``;
+readers that know only ``train_keys`` and ``test_keys`` ignore them.
 """
 
 from __future__ import annotations
@@ -11,18 +19,54 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from ..errors import AcsumganError, SplitsError
 from ..fileio import check_input_file, write_json
 
-Split = dict[str, list[str]]
+Split = dict[str, Any]  # train_keys, test_keys: list[str]; optional setting, target: str
+
+#: Values of a split's optional ``setting`` (``canonical``: train and test within one dataset).
+SETTINGS = ("canonical", "augmented", "transfer")
+
+
+def _dataset_of(key: str) -> str | None:
+    return key.split("/", 1)[0] if "/" in key else None
+
+
+def _check_setting(p, i: int, s: dict, out: Split) -> None:
+    """The optional ``setting`` / ``target`` of split ``i``: known values, and the test
+    keys (transfer: no train key) of the target dataset."""
+    for name in ("setting", "target"):
+        if name in s:
+            val = s[name]
+            if not isinstance(val, str) or not val:
+                raise SplitsError(p, f"split {i}: {name} must be a non-empty string")
+            out[name] = val
+    setting, target = out.get("setting"), out.get("target")
+    if setting is not None and setting not in SETTINGS:
+        raise SplitsError(p, f"split {i}: setting must be one of {', '.join(SETTINGS)}, got {setting!r}")
+    if setting in ("augmented", "transfer") and target is None:
+        raise SplitsError(p, f"split {i}: setting {setting} needs a target")
+    if target is None:
+        return
+    other = [k for k in out["test_keys"] if _dataset_of(k) != target]
+    if other:
+        raise SplitsError(p, f"split {i}: test key {other[0]!r} is not a video of the target {target!r}")
+    if setting == "transfer":
+        own = [k for k in out["train_keys"] if _dataset_of(k) == target]
+        if own:
+            raise SplitsError(p, f"split {i}: train key {own[0]!r} is a video of the target {target!r} (transfer)")
 
 
 def read_splits(path: str | os.PathLike, videos: Iterable[str] | None = None) -> list[Split]:
-    """Read and check a splits file; with ``videos``, every key must be among them."""
+    """Read and check a splits file; with ``videos``, every key must be among them.
+
+    Each split is ``{"train_keys", "test_keys"}`` plus, when the file has them, its
+    ``setting`` and ``target`` (checked: :data:`SETTINGS`; test keys of the target);
+    other members are ignored."""
     p = check_input_file(path, SplitsError, "a JSON splits file", allow_empty=True)
     try:
         obj = json.loads(p.read_bytes().decode("utf-8"))
@@ -52,6 +96,7 @@ def read_splits(path: str | os.PathLike, videos: Iterable[str] | None = None) ->
         both = set(out["train_keys"]) & set(out["test_keys"])
         if both:
             raise SplitsError(p, f"split {i}: {sorted(both)[0]!r} is in both train_keys and test_keys")
+        _check_setting(p, i, s, out)
         splits.append(out)
     return splits
 
@@ -114,6 +159,48 @@ def make_kfold_splits(keys: Sequence[str], k: int = 5, seed: int = 0) -> list[Sp
             "test_keys": [keys[i] for i in sorted(test)],
         })
     return out
+
+
+def _target_keys(keys: Sequence[str], target: str) -> tuple[list[str], list[str]]:
+    """(the target's keys, the other datasets' keys) of a merged file's keys, in order."""
+    datasets = list(dict.fromkeys(_dataset_of(k) for k in keys))
+    if None in datasets:
+        raise ValueError("keys without a dataset prefix: the settings need a merged file's keys (dataset/video)")
+    if target not in datasets:
+        raise ValueError(f"no dataset {target!r} among {', '.join(datasets)}")
+    if len(datasets) < 2:
+        raise ValueError(f"only one dataset ({target}): there is nothing to train on besides the target")
+    mine = [k for k in keys if _dataset_of(k) == target]
+    return mine, [k for k in keys if _dataset_of(k) != target]
+
+
+def make_augmented_splits(keys: Sequence[str], target: str, n_splits: int = 5, test_fraction: float = 0.2,
+                          seed: int = 0, kfold: bool = False) -> list[Split]:
+    """The augmented setting: each split tests some of the ``target`` dataset's videos and
+    trains on its others plus every video of the other datasets (keys ``dataset/video``).
+
+    The test sets are those :func:`make_random_splits` (``n_splits``, ``test_fraction``,
+    ``seed``) draws from the target's keys alone, in their order, or with ``kfold`` those
+    of :func:`make_kfold_splits` (``k = n_splits``). Training keys keep the order of ``keys``."""
+    mine, others = _target_keys(keys, target)
+    if kfold:
+        base = make_kfold_splits(mine, n_splits, seed)
+    else:
+        base = make_random_splits(mine, n_splits, test_fraction, seed)
+    out = []
+    for s in base:
+        test = set(s["test_keys"])
+        out.append({"train_keys": [k for k in keys if k not in test], "test_keys": list(s["test_keys"]),
+                    "setting": "augmented", "target": target})
+    return out
+
+
+def make_transfer_splits(keys: Sequence[str], target: str) -> list[Split]:
+    """The transfer setting: one split training on every video of the other datasets and
+    testing every video of ``target`` (keys ``dataset/video``). One split only: the
+    split's keys are fixed, and a copy would train the same run again."""
+    mine, others = _target_keys(keys, target)
+    return [{"train_keys": others, "test_keys": mine, "setting": "transfer", "target": target}]
 
 
 def write_splits(path: str | os.PathLike, splits: list[Split]) -> Path:

@@ -9,11 +9,11 @@ zero-padded to equal length. SumMe reduces over users with ``max``, TVSum with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Iterable, Mapping
 
 import numpy as np
 
-from ..data.dataset import Video, dataset_attrs
+from ..data.dataset import MERGED_ATTR, Video, dataset_attrs
 from ..errors import ConfigError
 from .summary import DEFAULT_BUDGET, keyshot_summary
 
@@ -94,6 +94,32 @@ def infer_metric(dataset_path: str, attrs: Mapping | None = None) -> str | None:
 _METRIC_OF_TYPE = {"summe": "max", "tvsum": "avg"}
 
 
+def _merged_names(attrs: Mapping) -> list[str] | None:
+    raw = attrs.get(MERGED_ATTR)
+    if raw is None:
+        return None
+    items = [raw] if isinstance(raw, (str, bytes)) else np.asarray(raw).reshape(-1).tolist()
+    return [i.decode() if isinstance(i, bytes) else str(i) for i in items]
+
+
+def _merged_metric(dataset_path, datasets: list[str], keys: Iterable[str] | None) -> tuple[str | None, str]:
+    """The reduction of a merged file's videos ``keys`` (all of its videos without
+    ``keys``): that of their datasets (each group's ``eval_metric``, else its name),
+    when they agree; else None and why."""
+    if keys is None:
+        wanted = list(datasets)
+    else:
+        wanted = list(dict.fromkeys(k.split("/", 1)[0] for k in keys if "/" in k))
+    found = {d: infer_metric(d, dataset_attrs(dataset_path, group=d)) for d in wanted}
+    if found and None not in found.values() and len(set(found.values())) > 1:
+        mix = ", ".join(f"{d}: {m}" for d, m in found.items())
+        return None, (f"the videos come from datasets with different F-score reductions ({mix}); test one "
+                      "dataset per split (splits make --target) or pass")
+    if not found or None in found.values():
+        return None, "cannot tell SumMe (max) from TVSum (avg) by the merged datasets; pass"
+    return next(iter(found.values())), ""
+
+
 def resolve_metric(
     dataset_path,
     metric: str | None = None,
@@ -102,18 +128,33 @@ def resolve_metric(
     attrs: Mapping | None = None,
     required: bool = True,
     flag: str = "--metric",
+    keys: Iterable[str] | None = None,
 ) -> str | None:
     """The F-score reduction to use for a dataset: ``metric`` if given, else the file's
     ``eval_metric`` attribute or its name (:func:`infer_metric`), else the one of
     ``video_type`` (SumMe -> ``max``, TVSum -> ``avg``, any case). When none of these
-    tells, raise :class:`ConfigError` naming ``flag`` if ``required``, else ``None``."""
+    tells, raise :class:`ConfigError` naming ``flag`` if ``required``, else ``None``.
+
+    A merged file (``dataset merge``; root attribute ``merged_datasets``) is told by
+    its dataset groups instead of its own name: the reduction of the datasets of
+    ``keys`` (the videos evaluated, e.g. a split's test keys ``summe/video_1``, ...),
+    from each group's ``eval_metric`` attribute, else its name; without ``keys``, that
+    of all its datasets. Datasets that disagree (SumMe with TVSum) tell nothing:
+    then ``video_type``, else a ConfigError saying so if ``required``."""
     if metric:
         return metric
     if attrs is None:
         attrs = dataset_attrs(dataset_path)
-    found = infer_metric(str(dataset_path), attrs)
+    why = "cannot tell SumMe (max) from TVSum (avg) by the file; pass"
+    datasets = _merged_names(attrs)
+    if datasets is not None:  # the root's own eval_metric, if someone set one, else the groups'
+        found = infer_metric("", attrs)
+        if found is None:
+            found, why = _merged_metric(dataset_path, datasets, keys)
+    else:
+        found = infer_metric(str(dataset_path), attrs)
     if found is None and video_type:
         found = _METRIC_OF_TYPE.get(str(video_type).lower())
     if found is None and required:
-        raise ConfigError(dataset_path, f"cannot tell SumMe (max) from TVSum (avg) by the file; pass {flag} max|avg")
+        raise ConfigError(dataset_path, f"{why} {flag} max|avg")
     return found

@@ -1,0 +1,126 @@
+"""Merge eccv16 files into one, for the augmented and transfer settings.
+
+Zhang et al. (ECCV 2016, "Video summarization with long short-term memory") train on
+the videos of several datasets and test on one (augmented: the target's other videos
+train too; transfer: none of the target's). DSNet and VASNet run these settings from
+one file; :func:`merge_datasets` writes it in the eccv16 schema with a group per
+dataset (:mod:`acsumgan.data.dataset`): ``ALL.h5/summe/video_1`` is the video
+``summe/video_1``.
+
+What is kept: every video as the reader reads it (array fields with their dtype and
+bytes, scalars as integers, ``video_name``, small extra fields), and each input's root
+attributes (``eval_metric``, ``backbone``, ...) on its dataset group, together with
+``source_file`` (the input's file name). The root attribute ``merged_datasets`` lists
+the datasets in the order given. Every video's features must have one size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import ConfigError, DatasetError, OutputError
+from .dataset import MERGED_ATTR, load_dataset, merged_datasets, open_h5, save_dataset
+
+_PREFIX = "eccv16_dataset_"
+_SUFFIX = "_google_pool5"
+
+
+def default_name(path: str | os.PathLike) -> str:
+    """A dataset's name from its file name: the stem, lower-cased, without the standard
+    files' ``eccv16_dataset_`` prefix and ``_google_pool5`` suffix
+    (``eccv16_dataset_summe_google_pool5.h5`` -> ``summe``)."""
+    name = Path(path).stem.lower()
+    if name.startswith(_PREFIX) and len(name) > len(_PREFIX):
+        name = name[len(_PREFIX):]
+    if name.endswith(_SUFFIX) and len(name) > len(_SUFFIX):
+        name = name[: -len(_SUFFIX)]
+    return name
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a dataset group, or None."""
+    if not name or name in (".", "..") or "/" in name or not name.isprintable() or name != name.strip():
+        return f"dataset name {name!r} must be non-empty, printable, without '/' and without surrounding spaces"
+    return None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def _root_attrs(path: Path) -> dict:
+    """The root attributes of an input as stored (not decoded), checked to be a flat file."""
+    with open_h5(path) as h5:
+        inner = merged_datasets(h5, path)
+        if inner is not None:
+            raise DatasetError(path, f"is already a merged file (datasets {', '.join(inner)}); merge the files it "
+                                     "was made from")
+        return {k: h5.attrs[k] for k in h5.attrs.keys()}
+
+
+def merge_datasets(paths: Sequence[str | os.PathLike], out: str | os.PathLike,
+                   names: Sequence[str] | None = None) -> Path:
+    """Write the videos of ``paths`` (eccv16 files) into one merged file ``out``, each
+    dataset under its name (``names``, else :func:`default_name` of each file), atomically.
+
+    One-line errors: fewer than two files, a file given twice, names of the wrong number,
+    repeated or unusable (ConfigError); ``out`` naming an input (OutputError); an
+    input that is invalid, already merged, or whose features differ in size from
+    another's (DatasetError)."""
+    paths = [Path(p) for p in paths]
+    out = Path(out)
+    if len(paths) < 2:
+        raise ConfigError(None, f"merging needs at least 2 dataset files, got {len(paths)}")
+    for i, p in enumerate(paths):
+        if _same_file(out, p):
+            raise OutputError(out, "is also an input; write the merged file to another path")
+        for q in paths[:i]:
+            if _same_file(p, q):
+                raise ConfigError(p, f"is given twice (also as {q})")
+    if names is None:
+        names = [default_name(p) for p in paths]
+    else:
+        names = list(names)
+        if len(names) != len(paths):
+            raise ConfigError(None, f"--names gives {len(names)} names for {len(paths)} files")
+    for p, n in zip(paths, names):
+        problem = name_problem(n)
+        if problem:
+            raise ConfigError(p, problem)
+    for i, n in enumerate(names):
+        if n in names[:i]:
+            first = paths[names.index(n)]
+            raise ConfigError(paths[i], f"dataset name {n!r} is also that of {first}; pass --names to tell them apart")
+
+    videos = {}
+    group_attrs = {}
+    dim_of: tuple[Path, int] | None = None  # the first file with features and their size
+    for p, n in zip(paths, names):
+        attrs = _root_attrs(p)
+        data = load_dataset(p)
+        dims = sorted({int(v.features.shape[1]) for v in data.values() if v.features is not None})
+        if len(dims) > 1:
+            raise DatasetError(p, f"videos have different feature sizes {dims}")
+        if dims:
+            if dim_of is None:
+                dim_of = (p, dims[0])
+            elif dims[0] != dim_of[1]:
+                raise DatasetError(p, f"features have {dims[0]} dimensions but those of {dim_of[0]} have "
+                                      f"{dim_of[1]}; merged datasets need one feature size")
+        for k, v in data.items():
+            videos[f"{n}/{k}"] = dataclasses.replace(v, key=f"{n}/{k}")
+        attrs.setdefault("source_file", np.bytes_(p.name.encode("utf-8")))
+        attrs.pop(MERGED_ATTR, None)
+        group_attrs[n] = attrs
+        del data
+    return save_dataset(out, videos, validate=False, group_attrs=group_attrs)
