@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+import yaml
 
 from acsumgan.data.dataset import load_dataset, save_dataset
 
@@ -147,13 +148,19 @@ def test_experiment_on_a_merged_file_with_a_transfer_split(files, tmp_path):
     splits = tmp_path / "S.json"
     run("splits", "make", "--dataset", files["merged"], "--out", splits, "--kind", "transfer", "--target", "summe")
     out = tmp_path / "EXP"
-    # --eval-metric max: the trainer does not yet look at the test keys' dataset (resolve_metric(keys=...)),
-    # and the merged file holds SumMe (max) and TVSum (avg).
+    # no --eval-metric: the trainer takes the test keys' dataset (summe: max) from the merged file
     p = subprocess.run([sys.executable, "-m", "acsumgan", "experiment", "--dataset", str(files["merged"]),
                         "--splits", str(splits), "--out", str(out), "--sigmas", "0.5", "--n_epochs", "2",
                         "--hidden_size", "8", "--input_size", "32", "--workers", "1", "--threads", "1",
-                        "--baseline-draws", "2", "--no-progress", "--eval-metric", "max"],
+                        "--baseline-draws", "2", "--no-progress"],
                        capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert p.returncode == 0, p.stdout + p.stderr
     assert (out / "report.md").is_file()
     assert len(json.loads((out / "results.json").read_text())["runs"]) == 1
+    run_dir = out / "sigma0.5" / "split0"
+    assert yaml.safe_load((run_dir / "config.yaml").read_text())["eval_metric"] == "max"
+    # the run's scores (keys summe/video_k) read back
+    from acsumgan.evaluation.scores import read_scores
+
+    scores = read_scores(run_dir / "scores.h5")
+    assert sorted(scores) == [-1, 0, 1] and all(k.startswith("summe/") for k in scores[1])

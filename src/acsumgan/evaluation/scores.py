@@ -78,10 +78,13 @@ def read_scores(path: str | os.PathLike) -> dict[int | None, Scores]:
 
 
 def _read_h5(p: Path) -> dict[int | None, Scores]:
-    def read_group(g: h5py.Group, prefix: str) -> Scores:
+    def read_group(g: h5py.Group, prefix: str, nested: bool = True) -> Scores:
         out: Scores = {}
         for k in g:
             d = g[k]
+            if isinstance(d, h5py.Group) and nested:  # a merged dataset's videos: name/video_k
+                out.update({f"{k}/{kk}": v for kk, v in read_group(d, f"{prefix}{k}/", nested=False).items()})
+                continue
             if not isinstance(d, h5py.Dataset):
                 raise ScoresError(p, f"{prefix}{k}: expected a dataset of scores, found a group")
             if d.dtype.kind not in "biuf":

@@ -118,7 +118,7 @@ class Trainer:
                 validate_video(videos[k], self.dataset_path, "evaluate")
         self.attrs = dataset_attrs(self.dataset_path)
         self.metric = resolve_metric(self.dataset_path, cfg.eval_metric, video_type=cfg.video_type, attrs=self.attrs,
-                                     required=self.annotated, flag="--eval-metric")
+                                     required=self.annotated, flag="--eval-metric", keys=self.test_keys or None)
         n = len(self.train_keys)
         self.batch_size = n if cfg.batch_size is None else min(cfg.batch_size, n)
         self._train_batch_cache: dict[tuple, Batch] = {}
