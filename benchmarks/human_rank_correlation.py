@@ -29,12 +29,12 @@ import scipy
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from acsumgan import __version__  # noqa: E402
-from acsumgan.data.groundtruth import import_tvsum  # noqa: E402
-from acsumgan.errors import AcsumganError  # noqa: E402
-from acsumgan.evaluation.baselines import video_baseline  # noqa: E402
-from acsumgan.evaluation.rank import METHODS  # noqa: E402
-from acsumgan.fileio import write_json  # noqa: E402
+from acsumgan import __version__
+from acsumgan.data.groundtruth import import_tvsum
+from acsumgan.errors import AcsumganError
+from acsumgan.evaluation.baselines import video_baseline
+from acsumgan.evaluation.rank import METHODS
+from acsumgan.fileio import write_json
 
 CANDIDATES = [
     ROOT.parent / "shared" / "data" / "TVSum" / "ydata-tvsum50-anno.tsv.gz",
@@ -48,11 +48,17 @@ REPORTED_OTANI_2019 = {"human": {"kendall": 0.177, "spearman": 0.204}, "random":
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--anno", type=Path, default=None,
-                    help="TVSum annotation (.tsv, .tsv.gz or .mat); default: ../shared/data copy, else tests/fixtures")
+    ap.add_argument(
+        "--anno",
+        type=Path,
+        default=None,
+        help="TVSum annotation (.tsv, .tsv.gz or .mat); default: ../shared/data copy, else tests/fixtures",
+    )
     ap.add_argument("--draws", type=int, default=100, help="random draws (default 100)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the random draws (default 0)")
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON output (default {DEFAULT_OUT.relative_to(ROOT)})")
+    ap.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"JSON output (default {DEFAULT_OUT.relative_to(ROOT)})"
+    )
     args = ap.parse_args(argv)
     if args.draws < 1 or args.seed < 0:
         ap.error("--draws must be >= 1 and --seed >= 0")
@@ -78,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         "anno": os.path.relpath(anno, ROOT),
         "anno_sha256": hashlib.sha256(Path(anno).read_bytes()).hexdigest(),
         "protocol": "Otani et al., CVPR 2019: tau-b (scipy.stats.kendalltau) and rho (scipy.stats.spearmanr) "
-                    "per annotator at frame level, mean over annotators, then over videos",
+        "per annotator at frame level, mean over annotators, then over videos",
         "n_videos": len(videos),
         "n_users": sorted({int(v.user_scores.shape[0]) for v in videos.values()}),
         "human_leave_one_out": {
@@ -93,16 +99,22 @@ def main(argv: list[str] | None = None) -> int:
         },
         "reported_otani_2019": REPORTED_OTANI_2019,
         "seconds": {"import": round(t_import, 3), "human": round(t_human, 3), "random": round(t_random, 3)},
-        "versions": {"acsumgan": __version__, "python": platform.python_version(), "numpy": np.__version__,
-                     "scipy": scipy.__version__},
+        "versions": {
+            "acsumgan": __version__,
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+        },
     }
 
     h, r = result["human_leave_one_out"], result["random"]
     print(f"TVSum rank correlation ({len(videos)} videos; {anno})")
     print(f"{'':28s}{'Kendall tau':>14s}{'Spearman rho':>14s}")
     print(f"{'human (leave-one-out)':28s}{h['kendall']:>14.4f}{h['spearman']:>14.4f}")
-    print(f"{f'random ({args.draws} draws, seed {args.seed})':28s}"
-          f"{r['kendall']:>8.4f}±{r['kendall_std']:.4f}{r['spearman']:>8.4f}±{r['spearman_std']:.4f}")
+    print(
+        f"{f'random ({args.draws} draws, seed {args.seed})':28s}"
+        f"{r['kendall']:>8.4f}±{r['kendall_std']:.4f}{r['spearman']:>8.4f}±{r['spearman_std']:.4f}"
+    )
     o = REPORTED_OTANI_2019
     print(f"{'reported (Otani 2019) human':28s}{o['human']['kendall']:>14.3f}{o['human']['spearman']:>14.3f}")
     print(f"{'reported (Otani 2019) random':28s}{o['random']['kendall']:>14.3f}{o['random']['spearman']:>14.3f}")

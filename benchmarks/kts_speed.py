@@ -34,9 +34,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from acsumgan import __version__  # noqa: E402
-from acsumgan.fileio import write_json  # noqa: E402
-from acsumgan.video.kts import kts_segment  # noqa: E402
+from acsumgan import __version__
+from acsumgan.fileio import write_json
+from acsumgan.video.kts import kts_segment
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "kts_speed.json"
 
@@ -117,9 +117,19 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "benchmark": "kts_speed",
         "acsumgan": __version__,
-        "input": {"steps": args.steps, "dim": args.dim, "segments": args.segments, "noise": args.noise, "seed": args.seed},
-        "kts": {"median_s": fast_s, "times_s": fast_times, "dp_rows": fast.rows_computed,
-                "n_change_points": fast.n_change_points},
+        "input": {
+            "steps": args.steps,
+            "dim": args.dim,
+            "segments": args.segments,
+            "noise": args.noise,
+            "seed": args.seed,
+        },
+        "kts": {
+            "median_s": fast_s,
+            "times_s": fast_times,
+            "dp_rows": fast.rows_computed,
+            "n_change_points": fast.n_change_points,
+        },
         "kts_all_rows": {"median_s": full_s, "times_s": full_times, "dp_rows": full.rows_computed},
         "found_true_change_points": fast.change_points.tolist() == truth,
         "same_as_all_rows": fast.change_points.tolist() == full.change_points.tolist(),
@@ -133,18 +143,27 @@ def main(argv: list[str] | None = None) -> int:
         result["speedup_vs_reference"] = ref_s / fast_s
         result["speedup_all_rows_vs_reference"] = ref_s / full_s
     result["machine"] = {
-        "python": platform.python_version(), "numpy": np.__version__, "platform": platform.platform(),
-        "cpus": os.cpu_count(), "load_average_1min": os.getloadavg()[0],
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average_1min": os.getloadavg()[0],
     }
     result["date"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
     print(f"KTS on {args.steps} steps x {args.dim} dims ({args.segments} true segments, noise {args.noise})")
-    print(f"  kts (early stop):  {fast_s * 1000:8.1f} ms median of {args.repeats}  ({fast.rows_computed} DP rows, "
-          f"{fast.n_change_points} change points, true ones found: {result['found_true_change_points']})")
+    print(
+        f"  kts (early stop):  {fast_s * 1000:8.1f} ms median of {args.repeats}  ({fast.rows_computed} DP rows, "
+        f"{fast.n_change_points} change points, true ones found: {result['found_true_change_points']})"
+    )
     print(f"  kts (all rows):    {full_s * 1000:8.1f} ms  (same answer: {result['same_as_all_rows']})")
     if "reference" in result:
-        print(f"  loop reference:    {result['reference']['seconds'] * 1000:8.1f} ms  (same answer: {result['same_as_reference']})")
-        print(f"  speed-up: {result['speedup_vs_reference']:.0f}x (all rows: {result['speedup_all_rows_vs_reference']:.0f}x)")
+        print(
+            f"  loop reference:    {result['reference']['seconds'] * 1000:8.1f} ms  (same answer: {result['same_as_reference']})"
+        )
+        print(
+            f"  speed-up: {result['speedup_vs_reference']:.0f}x (all rows: {result['speedup_all_rows_vs_reference']:.0f}x)"
+        )
     print(f"  load average during the run: {result['machine']['load_average_1min']:.2f} on {os.cpu_count()} CPUs")
     write_json(args.out, result)
     print(f"wrote {args.out}")

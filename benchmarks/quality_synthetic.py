@@ -40,11 +40,11 @@ def main() -> None:
     args = ap.parse_args()
 
     from acsumgan.config import TrainConfig
-    from acsumgan.fileio import write_json
     from acsumgan.data.dataset import load_dataset
     from acsumgan.data.splits import make_random_splits, write_splits
-    from acsumgan.synthetic.dataset import write_synth_dataset
     from acsumgan.evaluation.baselines import baseline_rows
+    from acsumgan.fileio import write_json
+    from acsumgan.synthetic.dataset import write_synth_dataset
     from acsumgan.train.trainer import train
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -54,28 +54,34 @@ def main() -> None:
         splits = make_random_splits(list(videos), 1, 0.2, seed=args.seed)
         splits_path = write_splits(tmp / "splits.json", splits)
         run_dir = args.keep or tmp / "run"
-        cfg = TrainConfig(n_epochs=args.epochs, seed=args.seed, regularization_factor=args.sigma,
-                          eval_policy=args.eval_policy, checkpoint_interval_s=600)
+        cfg = TrainConfig(
+            n_epochs=args.epochs,
+            seed=args.seed,
+            regularization_factor=args.sigma,
+            eval_policy=args.eval_policy,
+            checkpoint_interval_s=600,
+        )
         t = time.perf_counter()
         res = train(cfg, data, splits_path, run_dir, progress=sys.stderr.isatty(), force=True)
         seconds = time.perf_counter() - t
-        base = {r["baseline"]: r for r in baseline_rows(videos, splits, "max", draws=args.draws, seed=args.seed,
-                                                         kinds=("random", "human"))}
+        base = {
+            r["baseline"]: r
+            for r in baseline_rows(videos, splits, "max", draws=args.draws, seed=args.seed, kinds=("random", "human"))
+        }
     rows = res.rows
     trained = [r for r in rows if r["epoch"] >= 0]
     best = max(trained, key=lambda r: r["f_score"])
     chosen = res.row(res.chosen_epoch)
     out = {
         "dataset": f"synthetic SumMe profile (seed {args.seed}), split 0 of a seeded 80/20 split: "
-                   f"{len(splits[0]['train_keys'])} train / {len(splits[0]['test_keys'])} test videos",
+        f"{len(splits[0]['train_keys'])} train / {len(splits[0]['test_keys'])} test videos",
         "config": {"epochs": args.epochs, "sigma": args.sigma, "eval_policy": args.eval_policy, "seed": args.seed},
         "f_score": {
             "untrained": rows[0]["f_score"],
             "criterion_epoch": {"epoch": res.chosen_epoch, "f_score": chosen["f_score"]},
             "last_epoch": {"epoch": rows[-1]["epoch"], "f_score": rows[-1]["f_score"]},
             "best_epoch_uses_test_labels": {"epoch": best["epoch"], "f_score": best["f_score"]},
-            "random": {"mean": base["random"]["f_score"], "std": base["random"]["f_score_std"],
-                       "draws": args.draws},
+            "random": {"mean": base["random"]["f_score"], "std": base["random"]["f_score_std"], "draws": args.draws},
             "human_leave_one_out": base["human"]["f_score"],
         },
         "per_epoch": [{k: r.get(k) for k in ("epoch", "f_score", "reward", "actor_loss")} for r in rows],

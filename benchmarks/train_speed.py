@@ -40,17 +40,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-import torch  # noqa: E402
+import torch
 
-from acsumgan.config import TrainConfig  # noqa: E402
-from acsumgan.data.splits import make_random_splits  # noqa: E402
-from acsumgan.synthetic.dataset import PROFILES, synth_dataset  # noqa: E402
-from acsumgan.fileio import write_json  # noqa: E402
-from acsumgan.model.episode import make_batch  # noqa: E402
-from acsumgan.model.networks import ACSumGAN  # noqa: E402
-from acsumgan.train.checkpoint import load_model, save_checkpoint  # noqa: E402
-from acsumgan.model.episode import score_videos  # noqa: E402
-from acsumgan.train.update import Optimizers, make_draws, train_step  # noqa: E402
+from acsumgan.config import TrainConfig
+from acsumgan.data.splits import make_random_splits
+from acsumgan.fileio import write_json
+from acsumgan.model.episode import (
+    make_batch,
+    score_videos,
+)
+from acsumgan.model.networks import ACSumGAN
+from acsumgan.synthetic.dataset import PROFILES, synth_dataset
+from acsumgan.train.checkpoint import load_model, save_checkpoint
+from acsumgan.train.update import Optimizers, make_draws, train_step
 
 
 def matmul_peak(device: str, n: int = 4096, reps: int = 5) -> float:
@@ -154,7 +156,7 @@ def worker(profile: str, impl: str, epochs: int, warmup: int, device: str) -> di
         from acsumgan.train.reference import reference_train_step
 
         ordered = [torch.as_tensor(feats[i]).to(device) for i in batch.order]
-        for i in range(epochs):
+        for _ in range(epochs):
             draws = make_draws(gen, batch, cfg.num_layers, cfg.hidden_size, device)
             _sync(device)
             t = time.perf_counter()
@@ -170,8 +172,19 @@ def worker(profile: str, impl: str, epochs: int, warmup: int, device: str) -> di
 
 
 def run_worker(profile: str, impl: str, epochs: int, warmup: int, device: str) -> dict:
-    cmd = [sys.executable, __file__, "--worker", profile, impl, "--epochs", str(epochs), "--warmup", str(warmup),
-           "--device", device]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        profile,
+        impl,
+        "--epochs",
+        str(epochs),
+        "--warmup",
+        str(warmup),
+        "--device",
+        device,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     if proc.returncode != 0:
         raise SystemExit(f"worker {profile}/{impl} failed:\n{proc.stderr[-3000:]}")
@@ -196,10 +209,15 @@ def main() -> None:
     peak = matmul_peak(args.device)
     print(f"device {args.device}, {torch.get_num_threads()} threads, matmul peak {peak:.0f} GFLOP/s", flush=True)
     result = {
-        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                    "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": args.device,
-                    "gpu": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else None,
-                    "torch": str(torch.__version__)},
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "device": args.device,
+            "gpu": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else None,
+            "torch": str(torch.__version__),
+        },
         "matmul_peak_gflops": peak,
         "command": "python benchmarks/train_speed.py " + " ".join(sys.argv[1:]),
     }
@@ -209,28 +227,35 @@ def main() -> None:
         b = run_worker(profile, "batched", args.epochs, args.warmup, args.device)
         flops = epoch_flops(b["lengths"], b["distinct_picks"])
         entry = {
-            "train_videos": len(b["lengths"]), "train_steps": sum(b["lengths"]),
-            "batched_s_per_epoch": b["s_per_epoch"], "batched_epochs_timed": b["epochs_timed"],
+            "train_videos": len(b["lengths"]),
+            "train_steps": sum(b["lengths"]),
+            "batched_s_per_epoch": b["s_per_epoch"],
+            "batched_epochs_timed": b["epochs_timed"],
             "peak_memory_gib": b["peak_rss_gib"],
             "epoch_tflop": flops / 1e12,
             "achieved_gflops": flops / b["s_per_epoch"] / 1e9,
             "fraction_of_matmul_peak": flops / b["s_per_epoch"] / 1e9 / peak,
-            "eval_s": b["eval_s"], "checkpoint_load_s": b["load_s"],
+            "eval_s": b["eval_s"],
+            "checkpoint_load_s": b["load_s"],
             "distinct_picks_per_video": b["distinct_picks"],
         }
         if "peak_cuda_gib" in b:
             entry["peak_cuda_memory_gib"] = b["peak_cuda_gib"]
-        print(f"[{profile}] batched {entry['batched_s_per_epoch']:.2f} s/epoch, peak {entry['peak_memory_gib']:.2f} "
-              f"GiB, {entry['epoch_tflop']:.2f} TFLOP -> {entry['achieved_gflops']:.0f} GFLOP/s "
-              f"({100 * entry['fraction_of_matmul_peak']:.0f} % of peak); eval {entry['eval_s']:.2f} s, "
-              f"load {entry['checkpoint_load_s']:.2f} s", flush=True)
+        print(
+            f"[{profile}] batched {entry['batched_s_per_epoch']:.2f} s/epoch, peak {entry['peak_memory_gib']:.2f} "
+            f"GiB, {entry['epoch_tflop']:.2f} TFLOP -> {entry['achieved_gflops']:.0f} GFLOP/s "
+            f"({100 * entry['fraction_of_matmul_peak']:.0f} % of peak); eval {entry['eval_s']:.2f} s, "
+            f"load {entry['checkpoint_load_s']:.2f} s",
+            flush=True,
+        )
         if not args.skip_reference:
             r = run_worker(profile, "per-video", args.ref_epochs, 0, args.device)
             entry["per_video_s_per_epoch"] = r["s_per_epoch"]
             entry["per_video_epochs_timed"] = r["epochs_timed"]
             entry["speedup"] = r["s_per_epoch"] / b["s_per_epoch"]
-            print(f"[{profile}] per-video {r['s_per_epoch']:.1f} s/epoch -> speedup {entry['speedup']:.1f}x",
-                  flush=True)
+            print(
+                f"[{profile}] per-video {r['s_per_epoch']:.1f} s/epoch -> speedup {entry['speedup']:.1f}x", flush=True
+            )
         result[profile] = entry
     print(f"wrote {write_json(args.out, result)}")
 

@@ -78,8 +78,9 @@ def main() -> None:
         duration = loop_video(args.video, long_video, args.minutes * 60)
         torch.manual_seed(0)
         cfg = TrainConfig(input_size=1280)
-        save_checkpoint(tmp / "model.pt", ACSumGAN(**cfg.model_kwargs()), cfg, 0,
-                        extra={"feature_backbone": "efficientnet-lite0"})
+        save_checkpoint(
+            tmp / "model.pt", ACSumGAN(**cfg.model_kwargs()), cfg, 0, extra={"feature_backbone": "efficientnet-lite0"}
+        )
         t0 = time.perf_counter()
         scorer = Scorer.load(tmp / "model.pt", device=args.device)
         backbone = get_backbone("efficientnet-lite0", device=args.device)
@@ -89,12 +90,20 @@ def main() -> None:
         stages = {"load model and backbone": load_s, **{k: v for k, v in res.timings.items() if k != "total"}}
         out = {
             "video": f"{args.video.name} looped to {duration:.1f} s ({res.n_frames} frames, "
-                     f"{res.extracted.width}x{res.extracted.height}, {res.fps:g} fps)",
-            "steps": int(res.features.shape[0]), "shots": int(len(res.change_points)),
-            "selected_shots": len(res.selected), "summary_seconds": res.summary_seconds,
-            "stages_s": stages, "total_s": total, "times_real_time": duration / total,
-            "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(),
-                        "torch_threads": torch.get_num_threads(), "device": args.device},
+            f"{res.extracted.width}x{res.extracted.height}, {res.fps:g} fps)",
+            "steps": int(res.features.shape[0]),
+            "shots": int(len(res.change_points)),
+            "selected_shots": len(res.selected),
+            "summary_seconds": res.summary_seconds,
+            "stages_s": stages,
+            "total_s": total,
+            "times_real_time": duration / total,
+            "machine": {
+                "platform": platform.platform(),
+                "cpu_count": os.cpu_count(),
+                "torch_threads": torch.get_num_threads(),
+                "device": args.device,
+            },
             "command": "python benchmarks/video_speed.py " + " ".join(sys.argv[1:]),
         }
     print(out["video"])

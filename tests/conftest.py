@@ -47,8 +47,13 @@ def tiny_synth(tmp_path_factory) -> Path:
     """8 short SumMe-style videos with 32-d features (quirk range, T < 60, long): fast to train on."""
     from acsumgan.synthetic.dataset import write_synth_dataset
 
-    return write_synth_dataset(tmp_path_factory.mktemp("tiny") / "tiny_summe.h5", "summe", seed=1, dim=32,
-                               steps=[130, 61, 75, 45, 90, 64, 100, 70])
+    return write_synth_dataset(
+        tmp_path_factory.mktemp("tiny") / "tiny_summe.h5",
+        "summe",
+        seed=1,
+        dim=32,
+        steps=[130, 61, 75, 45, 90, 64, 100, 70],
+    )
 
 
 @pytest.fixture(scope="session")
@@ -57,8 +62,9 @@ def tiny_splits(tmp_path_factory, tiny_synth) -> Path:
     from acsumgan.data.splits import make_random_splits, write_splits
 
     keys = list(load_dataset(tiny_synth))
-    return write_splits(tmp_path_factory.mktemp("tiny_splits") / "splits.json",
-                        make_random_splits(keys, 2, 0.25, seed=0))
+    return write_splits(
+        tmp_path_factory.mktemp("tiny_splits") / "splits.json", make_random_splits(keys, 2, 0.25, seed=0)
+    )
 
 
 EXPERIMENT_EPOCHS = 3
@@ -66,10 +72,38 @@ EXPERIMENT_EPOCHS = 3
 
 def experiment_cmd(dataset, splits, out, *extra):
     """The tiny experiment of the experiment and Ray tests: 2 sigmas x 2 splits x 3 epochs."""
-    return [sys.executable, "-m", "acsumgan", "experiment", "--dataset", str(dataset), "--splits", str(splits),
-            "--out", str(out), "--sigmas", "0.3,0.7", "--n_epochs", str(EXPERIMENT_EPOCHS), "--hidden-size", "16",
-            "--input_size", "32", "--workers", "2", "--threads", "1", "--checkpoint-interval", "0",
-            "--baseline-draws", "5", "--no-progress", "--seed", "4", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "acsumgan",
+        "experiment",
+        "--dataset",
+        str(dataset),
+        "--splits",
+        str(splits),
+        "--out",
+        str(out),
+        "--sigmas",
+        "0.3,0.7",
+        "--n_epochs",
+        str(EXPERIMENT_EPOCHS),
+        "--hidden-size",
+        "16",
+        "--input_size",
+        "32",
+        "--workers",
+        "2",
+        "--threads",
+        "1",
+        "--checkpoint-interval",
+        "0",
+        "--baseline-draws",
+        "5",
+        "--no-progress",
+        "--seed",
+        "4",
+        *extra,
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -164,8 +198,20 @@ def own_videos(tmp_path_factory):
 def own_run(tmp_path_factory, own_videos):
     d = tmp_path_factory.mktemp("own_run")
     acsumgan("dataset", "build", own_videos, "--out", d / "own.h5")
-    acsumgan("train", "--dataset", d / "own.h5", "--out", d / "run", "--n_epochs", "2", "--input_size", "1280",
-             "--hidden_size", "16", "--no-progress")
+    acsumgan(
+        "train",
+        "--dataset",
+        d / "own.h5",
+        "--out",
+        d / "run",
+        "--n_epochs",
+        "2",
+        "--input_size",
+        "1280",
+        "--hidden_size",
+        "16",
+        "--no-progress",
+    )
     return d
 
 
@@ -220,8 +266,12 @@ def bad_videos(tmp_path_factory, one_frame) -> dict[str, Path]:
     f["audio_only"] = write_tone(d / "audio_only.m4a", 440.0)
 
     rng = np.random.default_rng(0)
-    noise = write_video(whole / "noise.mp4", (rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(60)),
-                        fps=30, size=(64, 48))
+    noise = write_video(
+        whole / "noise.mp4",
+        (rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(60)),
+        fps=30,
+        size=(64, 48),
+    )
     f["truncated_mp4"] = _first_half(noise, d / "truncated.mp4")
     data = bytearray(noise.read_bytes())
     mid = len(data) // 2

@@ -17,32 +17,70 @@ from acsumgan.runs import COLUMNS, LOSSES, ExperimentFolder, RunFolder, metrics_
 def _row(epoch, actor_loss, reward, f_score=None, **kw):
     row = {k: None for k in COLUMNS}
     row.update({k: 0.5 for k in LOSSES})
-    row.update({"epoch": epoch, "f_score": f_score, "actor_loss": actor_loss, "reward": reward, "seconds": 1.25,
-                **kw})
+    row.update({"epoch": epoch, "f_score": f_score, "actor_loss": actor_loss, "reward": reward, "seconds": 1.25, **kw})
     return row
 
 
 #: The criterion chooses epoch 1: P = (1 - |a|/0.5) * R/1.0 = [0, 0.72, 0.2].
-ROWS = [_row(-1, None, 0.2, 30.0, seconds=None), _row(0, 0.5, 0.5, 31.0), _row(1, -0.1, 0.9, 35.5),
-        _row(2, 0.4, 1.0, 33.25)]
+ROWS = [
+    _row(-1, None, 0.2, 30.0, seconds=None),
+    _row(0, 0.5, 0.5, 31.0),
+    _row(1, -0.1, 0.9, 35.5),
+    _row(2, 0.4, 1.0, 33.25),
+]
 
 
 def test_run_folder_paths(tmp_path):
     run = RunFolder(tmp_path / "r")
     assert run.path == tmp_path / "r" and repr(run) == f"RunFolder({str(tmp_path / 'r')!r})"
-    assert [run.config, run.metrics, run.scores, run.tensorboard, run.checkpoints, run.resume, run.log,
-            run.run_log] == [tmp_path / "r" / n for n in ("config.yaml", "metrics.csv", "scores.h5", "tensorboard",
-                                                          "checkpoints", "resume.pt", "train.log", "run.log")]
+    assert [
+        run.config,
+        run.metrics,
+        run.scores,
+        run.tensorboard,
+        run.checkpoints,
+        run.resume,
+        run.log,
+        run.run_log,
+    ] == [
+        tmp_path / "r" / n
+        for n in (
+            "config.yaml",
+            "metrics.csv",
+            "scores.h5",
+            "tensorboard",
+            "checkpoints",
+            "resume.pt",
+            "train.log",
+            "run.log",
+        )
+    ]
     assert run.checkpoint(7) == tmp_path / "r" / "checkpoints" / "epoch-007.pt"
     assert run.checkpoint(123).name == "epoch-123.pt" and run.checkpoint(1000).name == "epoch-1000.pt"
     assert sigma_name(0.5) == "sigma0.5" and sigma_name(1) == "sigma1" and sigma_name(0.30) == "sigma0.3"
     exp = ExperimentFolder(tmp_path / "e")
     assert exp.run(0.5, 2).path == tmp_path / "e" / "sigma0.5" / "split2"
     assert exp.best("oracle", 3) == tmp_path / "e" / "best" / "oracle" / "split3.pt"
-    assert [exp.request_file, exp.selection, exp.report, exp.results_csv, exp.results_json, exp.plots,
-            exp.attempts_log] == [tmp_path / "e" / n for n in ("experiment.yaml", "selection.json", "report.md",
-                                                               "results.csv", "results.json", "plots",
-                                                               "ray_attempts.log")]
+    assert [
+        exp.request_file,
+        exp.selection,
+        exp.report,
+        exp.results_csv,
+        exp.results_json,
+        exp.plots,
+        exp.attempts_log,
+    ] == [
+        tmp_path / "e" / n
+        for n in (
+            "experiment.yaml",
+            "selection.json",
+            "report.md",
+            "results.csv",
+            "results.json",
+            "plots",
+            "ray_attempts.log",
+        )
+    ]
 
 
 def test_written_metrics_read_back_the_same(tmp_path):
@@ -60,12 +98,16 @@ def test_written_metrics_read_back_the_same(tmp_path):
     assert run.epochs_done() == 3 and run.chosen_epoch() == 1
 
 
-@pytest.mark.parametrize("text,problem", [
-    (None, "metrics.csv unreadable (FileNotFoundError)"),
-    ("garbage\n", "metrics.csv lacks its columns or rows"),
-    (",".join(COLUMNS) + "\n", "metrics.csv lacks its columns or rows"),
-    (",".join(COLUMNS) + "\n" + ",".join(["x"] * len(COLUMNS)) + "\n", "metrics.csv unreadable (ValueError)"),
-], ids=["missing", "no-header", "header-only", "not-numbers"])
+@pytest.mark.parametrize(
+    "text,problem",
+    [
+        (None, "metrics.csv unreadable (FileNotFoundError)"),
+        ("garbage\n", "metrics.csv lacks its columns or rows"),
+        (",".join(COLUMNS) + "\n", "metrics.csv lacks its columns or rows"),
+        (",".join(COLUMNS) + "\n" + ",".join(["x"] * len(COLUMNS)) + "\n", "metrics.csv unreadable (ValueError)"),
+    ],
+    ids=["missing", "no-header", "header-only", "not-numbers"],
+)
 def test_damaged_metrics_are_a_config_error(tmp_path, text, problem):
     if text is not None:
         (tmp_path / "metrics.csv").write_text(text)
@@ -85,8 +127,19 @@ def _touch(folder, *names):
 def test_checkpoint_epochs_ignores_foreign_files(tmp_path):
     run = RunFolder(tmp_path / "r")
     assert run.checkpoint_epochs() == []  # no checkpoints/ folder yet
-    _touch(run.checkpoints, "epoch-010.pt", "epoch-003.pt", "epoch-001.pt", ".epoch-004.pt.x1y2.tmp", "epoch-x.pt",
-           "epoch-005.pth", "epoch-006.pt.bak", "best.pt", "notes.txt", "EPOCH-007.pt")
+    _touch(
+        run.checkpoints,
+        "epoch-010.pt",
+        "epoch-003.pt",
+        "epoch-001.pt",
+        ".epoch-004.pt.x1y2.tmp",
+        "epoch-x.pt",
+        "epoch-005.pth",
+        "epoch-006.pt.bak",
+        "best.pt",
+        "notes.txt",
+        "EPOCH-007.pt",
+    )
     assert run.checkpoint_epochs() == [1, 3, 10]
 
 
@@ -121,8 +174,16 @@ def test_model_checkpoint_without_checkpoints_raises(tmp_path):
 
 def test_complete_runs_ignores_unfinished_and_foreign_folders(tmp_path):
     exp = ExperimentFolder(tmp_path)
-    for name in ("sigma0.3/split0", "sigma0.7/split0", "sigma1/split10", "sigma0.7/splitx", "sigma0.7/split",
-                 "sigmaX/split0", "other/split0", "sigma0.9/notes"):
+    for name in (
+        "sigma0.3/split0",
+        "sigma0.7/split0",
+        "sigma1/split10",
+        "sigma0.7/splitx",
+        "sigma0.7/split",
+        "sigmaX/split0",
+        "other/split0",
+        "sigma0.9/notes",
+    ):
         (tmp_path / name).mkdir(parents=True)
         (tmp_path / name / "COMPLETE").write_text("{}")
     (tmp_path / "sigma0.3" / "split1").mkdir()  # unfinished: no COMPLETE

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from acsumgan.selection import (epoch_criterion, label_free_sigma, oracle_sigma, pareto_epochs)
+from acsumgan.selection import epoch_criterion, label_free_sigma, oracle_sigma, pareto_epochs
 
 
 def test_release_criterion_known_answer():

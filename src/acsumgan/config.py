@@ -86,8 +86,12 @@ class TrainConfig:
     def model_kwargs(self) -> dict[str, int]:
         if self.input_size is None:
             raise ValueError("input_size is not resolved yet (it is taken from the dataset's features)")
-        return {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
-                "action_state_size": self.action_state_size}
+        return {
+            "input_size": self.input_size,
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "action_state_size": self.action_state_size,
+        }
 
 
 def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
@@ -122,8 +126,9 @@ def resolve_device(device) -> str:
         raise ConfigError(None, f"unknown device {device!r} (use cpu, cuda or cuda:N)") from None
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            raise ConfigError(None, f"--device {dev} was asked for but CUDA is not available "
-                                    "(no CUDA GPU is visible to PyTorch)")
+            raise ConfigError(
+                None, f"--device {dev} was asked for but CUDA is not available (no CUDA GPU is visible to PyTorch)"
+            )
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise ConfigError(None, f"device {device!r} does not exist ({torch.cuda.device_count()} CUDA devices)")
     elif dev.type == "mps":

@@ -45,8 +45,9 @@ def resolve_model_path(model: str | os.PathLike, rule: str = "label-free", split
 class Scorer:
     """Callable ``features (T, D) -> step scores (T,)`` backed by a trained model."""
 
-    def __init__(self, model, cfg, checkpoint: dict, path: Path, policy: str = "sample", seed: int = 0,
-                 device: str = "cpu"):
+    def __init__(
+        self, model, cfg, checkpoint: dict, path: Path, policy: str = "sample", seed: int = 0, device: str = "cpu"
+    ):
         self.model = model
         self.cfg = cfg
         self.checkpoint = checkpoint
@@ -56,8 +57,15 @@ class Scorer:
         self.device = device
 
     @classmethod
-    def load(cls, model: str | os.PathLike, policy: str = "sample", seed: int = 0, device: str = "cpu",
-             rule: str = "label-free", split: int | None = None) -> "Scorer":
+    def load(
+        cls,
+        model: str | os.PathLike,
+        policy: str = "sample",
+        seed: int = 0,
+        device: str = "cpu",
+        rule: str = "label-free",
+        split: int | None = None,
+    ) -> "Scorer":
         path = resolve_model_path(model, rule, split)
         net, cfg, ck = load_model(path, device)
         return cls(net, cfg, ck, path, policy, seed, device)
@@ -74,8 +82,10 @@ class Scorer:
     def check_features(self, dim: int, source: str | os.PathLike | None = None) -> None:
         if dim != self.input_size:
             hint = f" (trained on {self.backbone} features)" if self.backbone else ""
-            raise FeatureSizeError(source or self.path, f"features have {dim} dimensions but the model "
-                                                        f"{self.path.name} expects {self.input_size}{hint}")
+            raise FeatureSizeError(
+                source or self.path,
+                f"features have {dim} dimensions but the model {self.path.name} expects {self.input_size}{hint}",
+            )
 
     def __call__(self, features: np.ndarray) -> np.ndarray:
         features = np.asarray(features, dtype=np.float32)
@@ -84,16 +94,18 @@ class Scorer:
 
     def score_many(self, features: list[np.ndarray]) -> list[np.ndarray]:
         """Scores of several videos in one batch (in the given order)."""
-        batch = make_batch(features, [str(i) for i in range(len(features))], self.cfg.action_state_size,
-                           self.device)
+        batch = make_batch(features, [str(i) for i in range(len(features))], self.cfg.action_state_size, self.device)
         u = test_time_uniforms(self.seed, batch, self.device) if self.policy == "sample" else None
         try:
             ws = score_videos(self.model, batch, self.policy, u)
         except TrainingDivergedError:
             ws = None
         if ws is None or not all(bool(torch.isfinite(w).all()) for w in ws):
-            raise CheckpointError(self.path, "the model gives NaN or infinite scores (its weights are not finite, "
-                                             "or the features are far larger than those it was trained on)")
+            raise CheckpointError(
+                self.path,
+                "the model gives NaN or infinite scores (its weights are not finite, "
+                "or the features are far larger than those it was trained on)",
+            )
         out: list[np.ndarray] = [None] * len(features)  # type: ignore[list-item]
         for j, i in enumerate(batch.order):
             out[i] = ws[j].float().cpu().numpy()

@@ -38,8 +38,20 @@ from .selection import chosen_epoch
 
 #: Per-epoch columns of metrics.csv after ``epoch`` and ``f_score``: the release's
 #: TensorBoard names without ``_epoch``, and the reconstruction loss of phase 2 on x.
-LOSSES = ("reward", "actor_loss", "critic_loss", "recon_loss", "prior_loss", "g_loss", "e_loss", "d_loss",
-          "c_original_loss", "c_summary_loss", "sparsity_loss", "recon_loss_init")
+LOSSES = (
+    "reward",
+    "actor_loss",
+    "critic_loss",
+    "recon_loss",
+    "prior_loss",
+    "g_loss",
+    "e_loss",
+    "d_loss",
+    "c_original_loss",
+    "c_summary_loss",
+    "sparsity_loss",
+    "recon_loss_init",
+)
 COLUMNS = ("epoch", "f_score") + LOSSES + ("seconds",)
 
 _CHECKPOINT = re.compile(r"^epoch-(-?\d+)\.pt$")
@@ -135,8 +147,9 @@ class RunFolder:
         try:
             with open(path) as f:
                 for r in csv.DictReader(f):
-                    rows.append({k: (int(v) if k == "epoch" else (float(v) if v != "" else None))
-                                 for k, v in r.items()})
+                    rows.append(
+                        {k: (int(v) if k == "epoch" else (float(v) if v != "" else None)) for k, v in r.items()}
+                    )
         except (OSError, ValueError, TypeError, csv.Error) as exc:
             raise ConfigError(path, f"run folder is damaged: metrics.csv unreadable ({type(exc).__name__})") from None
         if not rows or set(rows[0]) != set(COLUMNS):
@@ -254,6 +267,7 @@ class ExperimentFolder:
         if split is not None:
             files = [f for f in files if f.stem == f"split{split}"]
         if not files:
-            raise CheckpointError(self.path, f"has no selected model best/{rule}/split*.pt; run "
-                                             f"`acsumgan select {self.path}` first")
+            raise CheckpointError(
+                self.path, f"has no selected model best/{rule}/split*.pt; run `acsumgan select {self.path}` first"
+            )
         return files[0]

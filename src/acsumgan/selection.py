@@ -53,6 +53,7 @@ EXPORTED_RULES = ("oracle", "label-free")
 
 # --- the epoch criterion ----------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Criterion:
     values: np.ndarray  # P_e per epoch (NaN where not choosable)
@@ -126,14 +127,16 @@ def chosen_epoch(rows: Sequence[Mapping]) -> int | None:
 def kept_epochs(rows: Sequence[Mapping]) -> set[int]:
     """Epoch numbers whose checkpoints a run keeps: the criterion's possible choices and the newest."""
     trained = trained_rows(rows)
-    keep = {trained[i]["epoch"] for i in pareto_epochs([r["actor_loss"] for r in trained],
-                                                       [r["reward"] for r in trained])}
+    keep = {
+        trained[i]["epoch"] for i in pareto_epochs([r["actor_loss"] for r in trained], [r["reward"] for r in trained])
+    }
     if trained:
         keep.add(trained[-1]["epoch"])
     return keep
 
 
 # --- one run, summarised for the rules ------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -156,9 +159,21 @@ class RunSummary:
 
     def headline(self) -> dict:
         """The per-run figures of selection.json (without the per-epoch curves)."""
-        return {k: getattr(self, k) for k in ("epochs", "chosen_epoch", "normalisation", "f_chosen", "f_untrained",
-                                              "f_last", "best_epoch", "f_best_epoch", "reward_chosen",
-                                              "actor_loss_chosen")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "epochs",
+                "chosen_epoch",
+                "normalisation",
+                "f_chosen",
+                "f_untrained",
+                "f_last",
+                "best_epoch",
+                "f_best_epoch",
+                "reward_chosen",
+                "actor_loss_chosen",
+            )
+        }
 
 
 def summarize_run(rows: Sequence[Mapping]) -> RunSummary:
@@ -187,6 +202,7 @@ def summarize_run(rows: Sequence[Mapping]) -> RunSummary:
 
 
 # --- the sigma rules ------------------------------------------------------------------------
+
 
 def label_free_sigma(runs: Mapping[float, tuple[np.ndarray, np.ndarray, int]]) -> float:
     """The ``label-free`` sigma: ``runs`` maps sigma -> (actor_loss, reward, chosen epoch)."""
@@ -235,8 +251,9 @@ def choose(rule: str, runs: Mapping[float, RunSummary]) -> Choice | None:
         s = oracle_sigma(f_chosen)
         return Choice(s, runs[s].chosen_epoch, runs[s].f_chosen)
     if rule == "label-free":
-        s = label_free_sigma({s: (np.asarray(v.actor_loss), np.asarray(v.reward), v.chosen_epoch)
-                              for s, v in runs.items()})
+        s = label_free_sigma(
+            {s: (np.asarray(v.actor_loss), np.asarray(v.reward), v.chosen_epoch) for s, v in runs.items()}
+        )
         return Choice(s, runs[s].chosen_epoch, runs[s].f_chosen)
     if rule == "untrained":
         return Choice(None, -1, _mean([v.f_untrained for v in runs.values()]))
@@ -263,7 +280,10 @@ def final_scores(per_split: Mapping[int, Mapping[str, Choice]]) -> dict[str, dic
     """Per rule: the mean F-score over splits and the F-score of each split."""
     finals = {}
     for rule in RULES:
-        vals = {k: choices[rule].f_score for k, choices in per_split.items()
-                if rule in choices and choices[rule].f_score is not None}
+        vals = {
+            k: choices[rule].f_score
+            for k, choices in per_split.items()
+            if rule in choices and choices[rule].f_score is not None
+        }
         finals[rule] = {"mean": _mean(vals.values()), "per_split": vals}
     return finals

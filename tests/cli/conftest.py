@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args, ok=True):
-    p = subprocess.run([sys.executable, "-m", "acsumgan", *map(str, args)], capture_output=True, text=True,
-                       cwd=ROOT, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "acsumgan", *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     if ok:
         assert p.returncode == 0, p.stderr
     return p
@@ -35,7 +36,18 @@ def assert_one_line_error(p, code: int, *needles: str):
 @pytest.fixture(scope="session")
 def summe_h5(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "summe_gt.h5"
-    p = run("dataset", "import-gt", "summe", "--gt-dir", SUMME_GT, "--change-points", SUMME_CP,
-            "--mapping", SUMME_MAP, "--out", out)
+    p = run(
+        "dataset",
+        "import-gt",
+        "summe",
+        "--gt-dir",
+        SUMME_GT,
+        "--change-points",
+        SUMME_CP,
+        "--mapping",
+        SUMME_MAP,
+        "--out",
+        out,
+    )
     assert "25 summe videos" in p.stdout.replace("\n", " ")
     return out

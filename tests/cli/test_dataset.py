@@ -19,8 +19,9 @@ def test_import_summe_writes_a_valid_evaluation_file(summe_h5):
     # (HDF5 lists groups by name: video_1, video_10, ...; the names carry the order)
     assert sorted(videos, key=lambda k: int(k.split("_")[1])) == [f"video_{i}" for i in range(1, 26)]
     assert dataset_attrs(summe_h5)["eval_metric"] == "max"
-    np.testing.assert_array_equal(videos["video_19"].user_summary,
-                                  h5_user_summary(SUMME / "h5_user_summary" / "video_19.json.gz"))
+    np.testing.assert_array_equal(
+        videos["video_19"].user_summary, h5_user_summary(SUMME / "h5_user_summary" / "video_19.json.gz")
+    )
     assert videos["video_19"].video_name == "St Maarten Landing"
 
 
@@ -41,19 +42,43 @@ def test_import_tvsum_from_mat_and_tsv_give_identical_files(tmp_path, tvsum_mat)
 
 def test_import_with_merge_and_a_mismatched_merge(tmp_path, summe_h5):
     gt = load_dataset(summe_h5)
-    feats = [Video(key=k, features=np.full((v.n_steps, 4), 0.5, np.float32), n_frames=v.n_frames)
-             for k, v in gt.items()]
+    feats = [
+        Video(key=k, features=np.full((v.n_steps, 4), 0.5, np.float32), n_frames=v.n_frames) for k, v in gt.items()
+    ]
     save_dataset(tmp_path / "feats.h5", feats)
     out = tmp_path / "merged.h5"
-    run("dataset", "import-gt", "summe", "--gt-dir", SUMME_GT, "--change-points", SUMME_CP,
-        "--merge", tmp_path / "feats.h5", "--out", out)
+    run(
+        "dataset",
+        "import-gt",
+        "summe",
+        "--gt-dir",
+        SUMME_GT,
+        "--change-points",
+        SUMME_CP,
+        "--merge",
+        tmp_path / "feats.h5",
+        "--out",
+        out,
+    )
     merged = load_dataset(out, "evaluate")
     load_dataset(out, "train")
     assert merged["video_5"].features.shape == (gt["video_5"].n_steps, 4)
-    feats[[f.key for f in feats].index("video_5")] = Video(key="video_5", features=np.ones((gt["video_5"].n_steps + 3, 4), np.float32))
+    feats[[f.key for f in feats].index("video_5")] = Video(
+        key="video_5", features=np.ones((gt["video_5"].n_steps + 3, 4), np.float32)
+    )
     save_dataset(tmp_path / "bad.h5", feats)
-    p = run("dataset", "import-gt", "summe", "--gt-dir", SUMME_GT, "--merge", tmp_path / "bad.h5",
-            "--out", tmp_path / "x.h5", ok=False)
+    p = run(
+        "dataset",
+        "import-gt",
+        "summe",
+        "--gt-dir",
+        SUMME_GT,
+        "--merge",
+        tmp_path / "bad.h5",
+        "--out",
+        tmp_path / "x.h5",
+        ok=False,
+    )
     assert_one_line_error(p, 3, "bad.h5", "video_5: has 346 steps but the ground truth's 5131 frames give 343")
     assert not (tmp_path / "x.h5").exists()
 

@@ -23,8 +23,10 @@ TVSUM_FILE = "eccv16_dataset_tvsum_google_pool5.h5"
 
 def _features(videos, dim, seed):
     rng = np.random.default_rng(seed)
-    return {k: dataclasses.replace(v, features=rng.normal(size=(v.n_steps, dim)).astype(np.float32))
-            for k, v in videos.items()}
+    return {
+        k: dataclasses.replace(v, features=rng.normal(size=(v.n_steps, dim)).astype(np.float32))
+        for k, v in videos.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +57,9 @@ def _of(keys, name):
 
 def test_merge_keeps_every_video_once(files, keys):
     assert len(keys) == len(set(keys)) == 75
-    assert keys == [f"summe/{k}" for k in load_dataset(files["summe"])] + \
-        [f"tvsum/{k}" for k in load_dataset(files["tvsum"])]
+    assert keys == [f"summe/{k}" for k in load_dataset(files["summe"])] + [
+        f"tvsum/{k}" for k in load_dataset(files["tvsum"])
+    ]
     p = run("dataset", "validate", files["merged"], "--purpose", "train", "--json")
     info = json.loads(p.stdout)
     assert [r["video"] for r in info["videos"]] == keys and {r["dim"] for r in info["videos"]} == {32}
@@ -84,8 +87,21 @@ def test_transfer_split(files, keys, tmp_path):
 @pytest.mark.parametrize("extra", [(), ("--kfold",)])
 def test_augmented_splits(files, keys, tmp_path, extra):
     out = tmp_path / "augmented.json"
-    run("splits", "make", "--dataset", files["merged"], "--out", out, "--kind", "augmented", "--target", "summe",
-        "--seed", "5", *extra)
+    run(
+        "splits",
+        "make",
+        "--dataset",
+        files["merged"],
+        "--out",
+        out,
+        "--kind",
+        "augmented",
+        "--target",
+        "summe",
+        "--seed",
+        "5",
+        *extra,
+    )
     splits = json.loads(out.read_text())
     summe, tvsum = _of(keys, "summe"), _of(keys, "tvsum")
     assert len(splits) == 5
@@ -104,6 +120,7 @@ def test_augmented_splits(files, keys, tmp_path, extra):
 
 # --- one-line errors --------------------------------------------------------------------
 
+
 def test_mismatched_feature_sizes(files, tmp_path):
     out = tmp_path / "x.h5"
     p = run("dataset", "merge", files["summe"], files["tvsum64"], "--out", out, ok=False)
@@ -118,23 +135,83 @@ def test_out_equal_to_an_input(files):
     assert files["tvsum"].read_bytes() == before
 
 
-@pytest.mark.parametrize("args,code,needles", [
-    (("dataset", "merge", "{summe}", "--out", "{dir}/x.h5"), 11, ["at least 2 dataset files"]),
-    (("dataset", "merge", "{summe}", "{tvsum}", "--out", "{dir}/x.h5", "--names", "a"), 11, ["1 names for 2 files"]),
-    (("dataset", "merge", "{summe}", "{dir}/none.h5", "--out", "{dir}/x.h5"), 3, ["none.h5: file not found"]),
-    (("dataset", "merge", "{merged}", "{summe}", "--out", "{dir}/x.h5", "--names", "a,b"), 3,
-     ["is already a merged file"]),
-    (("splits", "make", "--dataset", "{merged}", "--out", "{dir}/s.json", "--kind", "transfer", "--target", "summe",
-      "--n-splits", "5"), 11, ["makes 1 split"]),
-    (("splits", "make", "--dataset", "{merged}", "--out", "{dir}/s.json", "--kind", "augmented", "--target", "ovp"),
-     11, ["has no dataset 'ovp'", "summe, tvsum"]),
-    (("splits", "make", "--dataset", "{merged}", "--out", "{dir}/s.json", "--kind", "transfer"), 11,
-     ["needs --target"]),
-    (("splits", "make", "--dataset", "{summe}", "--out", "{dir}/s.json", "--kind", "transfer", "--target", "summe"),
-     11, ["needs a merged file"]),
-    (("splits", "make", "--dataset", "{merged}", "--out", "{dir}/s.json", "--target", "summe"), 11,
-     ["--target goes with --kind augmented or transfer"]),
-])
+@pytest.mark.parametrize(
+    "args,code,needles",
+    [
+        (("dataset", "merge", "{summe}", "--out", "{dir}/x.h5"), 11, ["at least 2 dataset files"]),
+        (
+            ("dataset", "merge", "{summe}", "{tvsum}", "--out", "{dir}/x.h5", "--names", "a"),
+            11,
+            ["1 names for 2 files"],
+        ),
+        (("dataset", "merge", "{summe}", "{dir}/none.h5", "--out", "{dir}/x.h5"), 3, ["none.h5: file not found"]),
+        (
+            ("dataset", "merge", "{merged}", "{summe}", "--out", "{dir}/x.h5", "--names", "a,b"),
+            3,
+            ["is already a merged file"],
+        ),
+        (
+            (
+                "splits",
+                "make",
+                "--dataset",
+                "{merged}",
+                "--out",
+                "{dir}/s.json",
+                "--kind",
+                "transfer",
+                "--target",
+                "summe",
+                "--n-splits",
+                "5",
+            ),
+            11,
+            ["makes 1 split"],
+        ),
+        (
+            (
+                "splits",
+                "make",
+                "--dataset",
+                "{merged}",
+                "--out",
+                "{dir}/s.json",
+                "--kind",
+                "augmented",
+                "--target",
+                "ovp",
+            ),
+            11,
+            ["has no dataset 'ovp'", "summe, tvsum"],
+        ),
+        (
+            ("splits", "make", "--dataset", "{merged}", "--out", "{dir}/s.json", "--kind", "transfer"),
+            11,
+            ["needs --target"],
+        ),
+        (
+            (
+                "splits",
+                "make",
+                "--dataset",
+                "{summe}",
+                "--out",
+                "{dir}/s.json",
+                "--kind",
+                "transfer",
+                "--target",
+                "summe",
+            ),
+            11,
+            ["needs a merged file"],
+        ),
+        (
+            ("splits", "make", "--dataset", "{merged}", "--out", "{dir}/s.json", "--target", "summe"),
+            11,
+            ["--target goes with --kind augmented or transfer"],
+        ),
+    ],
+)
 def test_one_line_errors(files, args, code, needles):
     p = run(*[a.format(**files) for a in args], ok=False)
     assert_one_line_error(p, code, *needles)
@@ -143,17 +220,46 @@ def test_one_line_errors(files, args, code, needles):
 
 # --- a short experiment on the merged file -------------------------------------------------
 
+
 @pytest.mark.slow
 def test_experiment_on_a_merged_file_with_a_transfer_split(files, tmp_path):
     splits = tmp_path / "S.json"
     run("splits", "make", "--dataset", files["merged"], "--out", splits, "--kind", "transfer", "--target", "summe")
     out = tmp_path / "EXP"
     # no --eval-metric: the trainer takes the test keys' dataset (summe: max) from the merged file
-    p = subprocess.run([sys.executable, "-m", "acsumgan", "experiment", "--dataset", str(files["merged"]),
-                        "--splits", str(splits), "--out", str(out), "--sigmas", "0.5", "--n_epochs", "2",
-                        "--hidden_size", "8", "--input_size", "32", "--workers", "1", "--threads", "1",
-                        "--baseline-draws", "2", "--no-progress"],
-                       capture_output=True, text=True, cwd=ROOT, timeout=600)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "acsumgan",
+            "experiment",
+            "--dataset",
+            str(files["merged"]),
+            "--splits",
+            str(splits),
+            "--out",
+            str(out),
+            "--sigmas",
+            "0.5",
+            "--n_epochs",
+            "2",
+            "--hidden_size",
+            "8",
+            "--input_size",
+            "32",
+            "--workers",
+            "1",
+            "--threads",
+            "1",
+            "--baseline-draws",
+            "2",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
     assert p.returncode == 0, p.stdout + p.stderr
     assert (out / "report.md").is_file()
     assert len(json.loads((out / "results.json").read_text())["runs"]) == 1

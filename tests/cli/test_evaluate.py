@@ -59,14 +59,17 @@ def test_evaluate_hdf5_flat_and_epochs_and_rank(tmp_path, tiny_synth):
     assert p.returncode == 0 and "mean" in p.stdout
 
 
-@pytest.mark.parametrize("make,message", [
-    (lambda p, v: p.write_text("not json"), "neither HDF5 nor valid JSON"),
-    (lambda p, v: p.write_text(json.dumps({"video_1": [0.1, "x"]})), "must be a list of numbers"),
-    (lambda p, v: p.write_text(json.dumps({"video_1": [float("nan")] * v["video_1"].steps})), "NaN or inf"),
-    (lambda p, v: p.write_text(json.dumps({"video_1": [0.5] * 3})), "has 3 scores but the video has"),
-    (lambda p, v: p.write_text(json.dumps({"video_404": [0.5]})), "video_404: not a video of"),
-    (lambda p, v: h5py.File(p, "w").close(), "holds no scores"),
-])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda p, v: p.write_text("not json"), "neither HDF5 nor valid JSON"),
+        (lambda p, v: p.write_text(json.dumps({"video_1": [0.1, "x"]})), "must be a list of numbers"),
+        (lambda p, v: p.write_text(json.dumps({"video_1": [float("nan")] * v["video_1"].steps})), "NaN or inf"),
+        (lambda p, v: p.write_text(json.dumps({"video_1": [0.5] * 3})), "has 3 scores but the video has"),
+        (lambda p, v: p.write_text(json.dumps({"video_404": [0.5]})), "video_404: not a video of"),
+        (lambda p, v: h5py.File(p, "w").close(), "holds no scores"),
+    ],
+)
 def test_bad_scores_one_line_exit_5(tmp_path, tiny_synth, make, message):
     videos = load_dataset(tiny_synth)
     f = tmp_path / "scores.json"

@@ -22,13 +22,18 @@ def uninterrupted(tiny_experiment, tmp_path_factory):
 
 
 def test_select_and_report_commands(uninterrupted):
-    proc = subprocess.run([sys.executable, "-m", "acsumgan", "select", str(uninterrupted), "--json"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "acsumgan", "select", str(uninterrupted), "--json"], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["final"] == json.loads((uninterrupted / "selection.json").read_text())["final"]
-    proc = subprocess.run([sys.executable, "-m", "acsumgan", "report", str(uninterrupted), "--baseline-draws", "0"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "acsumgan", "report", str(uninterrupted), "--baseline-draws", "0"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
-    bad = subprocess.run([sys.executable, "-m", "acsumgan", "select", str(Path(uninterrupted) / "plots")],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "acsumgan", "select", str(Path(uninterrupted) / "plots")], capture_output=True, text=True
+    )
     assert bad.returncode == 11 and "no complete runs" in bad.stderr

@@ -23,14 +23,17 @@ def test_splits_make_and_show_cli(tmp_path, tiny_synth):
     assert p.returncode == 0 and "8/8 videos are tested" in p.stdout
 
 
-@pytest.mark.parametrize("content,message", [
-    ("{bad json", "not valid JSON"),
-    ("[]", "non-empty JSON list"),
-    ('[{"train_keys": ["video_1"]}]', "split 0: missing test_keys"),
-    ('[{"train_keys": ["video_1"], "test_keys": ["video_99"]}]', "'video_99', which is not in the dataset"),
-    ('[{"train_keys": ["video_1"], "test_keys": ["video_1"]}]', "in both train_keys and test_keys"),
-    ('[{"train_keys": "video_1", "test_keys": []}]', "must be a list of video names"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("{bad json", "not valid JSON"),
+        ("[]", "non-empty JSON list"),
+        ('[{"train_keys": ["video_1"]}]', "split 0: missing test_keys"),
+        ('[{"train_keys": ["video_1"], "test_keys": ["video_99"]}]', "'video_99', which is not in the dataset"),
+        ('[{"train_keys": ["video_1"], "test_keys": ["video_1"]}]', "in both train_keys and test_keys"),
+        ('[{"train_keys": "video_1", "test_keys": []}]', "must be a list of video names"),
+    ],
+)
 def test_bad_splits_one_line_exit_4(tmp_path, tiny_synth, content, message):
     f = tmp_path / "bad.json"
     f.write_text(content)

@@ -35,7 +35,16 @@ def test_summarize_several_videos_into_subfolders(own_run, own_videos, tmp_path)
 
 
 def test_model_of_another_feature_size_is_refused_before_decoding(tiny_experiment, own_videos, tmp_path):
-    proc = acsumgan("summarize", own_videos / "a.mp4", "--model", tiny_experiment, "--out", tmp_path / "x",
-                    "--backbone", "efficientnet-lite0", check=False)
+    proc = acsumgan(
+        "summarize",
+        own_videos / "a.mp4",
+        "--model",
+        tiny_experiment,
+        "--out",
+        tmp_path / "x",
+        "--backbone",
+        "efficientnet-lite0",
+        check=False,
+    )
     assert proc.returncode == 12
     assert "features have 1280 dimensions" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

@@ -24,10 +24,31 @@ def test_cli_accepts_release_and_dashed_spellings_and_yaml(tmp_path, tiny_synth,
     conf = tmp_path / "c.yaml"
     conf.write_text("hidden-size: 16\nn_epochs: 1\ninput_size: 32\nregularization_factor: 0.3\n")
     out = tmp_path / "cli"
-    proc = subprocess.run([sys.executable, "-m", "acsumgan", "train", "--dataset", str(tiny_synth), "--splits",
-                           str(tiny_splits), "--out", str(out), "--config", str(conf), "--regularization-factor",
-                           "0.7", "--split_index", "1", "--seed", "2", "--no-progress"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "acsumgan",
+            "train",
+            "--dataset",
+            str(tiny_synth),
+            "--splits",
+            str(tiny_splits),
+            "--out",
+            str(out),
+            "--config",
+            str(conf),
+            "--regularization-factor",
+            "0.7",
+            "--split_index",
+            "1",
+            "--seed",
+            "2",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     resolved = yaml.safe_load((out / "config.yaml").read_text())["resolved"]
     assert resolved["hidden_size"] == 16 and resolved["n_epochs"] == 1
@@ -39,10 +60,33 @@ def test_cli_accepts_release_and_dashed_spellings_and_yaml(tmp_path, tiny_synth,
 def test_damaged_run_folder_is_a_one_line_error(tmp_path, tiny_synth, tiny_splits):
     res = train(_cfg(n_epochs=1), tiny_synth, tiny_splits, tmp_path / "r")
     (res.run_dir / "metrics.csv").write_text("garbage\n")
-    proc = subprocess.run([sys.executable, "-m", "acsumgan", "train", "--dataset", str(tiny_synth), "--splits",
-                           str(tiny_splits), "--out", str(res.run_dir), "--n_epochs", "1", "--input_size", "32",
-                           "--hidden_size", "16", "--seed", "5", "--checkpoint-interval", "0", "--no-progress"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "acsumgan",
+            "train",
+            "--dataset",
+            str(tiny_synth),
+            "--splits",
+            str(tiny_splits),
+            "--out",
+            str(res.run_dir),
+            "--n_epochs",
+            "1",
+            "--input_size",
+            "32",
+            "--hidden_size",
+            "16",
+            "--seed",
+            "5",
+            "--checkpoint-interval",
+            "0",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 11 and "run folder is damaged" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
@@ -55,8 +99,25 @@ def test_train_takes_the_feature_size_from_the_dataset(tmp_path, dim):
 
     data = write_synth_dataset(tmp_path / f"d{dim}.h5", "summe", seed=2, dim=dim, steps=[70, 64, 90, 61])
     run = tmp_path / "run"
-    proc = subprocess.run([sys.executable, "-m", "acsumgan", "train", "--dataset", str(data), "--out", str(run),
-                           "--n_epochs", "1", "--hidden_size", "8", "--no-progress"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "acsumgan",
+            "train",
+            "--dataset",
+            str(data),
+            "--out",
+            str(run),
+            "--n_epochs",
+            "1",
+            "--hidden_size",
+            "8",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     conf = yaml.safe_load((run / "config.yaml").read_text())
     assert conf["resolved"]["input_size"] == dim and conf["identity"]["config"]["input_size"] == dim

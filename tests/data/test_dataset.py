@@ -18,21 +18,37 @@ def test_round_trip_keeps_every_field(tmp_path):
     back = load_dataset(path, purpose="evaluate")
     for v in vids:
         w = back[v.key]
-        for name in ("features", "picks", "change_points", "n_frame_per_seg", "user_summary", "user_scores",
-                     "gtscore", "gtsummary"):
+        for name in (
+            "features",
+            "picks",
+            "change_points",
+            "n_frame_per_seg",
+            "user_summary",
+            "user_scores",
+            "gtscore",
+            "gtsummary",
+        ):
             np.testing.assert_array_equal(getattr(v, name), getattr(w, name))
         assert (w.n_frames, w.n_steps) == (v.n_frames, v.n_steps)
 
 
 # --- validation errors: one line, naming file / video / field, exit code 3 ----------
 
+
 def _write(path, mutate):
     vids = synth_dataset("summe", seed=0, videos=2, dim=8)
     with h5py.File(path, "w") as h5:
         for v in vids:
             g = h5.create_group(v.key)
-            for name in ("features", "picks", "change_points", "n_frame_per_seg", "user_summary", "gtscore",
-                         "gtsummary"):
+            for name in (
+                "features",
+                "picks",
+                "change_points",
+                "n_frame_per_seg",
+                "user_summary",
+                "gtscore",
+                "gtsummary",
+            ):
                 g.create_dataset(name, data=getattr(v, name))
             g.create_dataset("n_frames", data=v.n_frames)
             g.create_dataset("n_steps", data=v.n_steps)
@@ -77,23 +93,38 @@ def _us_len(h5):
 CASES = [
     ("missing features", lambda h5: h5.__delitem__("video_2/features"), "train", "video_2/features: missing"),
     ("features 1-D", lambda h5: _replace(h5, "video_1/features", np.zeros(10)), "any", "must be 2-D"),
-    ("features int", lambda h5: _replace(h5, "video_1/features", h5["video_1/features"][()].astype(int)), "any",
-     "must be floating point"),
+    (
+        "features int",
+        lambda h5: _replace(h5, "video_1/features", h5["video_1/features"][()].astype(int)),
+        "any",
+        "must be floating point",
+    ),
     ("features text", lambda h5: _replace(h5, "video_1/features", np.bytes_(b"abc")), "any", "must be numeric"),
     ("NaN", _nan, "any", "video_2/features: contains NaN or inf (first at step 3)"),
-    ("inf", lambda h5: _replace(h5, "video_1/gtscore", np.full(h5["video_1/gtscore"].shape, np.inf)), "any",
-     "video_1/gtscore: contains NaN or inf"),
+    (
+        "inf",
+        lambda h5: _replace(h5, "video_1/gtscore", np.full(h5["video_1/gtscore"].shape, np.inf)),
+        "any",
+        "video_1/gtscore: contains NaN or inf",
+    ),
     ("picks", _picks, "any", "video_1/picks: not strictly increasing"),
-    ("picks length", lambda h5: _replace(h5, "video_1/picks", h5["video_1/picks"][()][:-1]), "any",
-     "features have"),
+    ("picks length", lambda h5: _replace(h5, "video_1/picks", h5["video_1/picks"][()][:-1]), "any", "features have"),
     ("cp gap", _cp_gap, "any", "change_points: do not cover the video"),
     ("cp short", _cp_short, "any", "last shot ends at frame"),
     ("user_summary length", _us_len, "any", "video_2/user_summary: has"),
-    ("user_summary values", lambda h5: _replace(h5, "video_1/user_summary", h5["video_1/user_summary"][()] * 2),
-     "any", "must hold only 0 and 1"),
+    (
+        "user_summary values",
+        lambda h5: _replace(h5, "video_1/user_summary", h5["video_1/user_summary"][()] * 2),
+        "any",
+        "must hold only 0 and 1",
+    ),
     ("n_steps", lambda h5: _replace(h5, "video_1/n_steps", 3), "any", "video_1/n_steps: is 3"),
-    ("missing eval field", lambda h5: h5.__delitem__("video_1/change_points"), "evaluate",
-     "video_1/change_points: missing (needed to evaluate)"),
+    (
+        "missing eval field",
+        lambda h5: h5.__delitem__("video_1/change_points"),
+        "evaluate",
+        "video_1/change_points: missing (needed to evaluate)",
+    ),
     ("nested group", lambda h5: h5.create_group("video_1/features_group").create_group("x"), "any", None),
     ("empty file", lambda h5: [h5.__delitem__(k) for k in list(h5)], "any", "contains no videos"),
     ("not a group", lambda h5: h5.create_dataset("video_9", data=1), "any", "video_9: is not a video group"),
@@ -103,8 +134,11 @@ CASES = [
 @pytest.mark.parametrize("name,mutate,purpose,message", CASES, ids=[c[0] for c in CASES])
 def test_validation_error_is_one_line_with_exit_code(tmp_path, name, mutate, purpose, message):
     path = _write(tmp_path / "bad.h5", mutate)
-    proc = subprocess.run([sys.executable, "-m", "acsumgan", "dataset", "validate", str(path), "--purpose", purpose],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "acsumgan", "dataset", "validate", str(path), "--purpose", purpose],
+        capture_output=True,
+        text=True,
+    )
     if message is None:  # unknown extra content is allowed
         assert proc.returncode == 0, proc.stderr
         return
@@ -115,17 +149,21 @@ def test_validation_error_is_one_line_with_exit_code(tmp_path, name, mutate, pur
     assert message in lines[0]
 
 
-@pytest.mark.parametrize("content,message", [
-    (None, "file not found"),
-    (b"", "is empty (0 bytes)"),
-    (b"this is not hdf5" * 100, "not an HDF5 file"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (None, "file not found"),
+        (b"", "is empty (0 bytes)"),
+        (b"this is not hdf5" * 100, "not an HDF5 file"),
+    ],
+)
 def test_unreadable_files(tmp_path, content, message):
     path = tmp_path / "f.h5"
     if content is not None:
         path.write_bytes(content)
-    proc = subprocess.run([sys.executable, "-m", "acsumgan", "dataset", "validate", str(path)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "acsumgan", "dataset", "validate", str(path)], capture_output=True, text=True
+    )
     assert proc.returncode == 3 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
@@ -133,8 +171,9 @@ def test_truncated_file(tmp_path, summe_synth):
     data = summe_synth.read_bytes()
     path = tmp_path / "cut.h5"
     path.write_bytes(data[: len(data) // 2])
-    proc = subprocess.run([sys.executable, "-m", "acsumgan", "dataset", "validate", str(path)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "acsumgan", "dataset", "validate", str(path)], capture_output=True, text=True
+    )
     assert proc.returncode == 3 and "truncated" in proc.stderr, proc.stderr
 
 

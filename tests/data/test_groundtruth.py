@@ -32,8 +32,19 @@ from conftest import (
     h5_user_summary,
 )
 
-TVSUM_FIELDS = ("picks", "n_frames", "n_steps", "user_scores", "gtscore", "video_name",
-                "user_summary", "change_points", "n_frame_per_seg", "features", "gtsummary")
+TVSUM_FIELDS = (
+    "picks",
+    "n_frames",
+    "n_steps",
+    "user_scores",
+    "gtscore",
+    "video_name",
+    "user_summary",
+    "change_points",
+    "n_frame_per_seg",
+    "features",
+    "gtsummary",
+)
 
 
 # --------------------------------------------------------------------------- SumMe
@@ -231,8 +242,15 @@ def test_tvsum_reader_errors_for_missing_empty_and_corrupt_files(tmp_path):
 
 
 def test_small_tsv_import_fields(tmp_path):
-    p = _tsv(tmp_path, "vidA\tVT\t" + ",".join(["1"] * 20 + ["5"] * 11) + "\nvidA\tVT\t" + ",".join(["3"] * 31) + "\n"
-             + "vidB\tBK\t2,2,2\nvidB\tBK\t4,4,4\n")
+    p = _tsv(
+        tmp_path,
+        "vidA\tVT\t"
+        + ",".join(["1"] * 20 + ["5"] * 11)
+        + "\nvidA\tVT\t"
+        + ",".join(["3"] * 31)
+        + "\n"
+        + "vidB\tBK\t2,2,2\nvidB\tBK\t4,4,4\n",
+    )
     videos = import_tvsum(p)
     a, b = videos["video_1"], videos["video_2"]
     assert (a.video_name, b.video_name) == ("vidA", "vidB")
@@ -248,8 +266,15 @@ def _features_file(path, videos, dims=8, drop_picks=False, seed=0):
     rng = np.random.default_rng(seed)
     feats = []
     for key, v in videos.items():
-        feats.append(Video(key=key, features=rng.random((v.n_steps, dims), dtype=np.float32),
-                           picks=None if drop_picks else v.picks, n_frames=v.n_frames, n_steps=v.n_steps))
+        feats.append(
+            Video(
+                key=key,
+                features=rng.random((v.n_steps, dims), dtype=np.float32),
+                picks=None if drop_picks else v.picks,
+                n_frames=v.n_frames,
+                n_steps=v.n_steps,
+            )
+        )
     save_dataset(path, feats)
     return path
 
@@ -276,11 +301,19 @@ def test_merge_keeps_fields_the_import_lacks(tmp_path, summe_videos):
     sub = {k: summe_videos[k] for k in list(summe_videos)[:3]}
     feats = []
     for key, v in sub.items():
-        feats.append(Video(key=key, features=np.ones((v.n_steps, 4), np.float32), n_frames=v.n_frames,
-                           change_points=v.change_points))
+        feats.append(
+            Video(
+                key=key,
+                features=np.ones((v.n_steps, 4), np.float32),
+                n_frames=v.n_frames,
+                change_points=v.change_points,
+            )
+        )
     save_dataset(tmp_path / "f.h5", feats)
-    imported = {k: Video(key=k, picks=v.picks, n_frames=v.n_frames, n_steps=v.n_steps, gtscore=v.gtscore)
-                for k, v in sub.items()}
+    imported = {
+        k: Video(key=k, picks=v.picks, n_frames=v.n_frames, n_steps=v.n_steps, gtscore=v.gtscore)
+        for k, v in sub.items()
+    }
     merged = merge_features(imported, tmp_path / "f.h5")
     for k, m in merged.items():
         np.testing.assert_array_equal(m.change_points, sub[k].change_points)
@@ -293,12 +326,20 @@ def test_merge_mismatches_are_clear_errors(tmp_path, summe_videos, tvsum_videos)
         merge_features(tvsum_videos, f)
     bad = {k: v for k, v in summe_videos.items()}
     v3 = summe_videos["video_3"]
-    bad["video_3"] = Video(key="video_3", n_frames=v3.n_frames + 15, picks=np.arange(0, v3.n_frames + 15, 15),
-                           n_steps=v3.n_steps + 1)
+    bad["video_3"] = Video(
+        key="video_3", n_frames=v3.n_frames + 15, picks=np.arange(0, v3.n_frames + 15, 15), n_steps=v3.n_steps + 1
+    )
     with pytest.raises(DatasetError, match=r"video_3: n_frames is 3341 but the ground truth has 3356 frames"):
         merge_features(bad, f)
-    g = _features_file(tmp_path / "nopicks.h5", {**summe_videos, "video_3": Video(
-        key="video_3", n_steps=v3.n_steps + 1, picks=np.arange(0, v3.n_frames + 15, 15), n_frames=None)},
-        drop_picks=True)
+    g = _features_file(
+        tmp_path / "nopicks.h5",
+        {
+            **summe_videos,
+            "video_3": Video(
+                key="video_3", n_steps=v3.n_steps + 1, picks=np.arange(0, v3.n_frames + 15, 15), n_frames=None
+            ),
+        },
+        drop_picks=True,
+    )
     with pytest.raises(DatasetError, match="video_3: has 224 steps but the ground truth's 3341 frames give 223"):
         merge_features(summe_videos, g)

@@ -34,8 +34,10 @@ SUMME_ATTRS = {"eval_metric": "max", "backbone": "random-32"}
 def with_features(videos: dict[str, Video], dim: int, seed: int) -> dict[str, Video]:
     """Copies of imported videos with seeded random features of ``dim`` (the imports stay as they are)."""
     rng = np.random.default_rng(seed)
-    return {k: dataclasses.replace(v, features=rng.normal(size=(v.n_steps, dim)).astype(np.float32))
-            for k, v in videos.items()}
+    return {
+        k: dataclasses.replace(v, features=rng.normal(size=(v.n_steps, dim)).astype(np.float32))
+        for k, v in videos.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +64,9 @@ def test_every_key_appears_once_under_its_dataset(inputs, merged):
         assert sorted(h5) == ["summe", "tvsum"]
         assert [n.decode() for n in h5.attrs[MERGED_ATTR]] == ["summe", "tvsum"]
         found = []
-        h5.visititems(lambda name, obj: found.append(name) if isinstance(obj, h5py.Group) and "features" in obj
-                      else None)
+        h5.visititems(
+            lambda name, obj: found.append(name) if isinstance(obj, h5py.Group) and "features" in obj else None
+        )
     assert sorted(found) == sorted(expected)
 
 
@@ -82,8 +85,10 @@ def test_videos_are_byte_equal_to_the_inputs(inputs, merged):
 
 def test_annotations_are_those_of_the_importers(merged, summe_videos, tvsum_videos_tsv):
     back = load_dataset(merged)
-    for name, videos, fields in (("summe", summe_videos, ("user_summary", "change_points", "gtscore", "picks")),
-                                 ("tvsum", tvsum_videos_tsv, ("user_scores", "gtscore", "picks"))):
+    for name, videos, fields in (
+        ("summe", summe_videos, ("user_summary", "change_points", "gtscore", "picks")),
+        ("tvsum", tvsum_videos_tsv, ("user_scores", "gtscore", "picks")),
+    ):
         for k, v in videos.items():
             w = back[f"{name}/{k}"]
             for f in fields:
@@ -100,10 +105,16 @@ def test_each_input_s_root_attributes_go_on_its_group(inputs, merged):
         dataset_attrs(merged, "ovp")
 
 
-@pytest.mark.parametrize("file,name", [
-    (SUMME_FILE, "summe"), (TVSUM_FILE, "tvsum"), ("My_OVP.h5", "my_ovp"), ("eccv16_dataset_.h5", "eccv16_dataset_"),
-    ("youtube_google_pool5.h5", "youtube"),
-])
+@pytest.mark.parametrize(
+    "file,name",
+    [
+        (SUMME_FILE, "summe"),
+        (TVSUM_FILE, "tvsum"),
+        ("My_OVP.h5", "my_ovp"),
+        ("eccv16_dataset_.h5", "eccv16_dataset_"),
+        ("youtube_google_pool5.h5", "youtube"),
+    ],
+)
 def test_default_names(file, name):
     assert default_name(f"some/folder/{file}") == name
 
@@ -122,6 +133,7 @@ def test_reading_some_keys_of_a_merged_file(merged):
 
 
 # --- refusals: one line each ----------------------------------------------------------------
+
 
 def _one_line(exc_info) -> str:
     msg = str(exc_info.value)
@@ -145,10 +157,15 @@ def test_out_may_not_be_an_input(inputs):
     assert inputs[1].read_bytes() == before
 
 
-@pytest.mark.parametrize("names,match", [
-    (["a"], "gives 1 names for 2 files"), (["a", "a"], "is also that of"), (["a", "b/c"], "without '/'"),
-    (["a", ""], "non-empty"),
-])
+@pytest.mark.parametrize(
+    "names,match",
+    [
+        (["a"], "gives 1 names for 2 files"),
+        (["a", "a"], "is also that of"),
+        (["a", "b/c"], "without '/'"),
+        (["a", ""], "non-empty"),
+    ],
+)
 def test_bad_names(inputs, tmp_path, names, match):
     with pytest.raises(ConfigError, match=match):
         merge_datasets(inputs, tmp_path / "x.h5", names=names)
@@ -165,13 +182,15 @@ def test_other_refusals(inputs, merged, tmp_path):
 
 # --- the schema: nested keys written and read, flat files unchanged -----------------------
 
+
 def _video(key: str, T: int = 4) -> Video:
     return Video(key=key, features=np.ones((T, 3), np.float32), picks=np.arange(T) * 2, n_frames=2 * T)
 
 
 def test_save_dataset_with_nested_keys(tmp_path):
-    path = save_dataset(tmp_path / "m.h5", [_video("b/v1"), _video("a/v1"), _video("b/v2")],
-                        group_attrs={"a": {"eval_metric": "avg"}})
+    path = save_dataset(
+        tmp_path / "m.h5", [_video("b/v1"), _video("a/v1"), _video("b/v2")], group_attrs={"a": {"eval_metric": "avg"}}
+    )
     assert dataset_names(path) == ["b", "a"]
     assert list(load_dataset(path)) == ["b/v1", "b/v2", "a/v1"]
     assert dataset_attrs(path, "a") == {"eval_metric": "avg"} and dataset_attrs(path, "b") == {}
@@ -179,10 +198,16 @@ def test_save_dataset_with_nested_keys(tmp_path):
     assert dataset_names(flat) is None and list(load_dataset(flat)) == ["v1"]
 
 
-@pytest.mark.parametrize("keys,match", [
-    (["a/v1", "v2"], "mix flat names"), (["a/b/c"], "one '/'"), (["/v1"], "one '/'"), (["a/"], "one '/'"),
-    ([""], "non-empty"),
-])
+@pytest.mark.parametrize(
+    "keys,match",
+    [
+        (["a/v1", "v2"], "mix flat names"),
+        (["a/b/c"], "one '/'"),
+        (["/v1"], "one '/'"),
+        (["a/"], "one '/'"),
+        ([""], "non-empty"),
+    ],
+)
 def test_save_dataset_refuses_bad_keys(tmp_path, keys, match):
     with pytest.raises(DatasetError, match=match):
         save_dataset(tmp_path / "x.h5", [_video(k) for k in keys])
@@ -196,16 +221,21 @@ def _edit(src, dst, edit):
     return dst
 
 
-@pytest.mark.parametrize("edit,match", [
-    (lambda h: h.attrs.__setitem__(MERGED_ATTR, np.array([b"a", b"zzz"])), "zzz: listed in"),
-    (lambda h: h.attrs.__setitem__(MERGED_ATTR, 7), "must list the names"),
-    (lambda h: h.attrs.__setitem__(MERGED_ATTR, np.array([b"a", b"a"])), "must list the names"),
-    (lambda h: h.create_group("stray"), "stray: is not one of the merged datasets"),
-    (lambda h: (h.create_group("b"), h.attrs.__setitem__(MERGED_ATTR, np.array([b"a", b"b"]))),
-     "b: dataset group contains no videos"),
-    (lambda h: h["a"].create_dataset("x", data=1), "a/x: is not a video group"),
-    (lambda h: h["a/v1"].__delitem__("features"), "a/v1/features: missing"),
-])
+@pytest.mark.parametrize(
+    "edit,match",
+    [
+        (lambda h: h.attrs.__setitem__(MERGED_ATTR, np.array([b"a", b"zzz"])), "zzz: listed in"),
+        (lambda h: h.attrs.__setitem__(MERGED_ATTR, 7), "must list the names"),
+        (lambda h: h.attrs.__setitem__(MERGED_ATTR, np.array([b"a", b"a"])), "must list the names"),
+        (lambda h: h.create_group("stray"), "stray: is not one of the merged datasets"),
+        (
+            lambda h: (h.create_group("b"), h.attrs.__setitem__(MERGED_ATTR, np.array([b"a", b"b"]))),
+            "b: dataset group contains no videos",
+        ),
+        (lambda h: h["a"].create_dataset("x", data=1), "a/x: is not a video group"),
+        (lambda h: h["a/v1"].__delitem__("features"), "a/v1/features: missing"),
+    ],
+)
 def test_bad_merged_files_give_one_line_errors(tmp_path, edit, match):
     good = save_dataset(tmp_path / "good.h5", [_video("a/v1")])
     bad = _edit(good, tmp_path / "bad.h5", edit)
@@ -215,6 +245,7 @@ def test_bad_merged_files_give_one_line_errors(tmp_path, edit, match):
 
 
 # --- splits of the settings ---------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def keys(merged):
@@ -255,11 +286,14 @@ def test_augmented_kfold_tests_each_target_video_once(keys):
     assert sorted(k for s in splits for k in s["test_keys"]) == sorted(_of(keys, "summe"))
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda k: make_transfer_splits(k, "ovp"), "no dataset 'ovp'"),
-    (lambda k: make_transfer_splits(_of(k, "summe"), "summe"), "only one dataset"),
-    (lambda k: make_augmented_splits(["video_1", "video_2"], "summe"), "without a dataset prefix"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda k: make_transfer_splits(k, "ovp"), "no dataset 'ovp'"),
+        (lambda k: make_transfer_splits(_of(k, "summe"), "summe"), "only one dataset"),
+        (lambda k: make_augmented_splits(["video_1", "video_2"], "summe"), "without a dataset prefix"),
+    ],
+)
 def test_settings_need_a_merged_file_and_a_known_target(keys, call, match):
     with pytest.raises(ValueError, match=match):
         call(keys)
@@ -273,12 +307,15 @@ def test_read_splits_keeps_the_setting(keys, tmp_path):
     assert back == json.loads(path.read_text())
 
 
-@pytest.mark.parametrize("extra,match", [
-    ({"setting": "mixed", "target": "summe"}, "setting must be one of"),
-    ({"setting": "transfer"}, "needs a target"),
-    ({"setting": 3, "target": "summe"}, "setting must be a non-empty string"),
-    ({"setting": "augmented", "target": "tvsum"}, "is not a video of the target 'tvsum'"),
-])
+@pytest.mark.parametrize(
+    "extra,match",
+    [
+        ({"setting": "mixed", "target": "summe"}, "setting must be one of"),
+        ({"setting": "transfer"}, "needs a target"),
+        ({"setting": 3, "target": "summe"}, "setting must be a non-empty string"),
+        ({"setting": "augmented", "target": "tvsum"}, "is not a video of the target 'tvsum'"),
+    ],
+)
 def test_read_splits_checks_the_setting(tmp_path, extra, match):
     split = {"train_keys": ["tvsum/video_1"], "test_keys": ["summe/video_1"]} | extra
     (tmp_path / "s.json").write_text(json.dumps([split]))
@@ -287,8 +324,12 @@ def test_read_splits_checks_the_setting(tmp_path, extra, match):
 
 
 def test_read_splits_refuses_a_transfer_split_training_on_its_target(tmp_path):
-    split = {"train_keys": ["tvsum/video_1", "summe/video_2"], "test_keys": ["summe/video_1"],
-             "setting": "transfer", "target": "summe"}
+    split = {
+        "train_keys": ["tvsum/video_1", "summe/video_2"],
+        "test_keys": ["summe/video_1"],
+        "setting": "transfer",
+        "target": "summe",
+    }
     (tmp_path / "s.json").write_text(json.dumps([split]))
     with pytest.raises(SplitsError, match="'summe/video_2' is a video of the target"):
         read_splits(tmp_path / "s.json")
@@ -300,6 +341,7 @@ def test_other_members_of_a_split_are_still_ignored(tmp_path):
 
 
 # --- the F-score reduction of a merged file's videos --------------------------------------
+
 
 def test_resolve_metric_by_the_test_keys_dataset(merged, keys):
     assert resolve_metric(merged, keys=_of(keys, "summe")) == "max"  # the group's eval_metric

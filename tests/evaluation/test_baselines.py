@@ -117,8 +117,11 @@ def test_missing_fields_give_none(summe_videos):
     assert r["f_score"] is None and r["kendall"] is not None
     (r,) = baseline_rows(no_shots, None, "max", kinds=["human"])
     assert r["f_score"] is not None
-    one_user = {"a": Video(key="a", picks=v.picks, n_frames=v.n_frames, user_summary=v.user_summary[:1],
-                           change_points=v.change_points)}
+    one_user = {
+        "a": Video(
+            key="a", picks=v.picks, n_frames=v.n_frames, user_summary=v.user_summary[:1], change_points=v.change_points
+        )
+    }
     (r,) = baseline_rows(one_user, None, "max", kinds=["human"])
     assert r["f_score"] is None and r["kendall"] is None
     bare = {"a": Video(key="a", picks=v.picks, n_frames=v.n_frames)}

@@ -24,8 +24,11 @@ def test_f_score_hand_computed():
 
 @pytest.fixture(scope="module")
 def summe_gt():
-    return import_summe(FIXTURES / "summe" / "GT", FIXTURES / "summe" / "summe_change_points.json",
-                        FIXTURES / "summe" / "mapped_video_names.json")
+    return import_summe(
+        FIXTURES / "summe" / "GT",
+        FIXTURES / "summe" / "summe_change_points.json",
+        FIXTURES / "summe" / "mapped_video_names.json",
+    )
 
 
 def test_real_summe_user_against_itself_and_others(summe_gt):

@@ -78,8 +78,12 @@ def test_fast_path_equals_scipy_on_real_tvsum(tvsum_videos, key):
     v = tvsum_videos[key]
     ar = annotator_ranks(v)
     rng = np.random.default_rng(0)
-    for s in (rng.random(v.n_steps), np.round(rng.random(v.n_steps), 1), v.gtscore.astype(np.float64),
-              np.linspace(1, 0, v.n_steps)):
+    for s in (
+        rng.random(v.n_steps),
+        np.round(rng.random(v.n_steps), 1),
+        v.gtscore.astype(np.float64),
+        np.linspace(1, 0, v.n_steps),
+    ):
         fs = frame_scores(s, v.picks, v.n_frames)
         for m in METHODS:
             ref = [_scipy(fs, u, m) for u in v.user_scores]
@@ -205,8 +209,13 @@ def test_cache_reuses_preparation_and_gives_the_same_values(tvsum_videos):
     b = rank_correlation(tvsum_videos, scores, "kendall", cache=cache)
     assert cache["video_4"][3] is first and a.videos == b.videos
     assert rank_correlation(tvsum_videos, scores, "kendall").videos == a.videos
-    other = {"video_4": Video(key="video_4", picks=tvsum_videos["video_4"].picks,
-                              n_frames=tvsum_videos["video_4"].n_frames,
-                              user_scores=tvsum_videos["video_4"].user_scores[:3].copy())}
+    other = {
+        "video_4": Video(
+            key="video_4",
+            picks=tvsum_videos["video_4"].picks,
+            n_frames=tvsum_videos["video_4"].n_frames,
+            user_scores=tvsum_videos["video_4"].user_scores[:3].copy(),
+        )
+    }
     c = rank_correlation(other, {"video_4": scores["video_4"]}, "kendall", cache=cache)
     assert cache["video_4"][3] is not first and c.videos["video_4"] != a.videos["video_4"]

@@ -6,8 +6,14 @@ import itertools
 import numpy as np
 import pytest
 
-from acsumgan.evaluation.summary import (budget_frames, frame_scores, keyshot_summary, knapsack, select_shots,
-                                         shot_scores)
+from acsumgan.evaluation.summary import (
+    budget_frames,
+    frame_scores,
+    keyshot_summary,
+    knapsack,
+    select_shots,
+    shot_scores,
+)
 
 
 def brute_force(values, weights, capacity):

@@ -11,7 +11,6 @@ import pytest
 import yaml
 
 from acsumgan.train.checkpoint import load_model
-
 from conftest import EXPERIMENT_EPOCHS as EPOCHS
 from conftest import assert_same_experiment
 from conftest import experiment_cmd as _cmd
@@ -30,11 +29,21 @@ def test_experiment_writes_every_file(uninterrupted):
         for k in ("split0", "split1"):
             run = out / s / k
             assert (run / "COMPLETE").exists() and (run / "run.log").exists()
-            assert yaml.safe_load((run / "config.yaml").read_text())["resolved"]["regularization_factor"] == \
-                float(s[5:])
-    for name in ("report.md", "results.csv", "results.json", "selection.json", "experiment.yaml",
-                 "plots/fscore_split0.png", "plots/fscore_split1.png", "plots/criterion_split0.png",
-                 "plots/criterion_split1.png", "plots/fscore_vs_sigma.png"):
+            assert yaml.safe_load((run / "config.yaml").read_text())["resolved"]["regularization_factor"] == float(
+                s[5:]
+            )
+    for name in (
+        "report.md",
+        "results.csv",
+        "results.json",
+        "selection.json",
+        "experiment.yaml",
+        "plots/fscore_split0.png",
+        "plots/fscore_split1.png",
+        "plots/criterion_split0.png",
+        "plots/criterion_split1.png",
+        "plots/fscore_vs_sigma.png",
+    ):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     res = json.loads((out / "results.json").read_text())
     assert len(res["runs"]) == 4
@@ -75,8 +84,9 @@ def test_changed_config_is_refused(uninterrupted, tiny_synth, tiny_splits):
 
 def test_sigkill_midway_then_rerun_gives_identical_results(tmp_path, uninterrupted, tiny_synth, tiny_splits):
     out = tmp_path / "killed"
-    proc = subprocess.Popen(_cmd(tiny_synth, tiny_splits, out), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        _cmd(tiny_synth, tiny_splits, out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.time() + 120
     killed_mid_run = False
     while time.time() < deadline and proc.poll() is None:

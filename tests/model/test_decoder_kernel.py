@@ -15,5 +15,6 @@ def test_decoder_kernel_gradients_gradcheck():
     bs = [(0.1 * torch.randn(4 * H, dtype=torch.float64)).requires_grad_() for _ in range(L)]
     b_first = (0.1 * torch.randn(4 * H, dtype=torch.float64)).requires_grad_()
     lens = [5, 3, 1]
-    assert torch.autograd.gradcheck(lambda *a: DecodeFunction.apply(a[0], a[1], lens, a[2], *a[3:]),
-                                    (z, c0, b_first, *Ws, *bs))
+    assert torch.autograd.gradcheck(
+        lambda *a: DecodeFunction.apply(a[0], a[1], lens, a[2], *a[3:]), (z, c0, b_first, *Ws, *bs)
+    )

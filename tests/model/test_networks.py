@@ -13,11 +13,19 @@ def test_parameter_count_with_release_defaults():
 
 def test_release_parameter_names():
     names = set(ACSumGAN(input_size=8, hidden_size=4).state_dict())
-    for n in ("linear_compress.weight", "summarizer.s_lstm.lstm.weight_hh_l1_reverse",
-              "summarizer.s_lstm.out.0.weight", "summarizer.vae.e_lstm.linear_mu.weight",
-              "summarizer.vae.e_lstm.linear_var.bias", "summarizer.vae.d_lstm.lstm_cell.layers.1.weight_ih",
-              "summarizer.vae.d_lstm.out.weight", "discriminator.cLSTM.lstm.weight_ih_l0",
-              "discriminator.out.0.weight", "actor.linear4.weight", "critic.linear5.bias"):
+    for n in (
+        "linear_compress.weight",
+        "summarizer.s_lstm.lstm.weight_hh_l1_reverse",
+        "summarizer.s_lstm.out.0.weight",
+        "summarizer.vae.e_lstm.linear_mu.weight",
+        "summarizer.vae.e_lstm.linear_var.bias",
+        "summarizer.vae.d_lstm.lstm_cell.layers.1.weight_ih",
+        "summarizer.vae.d_lstm.out.weight",
+        "discriminator.cLSTM.lstm.weight_ih_l0",
+        "discriminator.out.0.weight",
+        "actor.linear4.weight",
+        "critic.linear5.bias",
+    ):
         assert n in names
 
 
@@ -39,14 +47,14 @@ def test_batched_networks_equal_one_video_at_a_time():
         mu, logvar, x_hat = model.vae(x, batch.lengths, eps)
         for j in range(batch.size):
             T = int(batch.lengths[j])
-            xj = x[:T, j:j + 1]
-            lj = batch.lengths[j:j + 1]
+            xj = x[:T, j : j + 1]
+            lj = batch.lengths[j : j + 1]
             torch.testing.assert_close(s[:T, j], model.s_lstm(xj, lj)[:, 0])
             assert (s[T:, j] == 0).all()
             pj, prj = model.discriminator(xj, lj)
             torch.testing.assert_close(phi[j], pj[0])
             torch.testing.assert_close(prob[j], prj[0])
-            _, _, xh = model.vae(xj, lj, eps[:, j:j + 1])
+            _, _, xh = model.vae(xj, lj, eps[:, j : j + 1])
             torch.testing.assert_close(x_hat[:T, j], xh[:, 0])
             assert (x_hat[T:, j] == 0).all()
 
@@ -89,7 +97,7 @@ def test_float32_fast_kernels_equal_one_video_at_a_time():
         _, _, x_hat = model.vae(x, batch.lengths, eps)
         for j in range(batch.size):
             T = int(batch.lengths[j])
-            xj, lj = x[:T, j:j + 1], batch.lengths[j:j + 1]
+            xj, lj = x[:T, j : j + 1], batch.lengths[j : j + 1]
             out, _ = model.s_lstm.lstm(xj)
             torch.testing.assert_close(s[:T, j], model.s_lstm.out(out)[:, 0, 0], rtol=1e-4, atol=1e-5)
             _, (hj, cj) = model.discriminator.cLSTM.lstm(xj)
@@ -97,5 +105,5 @@ def test_float32_fast_kernels_equal_one_video_at_a_time():
             _, (hj, cj) = model.vae.e_lstm.lstm(xj)
             torch.testing.assert_close(h[:, j], hj[:, 0], rtol=1e-4, atol=1e-5)
             torch.testing.assert_close(c[:, j], cj[:, 0], rtol=1e-4, atol=1e-5)
-            _, _, xh = model.vae(xj, lj, eps[:, j:j + 1])
+            _, _, xh = model.vae(xj, lj, eps[:, j : j + 1])
             torch.testing.assert_close(x_hat[:T, j], xh[:, 0], rtol=1e-4, atol=1e-5)

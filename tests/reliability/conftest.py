@@ -21,8 +21,14 @@ PYTHON = (sys.executable, "-m", "acsumgan")
 
 def cli(*args, timeout: float = 180, **kw) -> subprocess.CompletedProcess:
     """Run ``python -m acsumgan ARGS`` in a subprocess (the real command line)."""
-    return subprocess.run([sys.executable, "-m", "acsumgan", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "acsumgan", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        **kw,
+    )
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, code: int, path, *phrases: str) -> str:
@@ -56,6 +62,7 @@ def tmp_files(folder: Path) -> list[Path]:
 
 # --- dataset files ----------------------------------------------------------------------
 
+
 def _copy_with(src: Path, dst: Path, edit) -> Path:
     shutil.copy(src, dst)
     with h5py.File(dst, "r+") as h5:
@@ -85,6 +92,7 @@ def bad(tmp_path_factory, tiny_synth, tiny_splits) -> dict[str, Path]:
             feats = h5["video_2/features"][()]
             feats[7, 5] = step_value
             _replace(h5, "video_2/features", feats)
+
         return edit
 
     f["nan"] = _copy_with(tiny_synth, d / "nan.h5", put(np.nan))
@@ -120,6 +128,7 @@ def bad(tmp_path_factory, tiny_synth, tiny_splits) -> dict[str, Path]:
 
 
 # --- checkpoints -----------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def models(tmp_path_factory) -> dict[str, Path]:
@@ -157,6 +166,7 @@ def models(tmp_path_factory) -> dict[str, Path]:
 
 # --- videos ----------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def videos(bad_videos) -> dict[str, Path]:
     """Bad, truncated and one-frame videos (tests/conftest.py's ``bad_videos``, shared with the video tests)."""
@@ -165,11 +175,15 @@ def videos(bad_videos) -> dict[str, Path]:
 
 # --- private mounts (root only): a genuinely read-only folder, a genuinely full disk ------------
 
+
 def _can_mount(tmp: Path) -> bool:
     if os.geteuid() != 0 or not shutil.which("unshare"):
         return False
-    probe = subprocess.run(["unshare", "--mount", "sh", "-c", f"mount -t tmpfs -o ro,size=64k tmpfs '{tmp}'"],
-                           capture_output=True, timeout=30)
+    probe = subprocess.run(
+        ["unshare", "--mount", "sh", "-c", f"mount -t tmpfs -o ro,size=64k tmpfs '{tmp}'"],
+        capture_output=True,
+        timeout=30,
+    )
     return probe.returncode == 0
 
 
@@ -191,7 +205,23 @@ def private_mount(tmp_path_factory):
             script += 'cp -a "$0"/. "$OUT_COPY"/; '
         script += "exit $rc"
         env = dict(os.environ, OUT_COPY=str(copy_to or ""))
-        return subprocess.run(["unshare", "--mount", "sh", "-c", script, str(mountpoint), options, str(mountpoint),
-                               "--", *map(str, argv)], capture_output=True, text=True, timeout=timeout, env=env)
+        return subprocess.run(
+            [
+                "unshare",
+                "--mount",
+                "sh",
+                "-c",
+                script,
+                str(mountpoint),
+                options,
+                str(mountpoint),
+                "--",
+                *map(str, argv),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
 
     return run

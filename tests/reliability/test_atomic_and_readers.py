@@ -72,8 +72,12 @@ def writes(monkeypatch):
 def test_train_select_and_report_write_results_atomically(writes, tiny_synth, tiny_splits, tmp_path):
     exp = tmp_path / "exp"
     for sigma in (0.3, 0.7):
-        train(TrainConfig(**SMALL, regularization_factor=sigma), tiny_synth, tiny_splits,
-              exp / f"sigma{sigma:g}" / "split0")
+        train(
+            TrainConfig(**SMALL, regularization_factor=sigma),
+            tiny_synth,
+            tiny_splits,
+            exp / f"sigma{sigma:g}" / "split0",
+        )
     sel = select_experiment(exp)
     write_report(exp, sel, [])
     seen, renamed = writes
@@ -88,8 +92,14 @@ def test_train_select_and_report_write_results_atomically(writes, tiny_synth, ti
     results = {os.path.relpath(dst, exp) for _, dst in renamed if dst.startswith(str(exp))}
     for name in ("config.yaml", "metrics.csv", "scores.h5", "COMPLETE"):
         assert f"sigma0.3/split0/{name}" in results
-    assert {"selection.json", "results.csv", "results.json", "report.md", "best/label-free/split0.pt",
-            "plots/fscore_vs_sigma.png"} <= results
+    assert {
+        "selection.json",
+        "results.csv",
+        "results.json",
+        "report.md",
+        "best/label-free/split0.pt",
+        "plots/fscore_vs_sigma.png",
+    } <= results
     # the COMPLETE marker is the last file each run wrote
     for sigma in ("0.3", "0.7"):
         run = f"sigma{sigma}/split0/"
@@ -102,8 +112,12 @@ def experiment(tiny_synth, tiny_splits, tmp_path_factory):
     """Two finished runs of an experiment folder (sigma 0.3 and 0.7, split 0)."""
     exp = tmp_path_factory.mktemp("exp") / "exp"
     for sigma in (0.3, 0.7):
-        train(TrainConfig(**SMALL, regularization_factor=sigma), tiny_synth, tiny_splits,
-              exp / f"sigma{sigma:g}" / "split0")
+        train(
+            TrainConfig(**SMALL, regularization_factor=sigma),
+            tiny_synth,
+            tiny_splits,
+            exp / f"sigma{sigma:g}" / "split0",
+        )
     return exp
 
 

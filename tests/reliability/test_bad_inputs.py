@@ -27,85 +27,192 @@ def validate_args(dataset, *extra):
 
 
 def train_args(dataset, out, splits=None, *extra):
-    return ["train", "--dataset", dataset, "--out", out, *([] if splits is None else ["--splits", splits]),
-            "--n_epochs", "1", *TINY, *extra]
+    return [
+        "train",
+        "--dataset",
+        dataset,
+        "--out",
+        out,
+        *([] if splits is None else ["--splits", splits]),
+        "--n_epochs",
+        "1",
+        *TINY,
+        *extra,
+    ]
 
 
 # id -> (bad, models, videos, tmp) -> (argv, exit code, file named, phrases)
 ROWS = {
     # --- dataset files (the checks of load_dataset, whatever command reads the file) ---
-    "dataset-missing": lambda b, m, v, t: (train_args(b["missing"], t / "r", b["splits"]), 3, b["missing"],
-                                           ["file not found"]),
+    "dataset-missing": lambda b, m, v, t: (
+        train_args(b["missing"], t / "r", b["splits"]),
+        3,
+        b["missing"],
+        ["file not found"],
+    ),
     "dataset-not-hdf5": lambda b, m, v, t: (validate_args(b["not_hdf5"]), 3, b["not_hdf5"], ["not an HDF5 file"]),
-    "dataset-truncated": lambda b, m, v, t: (validate_args(b["truncated"]), 3, b["truncated"],
-                                             ["truncated HDF5 file"]),
-    "dataset-no-features": lambda b, m, v, t: (train_args(b["no_features"], t / "r", b["splits"]), 3,
-                                               b["no_features"], ["video_3/features: missing (needed to train)"]),
-    "dataset-nan": lambda b, m, v, t: (train_args(b["nan"], t / "r", b["splits"]), 3, b["nan"],
-                                       ["video_2/features: contains NaN or inf (first at step 7)"]),
-    "dataset-inf": lambda b, m, v, t: (validate_args(b["inf"]), 3, b["inf"],
-                                       ["video_2/features: contains NaN or inf (first at step 7)"]),
-    "dataset-T0": lambda b, m, v, t: (train_args(b["t0"], t / "r", b["splits"]), 3, b["t0"],
-                                      ["video_4/features: has 0 steps"]),
-    "dataset-shots-gap": lambda b, m, v, t: (validate_args(b["cp_gap"]), 3, b["cp_gap"],
-                                             ["video_5/change_points: do not cover the video"]),
-    "train-input-size": lambda b, m, v, t: (train_args(b["good"], t / "r", b["splits"], "--input_size", "1024"), 12,
-                                            b["good"], ["features have 32 dimensions but input_size is 1024",
-                                                        "pass --input_size 32"]),
+    "dataset-truncated": lambda b, m, v, t: (validate_args(b["truncated"]), 3, b["truncated"], ["truncated HDF5 file"]),
+    "dataset-no-features": lambda b, m, v, t: (
+        train_args(b["no_features"], t / "r", b["splits"]),
+        3,
+        b["no_features"],
+        ["video_3/features: missing (needed to train)"],
+    ),
+    "dataset-nan": lambda b, m, v, t: (
+        train_args(b["nan"], t / "r", b["splits"]),
+        3,
+        b["nan"],
+        ["video_2/features: contains NaN or inf (first at step 7)"],
+    ),
+    "dataset-inf": lambda b, m, v, t: (
+        validate_args(b["inf"]),
+        3,
+        b["inf"],
+        ["video_2/features: contains NaN or inf (first at step 7)"],
+    ),
+    "dataset-T0": lambda b, m, v, t: (
+        train_args(b["t0"], t / "r", b["splits"]),
+        3,
+        b["t0"],
+        ["video_4/features: has 0 steps"],
+    ),
+    "dataset-shots-gap": lambda b, m, v, t: (
+        validate_args(b["cp_gap"]),
+        3,
+        b["cp_gap"],
+        ["video_5/change_points: do not cover the video"],
+    ),
+    "train-input-size": lambda b, m, v, t: (
+        train_args(b["good"], t / "r", b["splits"], "--input_size", "1024"),
+        12,
+        b["good"],
+        ["features have 32 dimensions but input_size is 1024", "pass --input_size 32"],
+    ),
     # --- splits ---
-    "splits-unknown-video": lambda b, m, v, t: (train_args(b["good"], t / "r", b["splits_unknown"]), 4,
-                                                b["splits_unknown"], ["'video_42', which is not in the dataset"]),
-    "splits-empty-train": lambda b, m, v, t: (train_args(b["good"], t / "r", b["splits_empty_train"]), 4,
-                                              b["splits_empty_train"], ["split 0: train_keys is empty"]),
+    "splits-unknown-video": lambda b, m, v, t: (
+        train_args(b["good"], t / "r", b["splits_unknown"]),
+        4,
+        b["splits_unknown"],
+        ["'video_42', which is not in the dataset"],
+    ),
+    "splits-empty-train": lambda b, m, v, t: (
+        train_args(b["good"], t / "r", b["splits_empty_train"]),
+        4,
+        b["splits_empty_train"],
+        ["split 0: train_keys is empty"],
+    ),
     # --- options ---
-    "budget-config-file": lambda b, m, v, t: (train_args(b["good"], t / "r", b["splits"], "--config",
-                                                         b["config_budget"]), 11, b["config_budget"],
-                                              ["budget must be between 0 and 1 (exclusive), got 1.5"]),
+    "budget-config-file": lambda b, m, v, t: (
+        train_args(b["good"], t / "r", b["splits"], "--config", b["config_budget"]),
+        11,
+        b["config_budget"],
+        ["budget must be between 0 and 1 (exclusive), got 1.5"],
+    ),
     # --- checkpoints (summarize loads the model before decoding) ---
-    "model-missing": lambda b, m, v, t: (["summarize", v["one_frame"], "--model", m["missing"], "--out", t / "o"], 6,
-                                         m["missing"], ["model not found"]),
-    "model-truncated": lambda b, m, v, t: (["summarize", v["one_frame"], "--model", m["truncated"], "--out",
-                                            t / "o"], 6, m["truncated"], ["truncated or corrupt checkpoint"]),
-    "model-version-99": lambda b, m, v, t: (["summarize", v["one_frame"], "--model", m["version99"], "--out",
-                                             t / "o"], 6, m["version99"], ["checkpoint version 99 is not supported"]),
-    "model-random-dict": lambda b, m, v, t: (["summarize", v["one_frame"], "--model", m["random_dict"], "--out",
-                                              t / "o"], 6, m["random_dict"], ["not an acsumgan checkpoint"]),
-    "model-pickled-module": lambda b, m, v, t: (["summarize", v["one_frame"], "--model", m["pickled_module"],
-                                                 "--out", t / "o"], 6, m["pickled_module"],
-                                                ["not an acsumgan checkpoint"]),
-    "model-weights-mismatch": lambda b, m, v, t: (["summarize", v["one_frame"], "--model", m["weights_mismatch"],
-                                                   "--out", t / "o"], 6, m["weights_mismatch"],
-                                                  ["has shape", "the config implies"]),
-    "model-feature-size": lambda b, m, v, t: (["summarize", v["one_frame"], "--model", m["m32"], "--out", t / "o"],
-                                              12, m["m32"], ["the model expects 32-d features, which no backbone "
-                                                             "gives"]),
-    "model-feature-size-backbone": lambda b, m, v, t: (["summarize", v["one_frame"], "--model", m["m32"], "--out",
-                                                        t / "o", "--backbone", "efficientnet-lite0"], 12,
-                                                       "backbone efficientnet-lite0",
-                                                       ["features have 1280 dimensions but the model",
-                                                        "expects 32"]),
+    "model-missing": lambda b, m, v, t: (
+        ["summarize", v["one_frame"], "--model", m["missing"], "--out", t / "o"],
+        6,
+        m["missing"],
+        ["model not found"],
+    ),
+    "model-truncated": lambda b, m, v, t: (
+        ["summarize", v["one_frame"], "--model", m["truncated"], "--out", t / "o"],
+        6,
+        m["truncated"],
+        ["truncated or corrupt checkpoint"],
+    ),
+    "model-version-99": lambda b, m, v, t: (
+        ["summarize", v["one_frame"], "--model", m["version99"], "--out", t / "o"],
+        6,
+        m["version99"],
+        ["checkpoint version 99 is not supported"],
+    ),
+    "model-random-dict": lambda b, m, v, t: (
+        ["summarize", v["one_frame"], "--model", m["random_dict"], "--out", t / "o"],
+        6,
+        m["random_dict"],
+        ["not an acsumgan checkpoint"],
+    ),
+    "model-pickled-module": lambda b, m, v, t: (
+        ["summarize", v["one_frame"], "--model", m["pickled_module"], "--out", t / "o"],
+        6,
+        m["pickled_module"],
+        ["not an acsumgan checkpoint"],
+    ),
+    "model-weights-mismatch": lambda b, m, v, t: (
+        ["summarize", v["one_frame"], "--model", m["weights_mismatch"], "--out", t / "o"],
+        6,
+        m["weights_mismatch"],
+        ["has shape", "the config implies"],
+    ),
+    "model-feature-size": lambda b, m, v, t: (
+        ["summarize", v["one_frame"], "--model", m["m32"], "--out", t / "o"],
+        12,
+        m["m32"],
+        ["the model expects 32-d features, which no backbone gives"],
+    ),
+    "model-feature-size-backbone": lambda b, m, v, t: (
+        ["summarize", v["one_frame"], "--model", m["m32"], "--out", t / "o", "--backbone", "efficientnet-lite0"],
+        12,
+        "backbone efficientnet-lite0",
+        ["features have 1280 dimensions but the model", "expects 32"],
+    ),
     # --- videos ---
-    "video-missing": lambda b, m, v, t: (["summarize", v["missing"], "--model", m["m1280"], "--out", t / "o"], 7,
-                                         v["missing"], ["file not found"]),
-    "video-empty": lambda b, m, v, t: (["summarize", v["empty"], "--model", m["m1280"], "--out", t / "o"], 7,
-                                       v["empty"], ["is empty (0 bytes)"]),
-    "video-text": lambda b, m, v, t: (["summarize", v["text"], "--model", m["m1280"], "--out", t / "o"], 7,
-                                      v["text"], ["not a video file"]),
-    "video-audio-only": lambda b, m, v, t: (["summarize", v["audio_only"], "--model", m["m1280"], "--out", t / "o"],
-                                            7, v["audio_only"], ["has no video stream (audio only)"]),
-    "video-truncated-mp4": lambda b, m, v, t: (["summarize", v["truncated_mp4"], "--model", m["m1280"], "--out",
-                                                t / "o"], 7, v["truncated_mp4"], ["truncated or corrupt MP4"]),
-    "video-one-frame-default-budget": lambda b, m, v, t: (["summarize", v["one_frame"], "--model", m["m1280"],
-                                                           "--out", t / "o"], 11, v["one_frame"],
-                                                          ["the summary would be empty"]),
+    "video-missing": lambda b, m, v, t: (
+        ["summarize", v["missing"], "--model", m["m1280"], "--out", t / "o"],
+        7,
+        v["missing"],
+        ["file not found"],
+    ),
+    "video-empty": lambda b, m, v, t: (
+        ["summarize", v["empty"], "--model", m["m1280"], "--out", t / "o"],
+        7,
+        v["empty"],
+        ["is empty (0 bytes)"],
+    ),
+    "video-text": lambda b, m, v, t: (
+        ["summarize", v["text"], "--model", m["m1280"], "--out", t / "o"],
+        7,
+        v["text"],
+        ["not a video file"],
+    ),
+    "video-audio-only": lambda b, m, v, t: (
+        ["summarize", v["audio_only"], "--model", m["m1280"], "--out", t / "o"],
+        7,
+        v["audio_only"],
+        ["has no video stream (audio only)"],
+    ),
+    "video-truncated-mp4": lambda b, m, v, t: (
+        ["summarize", v["truncated_mp4"], "--model", m["m1280"], "--out", t / "o"],
+        7,
+        v["truncated_mp4"],
+        ["truncated or corrupt MP4"],
+    ),
+    "video-one-frame-default-budget": lambda b, m, v, t: (
+        ["summarize", v["one_frame"], "--model", m["m1280"], "--out", t / "o"],
+        11,
+        v["one_frame"],
+        ["the summary would be empty"],
+    ),
     # --- output locations (tests run as root: permissions do not bite, these do) ---
-    "out-under-a-file": lambda b, m, v, t: (train_args(b["good"], b["a_file"] / "run", b["splits"]), 8,
-                                            b["a_file"] / "run", ["cannot write: Not a directory"]),
-    "out-file-under-a-file": lambda b, m, v, t: (["splits", "make", "--dataset", b["good"], "--out",
-                                                  b["a_file"] / "splits.json"], 8, b["a_file"],
-                                                 ["exists and is not a folder"]),
-    "out-in-proc": lambda b, m, v, t: (train_args(b["good"], "/proc/acsumgan-test-run", b["splits"]), 8,
-                                       "/proc/acsumgan-test-run", ["cannot write"]),
+    "out-under-a-file": lambda b, m, v, t: (
+        train_args(b["good"], b["a_file"] / "run", b["splits"]),
+        8,
+        b["a_file"] / "run",
+        ["cannot write: Not a directory"],
+    ),
+    "out-file-under-a-file": lambda b, m, v, t: (
+        ["splits", "make", "--dataset", b["good"], "--out", b["a_file"] / "splits.json"],
+        8,
+        b["a_file"],
+        ["exists and is not a folder"],
+    ),
+    "out-in-proc": lambda b, m, v, t: (
+        train_args(b["good"], "/proc/acsumgan-test-run", b["splits"]),
+        8,
+        "/proc/acsumgan-test-run",
+        ["cannot write"],
+    ),
 }
 
 
@@ -158,8 +265,16 @@ def launched(bad, models, videos, odd_lengths, tmp_path_factory):
     dataset, splits, _ = odd_lengths
     runs["odd-lengths"] = pool.submit(_train_then_evaluate, dataset, splits, t / "odd_run")
     runs["summarize-works"] = pool.submit(
-        cli, "summarize", *[videos[n] for n in SUMMARIZED], "--model", models["m1280"], "--out", t / "summaries",
-        "--seconds", "1")
+        cli,
+        "summarize",
+        *[videos[n] for n in SUMMARIZED],
+        "--model",
+        models["m1280"],
+        "--out",
+        t / "summaries",
+        "--seconds",
+        "1",
+    )
     runs["empty-test-split"] = pool.submit(cli, *train_args(bad["good"], t / "no_test", bad["splits_empty_test"]))
     for row, make in ROWS.items():
         argv, code, path, phrases = make(bad, models, videos, tmp_path_factory.mktemp(row))
@@ -188,12 +303,14 @@ def test_read_only_folder(private_mount, bad, tmp_path):
     ro = tmp_path / "readonly"
     proc = private_mount("ro,size=64k", ro, [*PYTHON, *train_args(bad["good"], ro / "run", bad["splits"])])
     assert_one_line_error(proc, 8, ro / "run", "cannot write here (permission denied or read-only)")
-    proc = private_mount("ro,size=64k", ro, [*PYTHON, "splits", "make", "--dataset", bad["good"], "--out",
-                                             ro / "splits.json"])
+    proc = private_mount(
+        "ro,size=64k", ro, [*PYTHON, "splits", "make", "--dataset", bad["good"], "--out", ro / "splits.json"]
+    )
     assert_one_line_error(proc, 8, ro, "cannot write here (permission denied or read-only)")
 
 
 # --- inputs that must work ---------------------------------------------------------------
+
 
 def test_empty_test_split_trains_without_evaluation(launched):
     proc = launched["empty-test-split"].result()

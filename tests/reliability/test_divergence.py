@@ -36,8 +36,24 @@ def _kept_epochs_are_whole(run, last_kept: int) -> None:
 def test_learning_rate_so_large_the_loss_becomes_nan(tiny_synth, tiny_splits, tmp_path):
     """lr = 1e4: epoch 0 still ends with finite numbers, a later update makes a loss NaN."""
     run = tmp_path / "run"
-    proc = cli("train", "--dataset", tiny_synth, "--splits", tiny_splits, "--out", run, "--n_epochs", "4",
-               "--lr", "1e4", "--discriminator_lr", "1e4", "--seed", "0", *TINY)
+    proc = cli(
+        "train",
+        "--dataset",
+        tiny_synth,
+        "--splits",
+        tiny_splits,
+        "--out",
+        run,
+        "--n_epochs",
+        "4",
+        "--lr",
+        "1e4",
+        "--discriminator_lr",
+        "1e4",
+        "--seed",
+        "0",
+        *TINY,
+    )
     line = assert_one_line_error(proc, 10, run, "training diverged; results up to the previous epoch are kept")
     m = re.search(r": epoch (\d+), phase (encoder|decoder|discriminator|actor_critic): loss became nan", line)
     assert m, line
@@ -69,8 +85,22 @@ def test_nan_scores_with_finite_losses_stop_the_run(tiny_synth, tiny_splits, tmp
     calls.clear()
     run2 = tmp_path / "run2"
     with pytest.raises(SystemExit) as info:
-        main(["train", "--dataset", str(tiny_synth), "--splits", str(tiny_splits), "--out", str(run2),
-              "--n_epochs", "3", "--seed", "2", *TINY])
+        main(
+            [
+                "train",
+                "--dataset",
+                str(tiny_synth),
+                "--splits",
+                str(tiny_splits),
+                "--out",
+                str(run2),
+                "--n_epochs",
+                "3",
+                "--seed",
+                "2",
+                *TINY,
+            ]
+        )
     err = capsys.readouterr().err.strip()
     assert info.value.code == 10
     assert err.splitlines() == [err] and err.startswith(f"acsumgan: error: {run2}: epoch 1: the model's scores")
@@ -95,8 +125,9 @@ def test_features_so_large_float32_overflows(tiny_synth, tmp_path):
 
 
 @pytest.mark.parametrize("with_test_videos", [False, True])
-def test_nan_weights_inside_an_episode_name_the_epoch_and_phase(with_test_videos, tiny_synth, tiny_splits, tmp_path,
-                                                                monkeypatch):
+def test_nan_weights_inside_an_episode_name_the_epoch_and_phase(
+    with_test_videos, tiny_synth, tiny_splits, tmp_path, monkeypatch
+):
     """The actor's weights become NaN at the end of epoch 0 (injected after its optimizer
     step). Without the check, torch's Categorical raised a ValueError with a tensor dump;
     now it is a one-line divergence naming where it happened."""

@@ -30,9 +30,13 @@ from acsumgan.evaluation.scores import read_scores
 #: Examples per test (FUZZ_EXAMPLES=1000 for a longer search); derandomized: the same
 #: examples every run, so a failure reproduces.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 100))
-FUZZ = settings(max_examples=EXAMPLES, deadline=timedelta(seconds=2), derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                       HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=timedelta(seconds=2),
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
 MAX_RSS_GROWTH_MB = 200
 
 
@@ -63,8 +67,9 @@ NAMES = st.one_of(
 
 SMALL_SHAPES = st.lists(st.integers(0, 40), min_size=0, max_size=3).map(tuple)
 # Declared shapes far beyond every reader's limits (terabytes); chunked, nothing written.
-HUGE_SHAPES = st.sampled_from([(2 ** 40,), (1 << 31, 1024), (10 ** 7, 10 ** 6), (2 ** 20, 2 ** 20, 16),
-                               (4_000_000, 1024), (10 ** 6,)])
+HUGE_SHAPES = st.sampled_from(
+    [(2**40,), (1 << 31, 1024), (10**7, 10**6), (2**20, 2**20, 16), (4_000_000, 1024), (10**6,)]
+)
 NUMERIC = ["f2", "f4", "f8", "i1", "i8", "u1", "u8", "?"]
 ODD = ["S8", "S100000", "vlen-str", "compound", "c8", "enum"]
 
@@ -113,22 +118,27 @@ def _values(dtype_name: str, shape: tuple, seed: int, special: str) -> np.ndarra
     raise AssertionError(dtype_name)
 
 
-datasets = st.fixed_dictionaries({
-    "node": st.just("dataset"),
-    "dtype": st.sampled_from(NUMERIC + ODD),
-    "shape": SMALL_SHAPES,
-    "seed": st.integers(0, 2 ** 16),
-    "special": st.sampled_from(["", "", "nan", "inf", "large"]),
-})
-huge = st.fixed_dictionaries({"node": st.just("huge"), "dtype": st.sampled_from(NUMERIC + ["S100000", "compound"]),
-                              "shape": HUGE_SHAPES})
-links = st.fixed_dictionaries({"node": st.just("link"), "target": st.sampled_from(["/nowhere", "/", "/video_1",
-                                                                                  "features"])})
+datasets = st.fixed_dictionaries(
+    {
+        "node": st.just("dataset"),
+        "dtype": st.sampled_from(NUMERIC + ODD),
+        "shape": SMALL_SHAPES,
+        "seed": st.integers(0, 2**16),
+        "special": st.sampled_from(["", "", "nan", "inf", "large"]),
+    }
+)
+huge = st.fixed_dictionaries(
+    {"node": st.just("huge"), "dtype": st.sampled_from(NUMERIC + ["S100000", "compound"]), "shape": HUGE_SHAPES}
+)
+links = st.fixed_dictionaries(
+    {"node": st.just("link"), "target": st.sampled_from(["/nowhere", "/", "/video_1", "features"])}
+)
 leaves = st.one_of(datasets, datasets, huge, links)
 trees = st.recursive(
     leaves,
-    lambda children: st.fixed_dictionaries({"node": st.just("group"),
-                                            "children": st.dictionaries(NAMES, children, max_size=5)}),
+    lambda children: st.fixed_dictionaries(
+        {"node": st.just("group"), "children": st.dictionaries(NAMES, children, max_size=5)}
+    ),
     max_leaves=12,
 )
 roots = st.dictionaries(NAMES, trees, max_size=4)
@@ -186,12 +196,32 @@ def _plausible_video(seed: int, T: int, D: int) -> dict[str, np.ndarray]:
     }
 
 
-MUTATIONS = st.lists(st.tuples(
-    st.sampled_from(["delete", "dtype", "scalar", "huge", "nan", "inf", "negate", "shuffle", "truncate", "transpose",
-                     "group", "string", "bool", "swap", "wide"]),
-    st.sampled_from(KNOWN_FIELDS),
-    st.integers(0, 2 ** 16),
-), max_size=4)
+MUTATIONS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "delete",
+                "dtype",
+                "scalar",
+                "huge",
+                "nan",
+                "inf",
+                "negate",
+                "shuffle",
+                "truncate",
+                "transpose",
+                "group",
+                "string",
+                "bool",
+                "swap",
+                "wide",
+            ]
+        ),
+        st.sampled_from(KNOWN_FIELDS),
+        st.integers(0, 2**16),
+    ),
+    max_size=4,
+)
 
 
 def _mutate(g: h5py.Group, op: str, field: str, seed: int) -> None:
@@ -208,9 +238,14 @@ def _mutate(g: h5py.Group, op: str, field: str, seed: int) -> None:
     elif op == "scalar":
         a = a.reshape(-1)[0] if a.size else np.float32(1)
     elif op == "huge":
-        shape = (2 ** 40,) if a.ndim <= 1 else (2 ** 31, 2 ** 12)
-        g.create_dataset(field, shape=shape, dtype=a.dtype if a.dtype.kind in "biuf" else "f4",
-                         chunks=tuple(1 for _ in shape), maxshape=tuple(None for _ in shape))
+        shape = (2**40,) if a.ndim <= 1 else (2**31, 2**12)
+        g.create_dataset(
+            field,
+            shape=shape,
+            dtype=a.dtype if a.dtype.kind in "biuf" else "f4",
+            chunks=tuple(1 for _ in shape),
+            maxshape=tuple(None for _ in shape),
+        )
         return
     elif op in ("nan", "inf") and a.size and a.dtype.kind in "biuf":
         a = a.astype(np.float32)
@@ -279,8 +314,13 @@ def test_load_dataset_random_structure(scratch, bounded_memory, root, purpose):
 
 
 @FUZZ
-@given(seed=st.integers(0, 2 ** 16), T=st.integers(1, 70), D=st.integers(1, 16), mutations=MUTATIONS,
-       purpose=st.sampled_from(["any", "train", "evaluate", "summarize"]))
+@given(
+    seed=st.integers(0, 2**16),
+    T=st.integers(1, 70),
+    D=st.integers(1, 16),
+    mutations=MUTATIONS,
+    purpose=st.sampled_from(["any", "train", "evaluate", "summarize"]),
+)
 def test_load_dataset_mutated_videos(scratch, bounded_memory, seed, T, D, mutations, purpose):
     p = scratch / "mutated.h5"
     with h5py.File(p, "w") as h5:
@@ -295,18 +335,27 @@ def test_load_dataset_mutated_videos(scratch, bounded_memory, seed, T, D, mutati
         assert "\n" not in exc.one_line()
 
 
-@pytest.mark.parametrize("field,value", [
-    ("picks", np.array([True, False, True])),  # found by review of the fuzz oracle: np.diff of bools is XOR
-    ("picks", np.array([30, 15, 40], np.uint8)),  # unsigned differences wrapped around: "increasing"
-    ("picks", np.array([0, 15, 1e30])),
-    ("change_points", np.array([[False, True], [True, True]])),
-    ("change_points", np.array([[0, 20], [21, 10]], np.uint8)),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("picks", np.array([True, False, True])),  # found by review of the fuzz oracle: np.diff of bools is XOR
+        ("picks", np.array([30, 15, 40], np.uint8)),  # unsigned differences wrapped around: "increasing"
+        ("picks", np.array([0, 15, 1e30])),
+        ("change_points", np.array([[False, True], [True, True]])),
+        ("change_points", np.array([[0, 20], [21, 10]], np.uint8)),
+    ],
+)
 def test_index_fields_of_odd_dtypes_are_refused(tmp_path, field, value):
     video = _plausible_video(0, 3, 2)
-    video.update({"n_frames": np.int64(45), "change_points": np.array([[0, 20], [21, 44]]),
-                  "n_frame_per_seg": np.array([21, 24]), "user_summary": np.zeros((2, 45), np.uint8),
-                  field: value})
+    video.update(
+        {
+            "n_frames": np.int64(45),
+            "change_points": np.array([[0, 20], [21, 44]]),
+            "n_frame_per_seg": np.array([21, 24]),
+            "user_summary": np.zeros((2, 45), np.uint8),
+            field: value,
+        }
+    )
     p = tmp_path / "odd.h5"
     with h5py.File(p, "w") as h5:
         g = h5.create_group("video_1")
@@ -319,8 +368,15 @@ def test_index_fields_of_odd_dtypes_are_refused(tmp_path, field, value):
 def test_huge_declared_shapes_are_refused_without_reading(scratch, bounded_memory):
     # (900_000, 1) in unwritten one-element chunks is within every size limit, yet reading
     # it made HDF5 allocate ~3.7 KB per chunk (3.3 GB; 16M chunks got the process killed)
-    for shape, dt in [((2 ** 40,), "f4"), ((1 << 31, 1024), "f8"), ((10 ** 6,), "S100000"), ((60, 32), "S100000"),
-                      ((900_000, 1), "f4"), ((5_000_000,), "f4"), ((1 << 20,), "compound")]:
+    for shape, dt in [
+        ((2**40,), "f4"),
+        ((1 << 31, 1024), "f8"),
+        ((10**6,), "S100000"),
+        ((60, 32), "S100000"),
+        ((900_000, 1), "f4"),
+        ((5_000_000,), "f4"),
+        ((1 << 20,), "compound"),
+    ]:
         p = scratch / "huge.h5"
         with h5py.File(p, "w") as h5:
             g = h5.create_group("video_1")
@@ -345,13 +401,28 @@ def test_huge_declared_shapes_are_refused_without_reading(scratch, bounded_memor
 
 # --- JSON values ---------------------------------------------------------------------------
 
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=10),
-                         st.sampled_from(["video_1", "video_2", "train_keys", "test_keys", "epochs", "-1", "0"]))
-json_values = st.recursive(json_scalars, lambda children: st.one_of(
-    st.lists(children, max_size=5),
-    st.dictionaries(st.one_of(st.text(max_size=6), st.sampled_from(["train_keys", "test_keys", "epochs", "video_1",
-                                                                     "-1", "0", "1"])), children, max_size=5)),
-    max_leaves=20)
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=10),
+    st.sampled_from(["video_1", "video_2", "train_keys", "test_keys", "epochs", "-1", "0"]),
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=5),
+        st.dictionaries(
+            st.one_of(
+                st.text(max_size=6), st.sampled_from(["train_keys", "test_keys", "epochs", "video_1", "-1", "0", "1"])
+            ),
+            children,
+            max_size=5,
+        ),
+    ),
+    max_leaves=20,
+)
 ADVERSARIAL_TEXT = [
     "[" * 100_000 + "]" * 100_000,
     '{"a":' * 50_000 + "1" + "}" * 50_000,
@@ -370,19 +441,29 @@ ADVERSARIAL_TEXT = [
 
 
 def _near_valid_splits():
-    keys = st.lists(st.one_of(st.sampled_from(["video_1", "video_2", "video_3", "video_99"]), json_scalars),
-                    max_size=4)
-    split = st.dictionaries(st.sampled_from(["train_keys", "test_keys", "other"]), st.one_of(keys, json_values),
-                            max_size=3)
+    keys = st.lists(st.one_of(st.sampled_from(["video_1", "video_2", "video_3", "video_99"]), json_scalars), max_size=4)
+    split = st.dictionaries(
+        st.sampled_from(["train_keys", "test_keys", "other"]), st.one_of(keys, json_values), max_size=3
+    )
     return st.lists(split, max_size=4)
 
 
 def _near_valid_scores():
-    arr = st.one_of(st.lists(st.one_of(st.floats(), st.integers(), st.booleans(), st.none(), st.text(max_size=3)),
-                             max_size=6), json_values)
+    arr = st.one_of(
+        st.lists(st.one_of(st.floats(), st.integers(), st.booleans(), st.none(), st.text(max_size=3)), max_size=6),
+        json_values,
+    )
     flat = st.dictionaries(st.sampled_from(["video_1", "video_2", "", "epochs"]), arr, max_size=3)
-    return st.one_of(flat, st.fixed_dictionaries({"epochs": st.one_of(
-        st.dictionaries(st.sampled_from(["-1", "0", "x", "1.5", " 3", "٣"]), flat, max_size=3), json_values)}))
+    return st.one_of(
+        flat,
+        st.fixed_dictionaries(
+            {
+                "epochs": st.one_of(
+                    st.dictionaries(st.sampled_from(["-1", "0", "x", "1.5", " 3", "٣"]), flat, max_size=3), json_values
+                )
+            }
+        ),
+    )
 
 
 def _write_json(p: Path, obj) -> None:
@@ -437,8 +518,13 @@ def test_read_scores_random_json(scratch, bounded_memory, obj):
 
 
 @FUZZ
-@given(data=st.one_of(st.binary(max_size=2048), st.sampled_from([t.encode("utf-8") for t in ADVERSARIAL_TEXT]),
-                      st.binary(max_size=512).map(lambda b: b"\x89HDF\r\n\x1a\n" + b)))
+@given(
+    data=st.one_of(
+        st.binary(max_size=2048),
+        st.sampled_from([t.encode("utf-8") for t in ADVERSARIAL_TEXT]),
+        st.binary(max_size=512).map(lambda b: b"\x89HDF\r\n\x1a\n" + b),
+    )
+)
 def test_read_scores_random_bytes(scratch, bounded_memory, data):
     p = scratch / "scores_bytes.bin"
     p.write_bytes(data)

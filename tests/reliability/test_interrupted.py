@@ -34,10 +34,24 @@ def _epochs_in(metrics_csv) -> int:
 @pytest.mark.slow
 def test_ctrl_c_during_training_keeps_finished_epochs_and_resumes(tiny_synth, tiny_splits, tmp_path):
     run = tmp_path / "run"
-    argv = [*PYTHON, "train", "--dataset", str(tiny_synth), "--splits", str(tiny_splits), "--out", str(run),
-            "--n_epochs", str(EPOCHS), "--checkpoint-interval", "0", "--seed", "3", *TINY]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            stdin=subprocess.DEVNULL)
+    argv = [
+        *PYTHON,
+        "train",
+        "--dataset",
+        str(tiny_synth),
+        "--splits",
+        str(tiny_splits),
+        "--out",
+        str(run),
+        "--n_epochs",
+        str(EPOCHS),
+        "--checkpoint-interval",
+        "0",
+        "--seed",
+        "3",
+        *TINY,
+    ]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
     deadline = time.time() + 120
     while _epochs_in(run / "metrics.csv") < 2:  # epoch -1 (untrained) and epoch 0
         assert proc.poll() is None and time.time() < deadline, proc.communicate()
@@ -45,8 +59,7 @@ def test_ctrl_c_during_training_keeps_finished_epochs_and_resumes(tiny_synth, ti
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     stopped = subprocess.CompletedProcess(argv, proc.returncode, out, err)
-    assert_one_line_error(stopped, 130, run, "interrupted (Ctrl-C) after epoch",
-                          "run the same command again to resume")
+    assert_one_line_error(stopped, 130, run, "interrupted (Ctrl-C) after epoch", "run the same command again to resume")
     # what was finished is there, readable and consistent; the run is marked unfinished
     assert not (run / "COMPLETE").exists()
     assert not tmp_files(run)
@@ -65,13 +78,13 @@ def test_ctrl_c_during_training_keeps_finished_epochs_and_resumes(tiny_synth, ti
     final = read_metrics(run)
     assert [r["epoch"] for r in final] == list(range(-1, EPOCHS))
     for before, after in zip(rows, final):  # the kept epochs are the same numbers
-        assert {k: v for k, v in before.items() if k != "seconds"} == \
-            {k: v for k, v in after.items() if k != "seconds"}
+        assert {k: v for k, v in before.items() if k != "seconds"} == {k: v for k, v in after.items() if k != "seconds"}
     assert sorted(read_scores(run / "scores.h5")) == list(range(-1, EPOCHS))
     assert not tmp_files(run)
 
 
 # --- disk full --------------------------------------------------------------------------
+
 
 def _run_main(argv, capsys) -> tuple[int, str]:
     """The command in this process (so a test can make the disk "full"): exit code, stderr."""
@@ -150,8 +163,24 @@ def test_disk_really_full_during_training(private_mount, tiny_synth, tiny_splits
     """A real full disk: training into a 1 MB tmpfs (checkpoints are larger) stops with
     exit 9 naming the file; what was written before is whole; no temporary file."""
     disk, copy = tmp_path / "small_disk", tmp_path / "copy"
-    proc = private_mount("size=1m", disk, [*PYTHON, "train", "--dataset", tiny_synth, "--splits", tiny_splits,
-                                           "--out", disk / "run", "--n_epochs", "2", *TINY], copy_to=copy)
+    proc = private_mount(
+        "size=1m",
+        disk,
+        [
+            *PYTHON,
+            "train",
+            "--dataset",
+            tiny_synth,
+            "--splits",
+            tiny_splits,
+            "--out",
+            disk / "run",
+            "--n_epochs",
+            "2",
+            *TINY,
+        ],
+        copy_to=copy,
+    )
     line = proc.stderr.strip()
     assert proc.returncode == 9 and "Traceback" not in proc.stderr, proc.stderr
     assert len(line.splitlines()) == 1 and line.startswith(f"acsumgan: error: {disk / 'run'}/")

@@ -29,8 +29,15 @@ def _n_bytes(state) -> int:
 
 def test_full_checkpoint_round_trips_every_weight_and_the_config(tmp_path):
     model = _model()
-    path = save_checkpoint(tmp_path / "full.pt", model, CFG, 7, metrics={"f_score": 41.5, "reward": 0.25},
-                           full=True, extra={"note": "kept"})
+    path = save_checkpoint(
+        tmp_path / "full.pt",
+        model,
+        CFG,
+        7,
+        metrics={"f_score": 41.5, "reward": 0.25},
+        full=True,
+        extra={"note": "kept"},
+    )
     assert path == tmp_path / "full.pt" and sorted(p.name for p in tmp_path.iterdir()) == ["full.pt"]
     back, cfg, obj = load_model(path)
     assert cfg == CFG and cfg.regularization_factor == 0.7 and cfg.input_size == 64
@@ -88,8 +95,9 @@ def test_other_version_and_truncated_files_are_refused_in_one_line(tmp_path):
     obj = torch.load(good, weights_only=True)
     obj["version"] = VERSION + 1
     torch.save(obj, tmp_path / "v2.pt")
-    _one_line_error(tmp_path / "v2.pt", f"checkpoint version {VERSION + 1} is not supported by this acsumgan "
-                                         f"(expects {VERSION})")
+    _one_line_error(
+        tmp_path / "v2.pt", f"checkpoint version {VERSION + 1} is not supported by this acsumgan (expects {VERSION})"
+    )
     data = good.read_bytes()
     for name, part in (("half.pt", data[: len(data) // 2]), ("tail_cut.pt", data[:-100])):
         (tmp_path / name).write_bytes(part)

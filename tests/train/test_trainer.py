@@ -43,8 +43,23 @@ def test_two_epoch_run_writes_everything(tmp_path, tiny_synth, tiny_splits):
     assert sorted(scores) == [-1, 0, 1]
     test_keys = conf["identity"]["test_keys"]
     assert sorted(scores[0]) == sorted(test_keys)
-    proc = subprocess.run([sys.executable, "-m", "acsumgan", "evaluate", "--dataset", str(tiny_synth), "--scores",
-                           str(run / "scores.h5"), "--epoch", "1", "--json"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "acsumgan",
+            "evaluate",
+            "--dataset",
+            str(tiny_synth),
+            "--scores",
+            str(run / "scores.h5"),
+            "--epoch",
+            "1",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert abs(yaml.safe_load(proc.stdout)["mean"] - rows[-1]["f_score"]) < 1e-9
     # tensorboard under the release's names
@@ -53,9 +68,20 @@ def test_two_epoch_run_writes_everything(tmp_path, tiny_synth, tiny_splits):
     ea = EventAccumulator(str(run / "tensorboard"))
     ea.Reload()
     tags = set(ea.Tags()["scalars"])
-    for t in ("reward_epoch", "actor_loss_epoch", "critic_loss_epoch", "recon_loss_epoch", "prior_loss_epoch",
-              "g_loss_epoch", "e_loss_epoch", "d_loss_epoch", "c_original_loss_epoch", "c_summary_loss_epoch",
-              "sparsity_loss_epoch", "f_score_epoch"):
+    for t in (
+        "reward_epoch",
+        "actor_loss_epoch",
+        "critic_loss_epoch",
+        "recon_loss_epoch",
+        "prior_loss_epoch",
+        "g_loss_epoch",
+        "e_loss_epoch",
+        "d_loss_epoch",
+        "c_original_loss_epoch",
+        "c_summary_loss_epoch",
+        "sparsity_loss_epoch",
+        "f_score_epoch",
+    ):
         assert t in tags, t
     assert [e.step for e in ea.Scalars("f_score_epoch")] == [-1, 0, 1]
     # checkpoints: last epoch + every epoch the criterion could still choose

@@ -1,6 +1,6 @@
 """The batched four-phase update against the per-video reference (method.md 4-6).
 
-Same weights, same draws: the batched trainer and tests/reference.py (one video at a
+Same weights, same draws: the batched trainer and acsumgan.train.reference (one video at a
 time, like the release) must give the same per-video losses, the same gradients for
 every phase and the same parameters after a full update. Lengths cover the release's
 quirk range, the short-video rule (T < 60, T <= 6 with no picks) and long videos.
@@ -15,9 +15,16 @@ import torch
 from acsumgan.config import TrainConfig
 from acsumgan.model.episode import make_batch
 from acsumgan.model.networks import ACSumGAN
-from acsumgan.train.update import (PHASE_NAMES, Optimizers, discounted_returns, make_draws, phase_gradients,
-                                   phase_parameters, train_step)
 from acsumgan.train.reference import reference_phase, reference_train_step
+from acsumgan.train.update import (
+    PHASE_NAMES,
+    Optimizers,
+    discounted_returns,
+    make_draws,
+    phase_gradients,
+    phase_parameters,
+    train_step,
+)
 
 LENGTHS = [130, 61, 75, 45, 200, 5, 1, 118]
 
@@ -29,22 +36,23 @@ def _setup(seed=0, lengths=LENGTHS):
     rng = np.random.default_rng(seed)
     feats = [np.abs(rng.normal(size=(T, 24))) for T in lengths]
     batch = make_batch(feats, [f"v{i}" for i in range(len(lengths))], 60, dtype=torch.float64)
-    draws = make_draws(torch.Generator().manual_seed(seed), batch, cfg.num_layers, cfg.hidden_size,
-                       dtype=torch.float64)
+    draws = make_draws(torch.Generator().manual_seed(seed), batch, cfg.num_layers, cfg.hidden_size, dtype=torch.float64)
     ordered = [torch.as_tensor(feats[i]) for i in batch.order]
     return cfg, model, batch, draws, ordered
 
 
-@pytest.mark.parametrize("phase", [pytest.param(p, marks=pytest.mark.slow) if p == "actor_critic" else p
-                                   for p in PHASE_NAMES])  # actor_critic: about 3-4 s
+@pytest.mark.parametrize(
+    "phase", [pytest.param(p, marks=pytest.mark.slow) if p == "actor_critic" else p for p in PHASE_NAMES]
+)  # actor_critic: about 3-4 s
 def test_phase_losses_and_gradients_match_reference(phase):
     cfg, model, batch, draws, feats = _setup()
     ref_model = copy.deepcopy(model)
     grads, stats, _ = phase_gradients(phase, model, batch, draws, cfg)
     ref_stats, ref_grads = reference_phase(phase, ref_model, feats, draws, cfg)
     for name, value in ref_stats.items():
-        torch.testing.assert_close(stats[name].cpu(), value.to(stats[name].dtype), rtol=1e-7, atol=1e-9,
-                                   msg=lambda m: f"{phase}/{name}: {m}")
+        torch.testing.assert_close(
+            stats[name].cpu(), value.to(stats[name].dtype), rtol=1e-7, atol=1e-9, msg=lambda m: f"{phase}/{name}: {m}"
+        )
     assert len(grads) == len(ref_grads)
     for g, rg in zip(grads, ref_grads):
         torch.testing.assert_close(g, rg, rtol=1e-6, atol=1e-10)
@@ -115,8 +123,12 @@ def test_each_phase_changes_only_its_own_networks():
     cfg, model, batch, draws, _ = _setup(seed=11)
     opts = Optimizers(model, cfg.lr, cfg.discriminator_lr)
     groups = {
-        "linear_compress": model.linear_compress, "s_lstm": model.s_lstm, "e_lstm": model.vae.e_lstm,
-        "d_lstm": model.vae.d_lstm, "discriminator": model.discriminator, "actor": model.actor,
+        "linear_compress": model.linear_compress,
+        "s_lstm": model.s_lstm,
+        "e_lstm": model.vae.e_lstm,
+        "d_lstm": model.vae.d_lstm,
+        "discriminator": model.discriminator,
+        "actor": model.actor,
         "critic": model.critic,
     }
     expected = {
@@ -134,8 +146,9 @@ def test_each_phase_changes_only_its_own_networks():
         torch.nn.utils.clip_grad_norm_(all_params[phase], cfg.clip)
         for o in opts.by_phase[phase]:
             o.step()
-        changed = {k for k, m in groups.items()
-                   if any(not torch.equal(a, b) for a, b in zip(before[k], m.parameters()))}
+        changed = {
+            k for k, m in groups.items() if any(not torch.equal(a, b) for a, b in zip(before[k], m.parameters()))
+        }
         assert changed == expected[phase], phase
 
 
@@ -147,5 +160,5 @@ def test_gradient_is_clipped_to_global_norm():
     for p, g in zip(params, grads):
         p.grad = g.clone()
     torch.nn.utils.clip_grad_norm_(params, cfg.clip)
-    total = torch.sqrt(sum((p.grad ** 2).sum() for p in params))
+    total = torch.sqrt(sum((p.grad**2).sum() for p in params))
     assert float(total) == pytest.approx(1e-3, rel=1e-6)

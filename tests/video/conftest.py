@@ -21,8 +21,9 @@ REAL_VIDEOS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "
 def plain_scene_video(path: Path, scene_lengths, fps=10, size=(96, 72), audio_tones=None, **kw) -> GeneratedVideo:
     """The scene videos of these tests: :func:`plain_scene_frame` looks, a tone per scene
     (``audio_tones``, amplitude 0.3) when given; other keywords as ``write_video``."""
-    return scene_video(path, scene_lengths, fps=fps, size=size, painter=plain_scene_frame, tones=audio_tones,
-                       tone_level=0.3, **kw)
+    return scene_video(
+        path, scene_lengths, fps=fps, size=size, painter=plain_scene_frame, tones=audio_tones, tone_level=0.3, **kw
+    )
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -53,8 +54,13 @@ def scenes_audio_video(vdir) -> GeneratedVideo:
     Scene changes at frames 75, 150, 275, 375 (not all on step boundaries: steps are
     every 12.5 frames).
     """
-    return plain_scene_video(vdir / "scenes_audio.mp4", [75, 75, 125, 100, 125], fps=25, size=(96, 72),
-                             audio_tones=[440.0, 1000.0, 660.0, 1500.0, 300.0])
+    return plain_scene_video(
+        vdir / "scenes_audio.mp4",
+        [75, 75, 125, 100, 125],
+        fps=25,
+        size=(96, 72),
+        audio_tones=[440.0, 1000.0, 660.0, 1500.0, 300.0],
+    )
 
 
 @pytest.fixture(scope="session")
@@ -90,9 +96,17 @@ def webm_video(vdir) -> GeneratedVideo:
     if codec not in av.codecs_available:
         pytest.fail("this PyAV build has no VP8/VP9 encoder")
     audio_codec = "libopus" if "libopus" in av.codecs_available else "vorbis"
-    return plain_scene_video(vdir / "scenes.webm", [15, 15], fps=10, size=(64, 48), fmt="webm", codec=codec,
-                             audio_tones=[500.0, 800.0], audio_codec=audio_codec,
-                             options={"deadline": "realtime", "cpu-used": "8"})
+    return plain_scene_video(
+        vdir / "scenes.webm",
+        [15, 15],
+        fps=10,
+        size=(64, 48),
+        fmt="webm",
+        codec=codec,
+        audio_tones=[500.0, 800.0],
+        audio_codec=audio_codec,
+        options={"deadline": "realtime", "cpu-used": "8"},
+    )
 
 
 @pytest.fixture(scope="session")
@@ -134,5 +148,6 @@ def vtest_summary(backbone, tmp_path_factory):
     """The full pipeline on the real sample vtest.avi (run once, checked by several tests)."""
     from acsumgan.video.summarize import summarize_video
 
-    return summarize_video(REAL_VIDEOS / "vtest.avi", distance_scorer, tmp_path_factory.mktemp("vtest") / "out",
-                           backbone=backbone)
+    return summarize_video(
+        REAL_VIDEOS / "vtest.avi", distance_scorer, tmp_path_factory.mktemp("vtest") / "out", backbone=backbone
+    )

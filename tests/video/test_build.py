@@ -52,8 +52,17 @@ def test_build_writes_the_eccv16_schema(scenes_video, cfr30, mkv_video, backbone
     assert attrs["backbone"] == "efficientnet-lite0" and attrs["rate"] == 2.0 and attrs["feature_dim"] == 1280
     assert not parts_dir(out).exists()
     with h5py.File(out) as h5:
-        assert set(h5["video_1"]) >= {"features", "picks", "n_frames", "n_steps", "change_points",
-                                      "n_frame_per_seg", "video_name", "fps", "source_path"}
+        assert set(h5["video_1"]) >= {
+            "features",
+            "picks",
+            "n_frames",
+            "n_steps",
+            "change_points",
+            "n_frame_per_seg",
+            "video_name",
+            "fps",
+            "source_path",
+        }
 
 
 def test_build_resumes_after_an_interruption(scenes_video, cfr30, mkv_video, backbone, features_of, tmp_path):

@@ -46,8 +46,15 @@ def test_kts_on_real_features_finds_the_scene_changes(scenes_video, backbone, vd
 
 def test_summarize_generated_video(scenes_audio_video, backbone, tmp_path):
     events = []
-    res = summarize_video(scenes_audio_video.path, distance_scorer, tmp_path / "out", budget=0.4,
-                          backbone=backbone, crf=0, progress=lambda *a: events.append(a))
+    res = summarize_video(
+        scenes_audio_video.path,
+        distance_scorer,
+        tmp_path / "out",
+        budget=0.4,
+        backbone=backbone,
+        crf=0,
+        progress=lambda *a: events.append(a),
+    )
     v = scenes_audio_video
     # shots are the true scenes
     assert res.change_points[:, 0].tolist() == v.scene_starts
@@ -96,23 +103,41 @@ def test_summarize_generated_video(scenes_audio_video, backbone, tmp_path):
 
 
 def test_seconds_budget_and_cached_features(scenes_audio_video, features_of, tmp_path):
-    first = summarize_video(scenes_audio_video.path, distance_scorer, tmp_path / "a", seconds=9,
-                            extracted=features_of(scenes_audio_video.path))
+    first = summarize_video(
+        scenes_audio_video.path,
+        distance_scorer,
+        tmp_path / "a",
+        seconds=9,
+        extracted=features_of(scenes_audio_video.path),
+    )
     assert first.budget == pytest.approx(9 * 25 / 500)
     assert first.summary_seconds <= 9
     # with the features and shots of the first run: same choice, no decoding for features
-    again = summarize_video(scenes_audio_video.path, distance_scorer, tmp_path / "b", seconds=9,
-                            extracted=first.extracted, change_points=first.change_points)
+    again = summarize_video(
+        scenes_audio_video.path,
+        distance_scorer,
+        tmp_path / "b",
+        seconds=9,
+        extracted=first.extracted,
+        change_points=first.change_points,
+    )
     assert again.selected == first.selected
     assert np.array_equal(again.change_points, first.change_points)
     # a request longer than the video is capped at the whole video
-    whole = summarize_video(scenes_audio_video.path, distance_scorer, tmp_path / "c", seconds=1000,
-                            extracted=first.extracted, change_points=first.change_points)
+    whole = summarize_video(
+        scenes_audio_video.path,
+        distance_scorer,
+        tmp_path / "c",
+        seconds=1000,
+        extracted=first.extracted,
+        change_points=first.change_points,
+    )
     assert whole.budget == 1.0 and whole.summary_frames == 500
 
 
-@pytest.mark.parametrize("kw", [{"seconds": 0}, {"seconds": -3}, {"seconds": float("nan")},
-                                {"budget": 0}, {"budget": 1.5}, {"budget": "x"}])
+@pytest.mark.parametrize(
+    "kw", [{"seconds": 0}, {"seconds": -3}, {"seconds": float("nan")}, {"budget": 0}, {"budget": 1.5}, {"budget": "x"}]
+)
 def test_bad_options(scenes_video, tmp_path, kw):
     with pytest.raises(ConfigError):
         summarize_video(scenes_video.path, distance_scorer, tmp_path / "o", **kw)
@@ -132,7 +157,9 @@ def test_bad_video(bad_files, tmp_path):
 
 def test_scorer_must_give_one_score_per_step(scenes_video, features_of, tmp_path):
     with pytest.raises(ValueError, match="one score per step"):
-        summarize_video(scenes_video.path, lambda f: np.ones(3), tmp_path / "o", extracted=features_of(scenes_video.path))
+        summarize_video(
+            scenes_video.path, lambda f: np.ones(3), tmp_path / "o", extracted=features_of(scenes_video.path)
+        )
 
 
 @pytest.mark.slow  # the real vtest.avi, end to end

@@ -216,8 +216,9 @@ def test_seek_failure_falls_back_to_one_pass(scenes_audio_video, tmp_path, monke
         return Unseekable(c) if len(opened) == 1 else c
 
     monkeypatch.setattr(W, "open_container", open_once_unseekable)
-    st = write_summary_video(scenes_audio_video.path, [(200, 230), (400, 420)], tmp_path / "s.mp4", crf=0,
-                             frame_pts=pts)
+    st = write_summary_video(
+        scenes_audio_video.path, [(200, 230), (400, 420)], tmp_path / "s.mp4", crf=0, frame_pts=pts
+    )
     src = decode_yuv(scenes_audio_video.path)
     got = decode_yuv(tmp_path / "s.mp4")
     assert len(opened) == 2  # reopened for the one-pass fallback

@@ -13,17 +13,17 @@ import sys
 import click
 
 from ..errors import AcsumganError, InterruptedByUser
-from .common import cli
+from . import baseline as _baseline  # noqa: F401,E402
 
 # Importing the command modules registers their commands on ``cli``.
 from . import dataset as _dataset  # noqa: F401,E402
-from . import splits as _splits  # noqa: F401,E402
-from . import evaluate as _evaluate  # noqa: F401,E402
-from . import baseline as _baseline  # noqa: F401,E402
-from . import train as _train  # noqa: F401,E402
-from . import experiment as _experiment  # noqa: F401,E402
-from . import summarize as _summarize  # noqa: F401,E402
 from . import demo as _demo  # noqa: F401,E402
+from . import evaluate as _evaluate  # noqa: F401,E402
+from . import experiment as _experiment  # noqa: F401,E402
+from . import splits as _splits  # noqa: F401,E402
+from . import summarize as _summarize  # noqa: F401,E402
+from . import train as _train  # noqa: F401,E402
+from .common import cli
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -44,13 +44,20 @@ def finite(ctx, param, value):
 
 def budget_option(f):
     return click.option(
-        "--budget", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.15, show_default=True,
-        callback=finite, help="Summary length as a fraction of the video (the benchmarks use 0.15).",
+        "--budget",
+        type=click.FloatRange(0, 1, min_open=True, max_open=True),
+        default=0.15,
+        show_default=True,
+        callback=finite,
+        help="Summary length as a fraction of the video (the benchmarks use 0.15).",
     )(f)
 
 
 def device_option(f):
     return click.option(
-        "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+        "--device",
+        type=click.Choice(["auto", "cpu", "cuda"]),
+        default="auto",
+        show_default=True,
         help="Where to compute: auto picks cuda when a GPU is visible, else cpu.",
     )(f)

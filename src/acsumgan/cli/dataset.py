@@ -13,12 +13,21 @@ from .common import CONTEXT, console, dataset, device_option
 
 
 @dataset.command("synth")
-@click.option("--profile", type=click.Choice(["summe", "tvsum"]), default="summe", show_default=True,
-              help="Step counts and annotation style of the benchmark to imitate.")
+@click.option(
+    "--profile",
+    type=click.Choice(["summe", "tvsum"]),
+    default="summe",
+    show_default=True,
+    help="Step counts and annotation style of the benchmark to imitate.",
+)
 @click.option("--out", "out", type=click.Path(dir_okay=False), required=True, help="HDF5 file to write.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same file).")
-@click.option("--videos", type=click.IntRange(min=1), default=None,
-              help="Keep only the first K videos of the profile (default: all: 25 SumMe, 50 TVSum).")
+@click.option(
+    "--videos",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep only the first K videos of the profile (default: all: 25 SumMe, 50 TVSum).",
+)
 @click.option("--dim", type=click.IntRange(min=1), default=1024, show_default=True, help="Feature size.")
 def dataset_synth(profile: str, out: str, seed: int, videos: int | None, dim: int) -> None:
     """Generate a synthetic dataset with the shape of SumMe or TVSum.
@@ -35,8 +44,13 @@ def dataset_synth(profile: str, out: str, seed: int, videos: int | None, dim: in
 
 @dataset.command("validate")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--purpose", type=click.Choice(["any", "train", "evaluate", "summarize"]), default="any",
-              show_default=True, help="Also require the fields this use needs.")
+@click.option(
+    "--purpose",
+    type=click.Choice(["any", "train", "evaluate", "summarize"]),
+    default="any",
+    show_default=True,
+    help="Also require the fields this use needs.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 def dataset_validate(path: str, purpose: str, as_json: bool) -> None:
     """Check a dataset file against the eccv16 schema and list its videos.
@@ -49,33 +63,44 @@ def dataset_validate(path: str, purpose: str, as_json: bool) -> None:
     videos = load_dataset(path, purpose=purpose)
     rows = []
     for k, v in videos.items():
-        rows.append({
-            "video": k,
-            "steps": v.steps if (v.features is not None or v.picks is not None or v.n_steps is not None) else None,
-            "dim": None if v.features is None else int(v.features.shape[1]),
-            "n_frames": v.n_frames,
-            "shots": None if v.change_points is None else int(v.change_points.shape[0]),
-            "users": None if v.user_summary is None else int(v.user_summary.shape[0]),
-            "fields": v.present(),
-        })
+        rows.append(
+            {
+                "video": k,
+                "steps": v.steps if (v.features is not None or v.picks is not None or v.n_steps is not None) else None,
+                "dim": None if v.features is None else int(v.features.shape[1]),
+                "n_frames": v.n_frames,
+                "shots": None if v.change_points is None else int(v.change_points.shape[0]),
+                "users": None if v.user_summary is None else int(v.user_summary.shape[0]),
+                "fields": v.present(),
+            }
+        )
     if as_json:
-        click.echo(json.dumps({"path": path, "attrs": {k: str(v) for k, v in dataset_attrs(path).items()},
-                               "videos": rows}, indent=2))
+        click.echo(
+            json.dumps(
+                {"path": path, "attrs": {k: str(v) for k, v in dataset_attrs(path).items()}, "videos": rows}, indent=2
+            )
+        )
         return
     table = Table(title=f"{path}: {len(rows)} videos, valid")
     for col in ("video", "steps", "dim", "n_frames", "shots", "users"):
         table.add_column(col, justify="right" if col != "video" else "left")
     for r in rows:
-        table.add_row(*["-" if r[c] is None else str(r[c]) for c in ("video", "steps", "dim", "n_frames", "shots", "users")])
+        table.add_row(
+            *["-" if r[c] is None else str(r[c]) for c in ("video", "steps", "dim", "n_frames", "shots", "users")]
+        )
     console.print(table)
 
 
 @dataset.command("build")
 @click.argument("videos", nargs=-1, required=True)
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="HDF5 file to write.")
-@click.option("--backbone", default="efficientnet-lite0", show_default=True,
-              help="Feature extractor: efficientnet-lite0 (ImageNet weights installed with the package) or "
-                   "googlenet (the benchmarks' GoogLeNet pool5; needs its ImageNet weights file).")
+@click.option(
+    "--backbone",
+    default="efficientnet-lite0",
+    show_default=True,
+    help="Feature extractor: efficientnet-lite0 (ImageNet weights installed with the package) or "
+    "googlenet (the benchmarks' GoogLeNet pool5; needs its ImageNet weights file).",
+)
 @device_option
 @click.option("--rate", type=float, default=2.0, show_default=True, help="Sampled steps per second.")
 def dataset_build(videos, out, backbone, device, rate) -> None:
@@ -92,26 +117,38 @@ def dataset_build(videos, out, backbone, device, rate) -> None:
     from .summarize import expand_videos
 
     paths = expand_videos(videos)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as prog:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as prog:
         task = prog.add_task("videos", total=len(paths))
 
         def progress(p):
-            prog.update(task, description=f"{Path(p.path).name}" + (" (cached)" if p.cached else ""),
-                        completed=p.video_index + (1 if p.finished else 0))
+            prog.update(
+                task,
+                description=f"{Path(p.path).name}" + (" (cached)" if p.cached else ""),
+                completed=p.video_index + (1 if p.finished else 0),
+            )
 
-        path = build_dataset(paths, out, backbone=backbone, device=resolve_device(device), rate=rate,
-                             progress=progress)
+        path = build_dataset(paths, out, backbone=backbone, device=resolve_device(device), rate=rate, progress=progress)
     console.print(f"wrote {path}: {len(paths)} videos ({backbone} features)")
 
 
 @dataset.command("merge")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--out", type=click.Path(dir_okay=False), required=True,
-              help="Merged HDF5 file to write (not one of the inputs).")
-@click.option("--names", default=None,
-              help="Comma-separated dataset names, one per input in order (default: each file's name, "
-                   "lower-cased, without eccv16_dataset_ and _google_pool5: summe, tvsum).")
+@click.option(
+    "--out", type=click.Path(dir_okay=False), required=True, help="Merged HDF5 file to write (not one of the inputs)."
+)
+@click.option(
+    "--names",
+    default=None,
+    help="Comma-separated dataset names, one per input in order (default: each file's name, "
+    "lower-cased, without eccv16_dataset_ and _google_pool5: summe, tvsum).",
+)
 def dataset_merge(inputs, out: str, names: str | None) -> None:
     """Merge eccv16 files into one, for the augmented and transfer settings.
 
@@ -127,8 +164,11 @@ def dataset_merge(inputs, out: str, names: str | None) -> None:
     path = merge_datasets(inputs, out, name_list)
     with open_h5(path) as h5:
         counts = {g: len(h5[g]) for g in merged_datasets(h5, path)}
-    console.print(f"wrote {path}: {sum(counts.values())} videos of {len(counts)} datasets ("
-                  + ", ".join(f"{n} {c}" for n, c in counts.items()) + ")")
+    console.print(
+        f"wrote {path}: {sum(counts.values())} videos of {len(counts)} datasets ("
+        + ", ".join(f"{n} {c}" for n, c in counts.items())
+        + ")"
+    )
 
 
 # --------------------------------------------------------------------------- import-gt
@@ -157,27 +197,52 @@ def _write(out: Path, videos: dict, name: str, merge: Path | None, as_json: bool
     save_dataset(out, videos, attrs=attrs)
     fields = sorted({f for v in videos.values() for f in v.present()})
     if as_json:
-        click.echo(json.dumps({"out": str(out), "dataset": name, "videos": len(videos), "fields": fields,
-                               "merged_with": None if merge is None else str(merge)}))
+        click.echo(
+            json.dumps(
+                {
+                    "out": str(out),
+                    "dataset": name,
+                    "videos": len(videos),
+                    "fields": fields,
+                    "merged_with": None if merge is None else str(merge),
+                }
+            )
+        )
     else:
-        console.print(f"wrote {out}: {len(videos)} {name} videos ({', '.join(fields)})"
-                      + (f", merged with {merge}" if merge is not None else ""))
+        console.print(
+            f"wrote {out}: {len(videos)} {name} videos ({', '.join(fields)})"
+            + (f", merged with {merge}" if merge is not None else "")
+        )
 
 
 @import_gt.command("summe", context_settings=CONTEXT)
-@click.option("--gt-dir", required=True, type=click.Path(path_type=Path),
-              help="The SumMe GT folder (one <name>.mat per video).")
-@click.option("--change-points", type=click.Path(path_type=Path), default=None,
-              help='JSON {"video_i": [[start, end], ...]} of KTS shots (inclusive). Without it, '
-                   "change_points are absent (needed for the F-score).")
-@click.option("--mapping", type=click.Path(path_type=Path), default=None,
-              help="mapped_video_names.json ({real name: video_i}) to cross-check the order.")
-@click.option("--merge", type=click.Path(path_type=Path), default=None,
-              help="A features file (same videos): write its videos with the imported fields added.")
+@click.option(
+    "--gt-dir", required=True, type=click.Path(path_type=Path), help="The SumMe GT folder (one <name>.mat per video)."
+)
+@click.option(
+    "--change-points",
+    type=click.Path(path_type=Path),
+    default=None,
+    help='JSON {"video_i": [[start, end], ...]} of KTS shots (inclusive). Without it, '
+    "change_points are absent (needed for the F-score).",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="mapped_video_names.json ({real name: video_i}) to cross-check the order.",
+)
+@click.option(
+    "--merge",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A features file (same videos): write its videos with the imported fields added.",
+)
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output HDF5 file.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of text.")
-def import_summe_cmd(gt_dir: Path, change_points: Path | None, mapping: Path | None, merge: Path | None,
-                     out: Path, as_json: bool) -> None:
+def import_summe_cmd(
+    gt_dir: Path, change_points: Path | None, mapping: Path | None, merge: Path | None, out: Path, as_json: bool
+) -> None:
     """SumMe (Gygli et al., ECCV 2014): video_i = i-th GT file in byte-wise sorted order."""
     from ..data.groundtruth import import_summe
 
@@ -186,10 +251,18 @@ def import_summe_cmd(gt_dir: Path, change_points: Path | None, mapping: Path | N
 
 
 @import_gt.command("tvsum", context_settings=CONTEXT)
-@click.option("--anno", required=True, type=click.Path(path_type=Path),
-              help="ydata-tvsum50.mat (v7.3) or ydata-tvsum50-anno.tsv, either optionally gzipped.")
-@click.option("--merge", type=click.Path(path_type=Path), default=None,
-              help="A features file (same videos): write its videos with the imported fields added.")
+@click.option(
+    "--anno",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="ydata-tvsum50.mat (v7.3) or ydata-tvsum50-anno.tsv, either optionally gzipped.",
+)
+@click.option(
+    "--merge",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A features file (same videos): write its videos with the imported fields added.",
+)
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output HDF5 file.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of text.")
 def import_tvsum_cmd(anno: Path, merge: Path | None, out: Path, as_json: bool) -> None:

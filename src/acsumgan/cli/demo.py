@@ -14,32 +14,48 @@ SHARED_VIDEOS = Path("..") / "shared" / "data" / "videos"
 
 
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False), default="demo", show_default=True,
-              help="Folder for everything the demo writes.")
-@click.option("--epochs", type=click.IntRange(min=1), default=3, show_default=True, help="Training epochs of each part.")
-@click.option("--synthetic-videos", type=click.IntRange(min=5, max=25), default=10, show_default=True,
-              help="Videos of the synthetic SumMe-profile dataset (part 1).")
-@click.option("--videos", "videos_dir", type=click.Path(file_okay=False), default=None,
-              help="Folder of your own videos for part 2 (default: ../shared/data/videos when present, else "
-                   "videos the demo generates).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="demo",
+    show_default=True,
+    help="Folder for everything the demo writes.",
+)
+@click.option(
+    "--epochs", type=click.IntRange(min=1), default=3, show_default=True, help="Training epochs of each part."
+)
+@click.option(
+    "--synthetic-videos",
+    type=click.IntRange(min=5, max=25),
+    default=10,
+    show_default=True,
+    help="Videos of the synthetic SumMe-profile dataset (part 1).",
+)
+@click.option(
+    "--videos",
+    "videos_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder of your own videos for part 2 (default: ../shared/data/videos when present, else "
+    "videos the demo generates).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, seed: int) -> None:
     """Run the whole tool on built-in data and write results to look at.
 
     1. A synthetic dataset with the SumMe profile: one 80/20 split trained for a few
        epochs; F-score against the simulated annotators before and after training.
-    2. Real videos (the sample videos, or generated ones): a dataset built with the
-       default backbone, trained without labels, then vtest.avi (or the first video)
-       summarized to summary.mp4 and scores.png.
+    2. Real videos (the sample videos, or generated ones), one command: `summarize`
+       without a model trains one on them (no labels), then writes each video's
+       summary.mp4, segments.json, scores.png and review page (OUT/summary/index.html).
     """
     from ..config import TrainConfig
     from ..data.dataset import load_dataset
     from ..data.splits import make_random_splits, write_splits
     from ..synthetic.dataset import write_synth_dataset
-    from ..inference import Scorer
     from ..train.trainer import train
-    from ..video.build import build_dataset
-    from ..video.summarize import summarize_video
+    from ..video.pipeline import summarize_videos
+    from .summarize import StageProgress
 
     t_start = time.perf_counter()
     root = Path(out)
@@ -49,8 +65,14 @@ def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, s
     data = write_synth_dataset(root / "synthetic_summe.h5", "summe", seed=seed, videos=synthetic_videos)
     keys = list(load_dataset(data))
     splits = write_splits(root / "synthetic_splits.json", make_random_splits(keys, 1, 0.2, seed=seed))
-    run = train(TrainConfig(n_epochs=epochs, seed=seed, checkpoint_interval_s=3600), data, splits,
-                root / "synthetic_run", progress=True, force=True)
+    run = train(
+        TrainConfig(n_epochs=epochs, seed=seed, checkpoint_interval_s=3600),
+        data,
+        splits,
+        root / "synthetic_run",
+        progress=True,
+        force=True,
+    )
     table = Table(title=f"F-score (max over simulated users) on the {len(keys) - len(keys) * 4 // 5} test videos")
     for col in ("model", "epoch", "F-score %"):
         table.add_column(col, justify="right" if col != "model" else "left")
@@ -60,21 +82,20 @@ def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, s
     console.print(table)
     console.print(f"run folder: {run.run_dir} (metrics.csv, scores.h5, tensorboard/, checkpoints/)")
 
-    console.rule("[bold]2. real videos: build a dataset, train without labels, summarize")
+    console.rule("[bold]2. real videos, one command: acsumgan summarize (trains without labels)")
     videos = _demo_videos(root, videos_dir)
     console.print("videos: " + ", ".join(v.name for v in videos))
-    own = build_dataset(videos, root / "own_videos.h5")
-    own_run = train(TrainConfig(n_epochs=epochs, seed=seed, checkpoint_interval_s=3600), own, None,
-                    root / "own_run", progress=True, force=True)
-    target = next((v for v in videos if v.name == "vtest.avi"), videos[0])
-    scorer = Scorer.load(own_run.run_dir, seed=seed)
-    res = summarize_video(target, scorer, root / "summary")
-    console.print(f"summarized {target.name}: {res.n_frames / res.fps:.1f} s -> {res.summary_seconds:.1f} s "
-                  f"({len(res.selected)} of {len(res.change_points)} shots)")
-    console.print(f"[bold]summary video:[/bold] {res.summary_path}")
-    console.print(f"[bold]importance plot:[/bold] {res.plot_path}")
-    console.print(f"segments: {res.segments_path}")
+    with StageProgress() as prog:
+        res = summarize_videos(videos, root / "summary", epochs=epochs, seed=seed, progress=prog.update)
+    for r in res.summaries:
+        console.print(
+            f"{r.video_path.name}: {r.n_frames / r.fps:.1f} s -> {r.summary_seconds:.1f} s "
+            f"({len(r.selected)} of {len(r.change_points)} shots): {r.summary_path}"
+        )
+    console.print(f"model: {res.model.run_dir}; features: {res.features.path}")
     console.print(f"demo finished in {time.perf_counter() - t_start:.0f} s")
+    page = res.index or res.pages[0]
+    console.print(f"[bold]review page (open it in a browser):[/bold] {page}")
 
 
 def _demo_videos(root: Path, videos_dir: str | None) -> list[Path]:
@@ -87,6 +108,8 @@ def _demo_videos(root: Path, videos_dir: str | None) -> list[Path]:
         return expand_videos((str(SHARED_VIDEOS),))
     gen = root / "generated_videos"
     gen.mkdir(parents=True, exist_ok=True)
-    return [make_scene_video(gen / "scenes_a.mp4", [75, 200, 50, 150, 100, 225]),
-            make_scene_video(gen / "scenes_b.mp4", [120, 60, 180, 90]),
-            make_scene_video(gen / "scenes_c.mp4", [40, 160, 80])]
+    return [
+        make_scene_video(gen / "scenes_a.mp4", [75, 200, 50, 150, 100, 225]),
+        make_scene_video(gen / "scenes_b.mp4", [120, 60, 180, 90]),
+        make_scene_video(gen / "scenes_c.mp4", [40, 160, 80]),
+    ]

@@ -12,20 +12,39 @@ from .common import budget_option, cli, console
 
 
 @cli.command()
-@click.option("--dataset", "dataset_path", type=click.Path(dir_okay=False), required=True,
-              help="Dataset with annotations (user_summary, change_points, n_frames, picks).")
-@click.option("--scores", "scores_path", type=click.Path(dir_okay=False), required=True,
-              help="Scores: JSON {video: [T floats]} or HDF5 (one dataset per video, or epoch_<n> groups "
-                   "as written by `acsumgan train`).")
-@click.option("--metric", type=click.Choice(["max", "avg", "kendall", "spearman", "all"]), default=None,
-              help="F-score reduction over users (max: SumMe, avg: TVSum; default from the file), rank "
-                   "correlation (kendall, spearman), or all of them.")
-@click.option("--epoch", type=int, default=None,
-              help="With a multi-epoch scores file: evaluate this epoch per video (default: a table of all epochs).")
+@click.option(
+    "--dataset",
+    "dataset_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Dataset with annotations (user_summary, change_points, n_frames, picks).",
+)
+@click.option(
+    "--scores",
+    "scores_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Scores: JSON {video: [T floats]} or HDF5 (one dataset per video, or epoch_<n> groups "
+    "as written by `acsumgan train`).",
+)
+@click.option(
+    "--metric",
+    type=click.Choice(["max", "avg", "kendall", "spearman", "all"]),
+    default=None,
+    help="F-score reduction over users (max: SumMe, avg: TVSum; default from the file), rank "
+    "correlation (kendall, spearman), or all of them.",
+)
+@click.option(
+    "--epoch",
+    type=int,
+    default=None,
+    help="With a multi-epoch scores file: evaluate this epoch per video (default: a table of all epochs).",
+)
 @budget_option
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of tables.")
-def evaluate(dataset_path: str, scores_path: str, metric: str | None, epoch: int | None, budget: float,
-             as_json: bool) -> None:
+def evaluate(
+    dataset_path: str, scores_path: str, metric: str | None, epoch: int | None, budget: float, as_json: bool
+) -> None:
     """Evaluate step scores with the benchmark protocol.
 
     Step scores -> frame scores -> shot means -> 0/1 knapsack at int(budget x n_frames)
@@ -39,8 +58,14 @@ def evaluate(dataset_path: str, scores_path: str, metric: str | None, epoch: int
     from ..evaluation.scores import check_scores, read_scores, select_epoch
 
     all_scores = read_scores(scores_path)
-    names = {"max": ["max"], "avg": ["avg"], "kendall": ["kendall"], "spearman": ["spearman"],
-             "all": [None, "kendall", "spearman"], None: [None]}[metric]
+    names = {
+        "max": ["max"],
+        "avg": ["avg"],
+        "kendall": ["kendall"],
+        "spearman": ["spearman"],
+        "all": [None, "kendall", "spearman"],
+        None: [None],
+    }[metric]
     needs_f = None in names or "max" in names or "avg" in names
     videos = load_dataset(dataset_path, purpose="evaluate" if needs_f else "any")
     if None in names:
@@ -66,8 +91,10 @@ def evaluate(dataset_path: str, scores_path: str, metric: str | None, epoch: int
             if e is not None:
                 out = {"epoch": e, **out}
         else:
-            out = {"metric": names if len(names) > 1 else names[0],
-                   "epochs": {str(e): (r if len(names) > 1 else r[names[0]]) for e, r in results.items()}}
+            out = {
+                "metric": names if len(names) > 1 else names[0],
+                "epochs": {str(e): (r if len(names) > 1 else r[names[0]]) for e, r in results.items()},
+            }
         click.echo(json.dumps(out, indent=2))
         return
 

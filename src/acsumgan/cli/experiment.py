@@ -34,36 +34,90 @@ def _ints(text: str | None) -> list[int] | None:
 
 
 @cli.command()
-@click.option("--dataset", "dataset_path", type=click.Path(dir_okay=False), required=True,
-              help="eccv16-schema HDF5 file with features (and annotations for the F-score).")
+@click.option(
+    "--dataset",
+    "dataset_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="eccv16-schema HDF5 file with features (and annotations for the F-score).",
+)
 @click.option("--splits", "splits_path", type=click.Path(dir_okay=False), required=True, help="Splits JSON.")
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Experiment folder.")
-@click.option("--sigmas", default="0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0", show_default=True,
-              help="regularization_factor values, comma-separated (--sigmas 0.5 with all splits is the "
-                   "release's run_splits.sh).")
-@click.option("--split-indices", "--split_indices", "split_indices", default=None,
-              help="Splits to run, comma-separated (default: all splits of the file).")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Runs at a time, each its own process (default: one per GPU; on CPU, cores/2 capped by "
-                   "memory).")
-@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="local: processes on this machine; ray: Ray tasks on a cluster (pip install 'acsumgan[ray]').")
+@click.option(
+    "--sigmas",
+    default="0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0",
+    show_default=True,
+    help="regularization_factor values, comma-separated (--sigmas 0.5 with all splits is the release's run_splits.sh).",
+)
+@click.option(
+    "--split-indices",
+    "--split_indices",
+    "split_indices",
+    default=None,
+    help="Splits to run, comma-separated (default: all splits of the file).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Runs at a time, each its own process (default: one per GPU; on CPU, cores/2 capped by memory).",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: processes on this machine; ray: Ray tasks on a cluster (pip install 'acsumgan[ray]').",
+)
 @click.option("--ray-address", default=None, help="Ray cluster address (default: start a local Ray instance).")
-@click.option("--ray-cpus-per-run", type=click.IntRange(min=1), default=None,
-              help="CPUs each Ray task asks for when running on CPU (default: 2).")
-@click.option("--ray-max-retries", type=click.IntRange(min=0), default=3, show_default=True,
-              help="Retries of a run whose Ray worker died.")
-@click.option("--ray-shared-path", is_flag=True,
-              help="The dataset and splits paths are readable on every Ray node (else they are shipped "
-                   "through Ray's object store).")
+@click.option(
+    "--ray-cpus-per-run",
+    type=click.IntRange(min=1),
+    default=None,
+    help="CPUs each Ray task asks for when running on CPU (default: 2).",
+)
+@click.option(
+    "--ray-max-retries",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Retries of a run whose Ray worker died.",
+)
+@click.option(
+    "--ray-shared-path",
+    is_flag=True,
+    help="The dataset and splits paths are readable on every Ray node (else they are shipped "
+    "through Ray's object store).",
+)
 @click.option("--force", is_flag=True, help="Delete the runs of an experiment with another config and start over.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show the overall progress.")
-@click.option("--baseline-draws", type=click.IntRange(min=0), default=100, show_default=True,
-              help="Random-baseline draws shown in the report (0: no baselines).")
+@click.option(
+    "--baseline-draws",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="Random-baseline draws shown in the report (0: no baselines).",
+)
 @train_options
 @click.pass_context
-def experiment(ctx, dataset_path, splits_path, out, sigmas, split_indices, workers, executor, ray_address,
-               ray_cpus_per_run, ray_max_retries, ray_shared_path, force, progress, baseline_draws, **values):
+def experiment(
+    ctx,
+    dataset_path,
+    splits_path,
+    out,
+    sigmas,
+    split_indices,
+    workers,
+    executor,
+    ray_address,
+    ray_cpus_per_run,
+    ray_max_retries,
+    ray_shared_path,
+    force,
+    progress,
+    baseline_draws,
+    **values,
+):
     """Run the paper's protocol: every sigma on every split, then select and report.
 
     Each (sigma, split) run goes to OUT/sigma<s>/split<k>/ (a run folder of `acsumgan
@@ -77,11 +131,20 @@ def experiment(ctx, dataset_path, splits_path, out, sigmas, split_indices, worke
 
     cfg = config_from_cli(ctx, values)
     exp = plan(out, dataset_path, splits_path, _floats(sigmas), _ints(split_indices), cfg, force=force)
-    console.print(f"experiment {out}: {len(exp.specs)} runs ({len(exp.sigmas)} sigmas x "
-                  f"{len(exp.split_indices)} splits), {cfg.n_epochs} epochs each")
+    console.print(
+        f"experiment {out}: {len(exp.specs)} runs ({len(exp.sigmas)} sigmas x "
+        f"{len(exp.split_indices)} splits), {cfg.n_epochs} epochs each"
+    )
     ray_opts = {"cpus_per_run": ray_cpus_per_run, "max_retries": ray_max_retries, "shared_path": ray_shared_path}
-    codes = run_experiment(exp, workers=workers, threads=cfg.threads, executor=executor, ray_address=ray_address,
-                           progress=progress, ray_options=ray_opts)
+    codes = run_experiment(
+        exp,
+        workers=workers,
+        threads=cfg.threads,
+        executor=executor,
+        ray_address=ray_address,
+        progress=progress,
+        ray_options=ray_opts,
+    )
     failed = {n: c for n, c in codes.items() if c != 0}
     if failed:
         for n, c in failed.items():
@@ -140,8 +203,13 @@ def select(exp_dir: str, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("exp_dir", type=click.Path(file_okay=False))
-@click.option("--baseline-draws", type=click.IntRange(min=0), default=100, show_default=True,
-              help="Random-baseline draws (0: no baselines).")
+@click.option(
+    "--baseline-draws",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="Random-baseline draws (0: no baselines).",
+)
 def report(exp_dir: str, baseline_draws: int) -> None:
     """Write report.md, results.csv, results.json and plots/ for an experiment folder."""
     from ..config import TrainConfig

@@ -10,26 +10,52 @@ from .common import console, splits
 
 
 @splits.command("make")
-@click.option("--dataset", "dataset_path", type=click.Path(dir_okay=False), required=True,
-              help="Dataset whose videos are split.")
+@click.option(
+    "--dataset", "dataset_path", type=click.Path(dir_okay=False), required=True, help="Dataset whose videos are split."
+)
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="JSON splits file to write.")
-@click.option("--kind", type=click.Choice(["random", "kfold", "augmented", "transfer"]), default="random",
-              show_default=True,
-              help="random: independent 80/20 splits (like the standard files, they overlap); "
-                   "kfold: a partition, every video tested exactly once; on a merged file (dataset merge), with "
-                   "--target: augmented: the target's videos split as random (or --kfold) does, every video of "
-                   "the other datasets added to each training set; transfer: one split, training on the other "
-                   "datasets, testing all of the target (Zhang et al., ECCV 2016).")
+@click.option(
+    "--kind",
+    type=click.Choice(["random", "kfold", "augmented", "transfer"]),
+    default="random",
+    show_default=True,
+    help="random: independent 80/20 splits (like the standard files, they overlap); "
+    "kfold: a partition, every video tested exactly once; on a merged file (dataset merge), with "
+    "--target: augmented: the target's videos split as random (or --kfold) does, every video of "
+    "the other datasets added to each training set; transfer: one split, training on the other "
+    "datasets, testing all of the target (Zhang et al., ECCV 2016).",
+)
 @click.option("--target", default=None, help="augmented / transfer: the dataset tested (e.g. summe).")
 @click.option("--kfold", "kfold", is_flag=True, help="augmented: a k-fold partition of the target (k = --n-splits).")
-@click.option("--n-splits", "--k", "n_splits", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Number of splits (folds); transfer makes 1 split and accepts only 1.")
-@click.option("--test-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.2,
-              show_default=True, help="Share of videos (augmented: of the target's) tested in each random split.")
+@click.option(
+    "--n-splits",
+    "--k",
+    "n_splits",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Number of splits (folds); transfer makes 1 split and accepts only 1.",
+)
+@click.option(
+    "--test-fraction",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.2,
+    show_default=True,
+    help="Share of videos (augmented: of the target's) tested in each random split.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.pass_context
-def splits_make(ctx, dataset_path: str, out: str, kind: str, target: str | None, kfold: bool, n_splits: int,
-                test_fraction: float, seed: int) -> None:
+def splits_make(
+    ctx,
+    dataset_path: str,
+    out: str,
+    kind: str,
+    target: str | None,
+    kfold: bool,
+    n_splits: int,
+    test_fraction: float,
+    seed: int,
+) -> None:
     """Make a seeded splits file for a dataset."""
     from ..data.dataset import load_dataset
     from ..data.splits import make_kfold_splits, make_random_splits, write_splits
@@ -53,19 +79,33 @@ def splits_make(ctx, dataset_path: str, out: str, kind: str, target: str | None,
         result = make_random_splits(keys, n_splits, test_fraction, seed)
     write_splits(out, result)
     tested = sorted({k for s in result for k in s["test_keys"]})
-    console.print(f"wrote {out}: {len(result)} {kind} splits of {len(keys)} videos; "
-                  f"{len(tested)}/{len(keys)} videos are tested at least once")
+    console.print(
+        f"wrote {out}: {len(result)} {kind} splits of {len(keys)} videos; "
+        f"{len(tested)}/{len(keys)} videos are tested at least once"
+    )
 
 
-def _make_setting(dataset_path: str, out: str, keys: list[str], kind: str, target: str | None, kfold: bool,
-                  n_splits: int, n_given: bool, test_fraction: float, seed: int) -> None:
+def _make_setting(
+    dataset_path: str,
+    out: str,
+    keys: list[str],
+    kind: str,
+    target: str | None,
+    kfold: bool,
+    n_splits: int,
+    n_given: bool,
+    test_fraction: float,
+    seed: int,
+) -> None:
     """``splits make --kind augmented|transfer``: the checks, one line each, then the file."""
     from ..data.splits import make_augmented_splits, make_transfer_splits, write_splits
 
     datasets = list(dict.fromkeys(k.split("/", 1)[0] for k in keys if "/" in k))
     if not datasets:
-        raise ConfigError(dataset_path, f"--kind {kind} needs a merged file (videos dataset/video_k); "
-                                        "make one with `acsumgan dataset merge`")
+        raise ConfigError(
+            dataset_path,
+            f"--kind {kind} needs a merged file (videos dataset/video_k); make one with `acsumgan dataset merge`",
+        )
     if target is None:
         raise ConfigError(dataset_path, f"--kind {kind} needs --target, one of {', '.join(datasets)}")
     if target not in datasets:
@@ -77,8 +117,11 @@ def _make_setting(dataset_path: str, out: str, keys: list[str], kind: str, targe
         if kfold:
             raise ConfigError(None, "--kfold goes with --kind augmented, not transfer")
         if n_given and n_splits != 1:
-            raise ConfigError(None, f"--kind transfer makes 1 split (train on the other datasets, test all of "
-                                    f"{target}); copies would train the same run again: drop --n-splits {n_splits}")
+            raise ConfigError(
+                None,
+                f"--kind transfer makes 1 split (train on the other datasets, test all of "
+                f"{target}); copies would train the same run again: drop --n-splits {n_splits}",
+            )
         result = make_transfer_splits(keys, target)
     elif kfold:
         if not 2 <= n_splits <= len(mine):
@@ -94,14 +137,21 @@ def _make_setting(dataset_path: str, out: str, keys: list[str], kind: str, targe
         console.print(f"wrote {out}: 1 transfer split: test all {len(mine)} videos of {target}, train on {others}")
     else:
         tested = sorted({k for s in result for k in s["test_keys"]})
-        console.print(f"wrote {out}: {len(result)} augmented {'k-fold ' if kfold else ''}splits of the {len(mine)} "
-                      f"videos of {target} ({len(tested)} tested at least once), each training also on {others}")
+        console.print(
+            f"wrote {out}: {len(result)} augmented {'k-fold ' if kfold else ''}splits of the {len(mine)} "
+            f"videos of {target} ({len(tested)} tested at least once), each training also on {others}"
+        )
 
 
 @splits.command("show")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--dataset", "dataset_path", type=click.Path(dir_okay=False), default=None,
-              help="Also check that every key is in this dataset.")
+@click.option(
+    "--dataset",
+    "dataset_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also check that every key is in this dataset.",
+)
 def splits_show(path: str, dataset_path: str | None) -> None:
     """Check a splits file and show its sizes and how often each video is tested."""
     from ..data.dataset import load_dataset

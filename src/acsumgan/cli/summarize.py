@@ -9,9 +9,8 @@ import click
 from rich.table import Table
 
 from ..errors import ConfigError, VideoError
+from ..video.decode import VIDEO_SUFFIXES
 from .common import budget_option, cli, console, device_option
-
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
 
 
 def expand_videos(items: tuple[str, ...]) -> list[Path]:
@@ -38,83 +37,240 @@ def expand_videos(items: tuple[str, ...]) -> list[Path]:
 
 @cli.command()
 @click.argument("videos", nargs=-1, required=True)
-@click.option("--model", "model_path", required=True,
-              help="A checkpoint (.pt), a run folder (`acsumgan train --out`: the criterion's epoch) or an "
-                   "experiment folder (`acsumgan experiment --out`: best/<rule>/split<k>.pt).")
-@click.option("--out", type=click.Path(file_okay=False), required=True,
-              help="Output folder (one sub-folder per video when several are given).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Output folder (one sub-folder per video when several are given).",
+)
+@click.option(
+    "--model",
+    "model_path",
+    default=None,
+    help="A checkpoint (.pt), a run folder (`acsumgan train --out`: the criterion's epoch) or an "
+    "experiment folder (`acsumgan experiment --out`: best/<rule>/split<k>.pt). Without it, a "
+    "model is trained without labels on the videos (kept in OUT/model/ and reused).",
+)
+@click.option(
+    "--train-on",
+    "train_on",
+    default=None,
+    help="Without --model: train on this larger collection instead, a folder of videos or an eccv16 "
+    "HDF5 file with features of the same backbone.",
+)
+@click.option(
+    "--epochs", type=click.IntRange(min=1), default=None, help="Without --model: training epochs.  [default: 40]"
+)
+@click.option(
+    "--train-config",
+    "train_config",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Without --model: a YAML file of training options (the names of `acsumgan train`, e.g. "
+    "hidden_size, regularization_factor); the release's defaults otherwise.",
+)
 @budget_option
-@click.option("--seconds", type=float, default=None,
-              help="Summary length in seconds instead of --budget (capped at the video's length).")
-@click.option("--backbone", default=None,
-              help="Feature extractor: efficientnet-lite0 or googlenet (default: the one the model was trained "
-                   "with).")
+@click.option(
+    "--seconds",
+    type=float,
+    default=None,
+    help="Summary length in seconds instead of --budget (capped at the video's length).",
+)
+@click.option(
+    "--backbone",
+    default=None,
+    help="Feature extractor: efficientnet-lite0 or googlenet (default: the one the model was trained "
+    "with; efficientnet-lite0 when training here).",
+)
 @device_option
-@click.option("--policy", type=click.Choice(["sample", "greedy"]), default="sample", show_default=True,
-              help="Actor at test time: sample (the release's, seeded) or greedy.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampled policy.")
-@click.option("--rule", default="label-free", show_default=True,
-              help="With an experiment folder: which selection rule's model (label-free, oracle).")
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="CPU threads of the training (default: PyTorch's choice).",
+)
+@click.option(
+    "--policy",
+    type=click.Choice(["sample", "greedy"]),
+    default="sample",
+    show_default=True,
+    help="Actor at test time: sample (the release's, seeded) or greedy.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the sampled policy (and of the training without --model).",
+)
+@click.option(
+    "--rule",
+    default="label-free",
+    show_default=True,
+    help="With an experiment folder: which selection rule's model (label-free, oracle).",
+)
 @click.option("--split", "split_index", type=int, default=None, help="With an experiment folder: which split's model.")
-@click.option("--rate", type=float, default=2.0, show_default=True,
-              help="Sampled steps per second (the benchmarks: 2, every 15th frame at 30 fps).")
-@click.option("--max-shot-seconds", default="auto", show_default=True,
-              help="Split shots longer than this (seconds; auto: min(10 s, budget), none: pure KTS shots).")
-@click.option("--crf", type=click.IntRange(0, 51), default=18, show_default=True,
-              help="H.264 quality of summary.mp4 (0 lossless, 18 visually lossless, 23 x264's default).")
-def summarize(videos, model_path, out, budget, seconds, backbone, device, policy, seed, rule, split_index, rate,
-              max_shot_seconds, crf) -> None:
-    """Summarize videos with a trained model.
+@click.option(
+    "--rate",
+    type=float,
+    default=2.0,
+    show_default=True,
+    help="Sampled steps per second (the benchmarks: 2, every 15th frame at 30 fps).",
+)
+@click.option(
+    "--max-shot-seconds",
+    default="auto",
+    show_default=True,
+    help="Split shots longer than this (seconds; auto: min(10 s, budget), none: pure KTS shots).",
+)
+@click.option(
+    "--crf",
+    type=click.IntRange(0, 51),
+    default=18,
+    show_default=True,
+    help="H.264 quality of summary.mp4 (0 lossless, 18 visually lossless, 23 x264's default).",
+)
+@click.option(
+    "--page/--no-page",
+    default=True,
+    show_default=True,
+    help="Write the review page summary.html (and index.html for several videos).",
+)
+def summarize(
+    videos,
+    out,
+    model_path,
+    train_on,
+    epochs,
+    train_config,
+    budget,
+    seconds,
+    backbone,
+    device,
+    threads,
+    policy,
+    seed,
+    rule,
+    split_index,
+    rate,
+    max_shot_seconds,
+    crf,
+    page,
+) -> None:
+    """Summarize videos, training a model on them first when no --model is given.
 
     Writes, per video: summary.mp4 (the selected shots in order, original resolution
     and frame rate, H.264, audio kept), segments.json (each selected shot's start/end in
-    seconds and timecodes, frame range and score) and scores.png (importance over time,
-    selected shots shaded, shot boundaries). VIDEOS are files, folders or glob patterns.
+    seconds and timecodes, frame range and score), scores.png (importance over time)
+    and summary.html, a page to review it in a browser (the video, a clickable
+    timeline of shots and scores, a thumbnail per shot, the summary). VIDEOS are files,
+    folders or glob patterns. Without --model, OUT also keeps features.h5 and model/;
+    the same command again reuses them, recomputing only changed or added videos.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from ..config import resolve_device
-    from ..inference import Scorer
-    from ..video.backbones import backbone_for_model, get_backbone
-    from ..video.decode import probe
-    from ..video.summarize import summarize_video
+    from ..config import load_config_file, resolve_device
+    from ..video.pipeline import summarize_videos
 
     paths = expand_videos(videos)
-    for p in paths:  # a missing or unreadable video fails now, not after the others are done
-        probe(p)
-    dev = resolve_device(device)
-    scorer = Scorer.load(model_path, policy=policy, seed=seed, device=dev, rule=rule, split=split_index)
-    bb = get_backbone(backbone or backbone_for_model(scorer.input_size, scorer.backbone, scorer.path), device=dev)
-    scorer.check_features(bb.dim, f"backbone {bb.name}")
     if seconds is not None and seconds <= 0:
         raise ConfigError(None, f"--seconds must be > 0, got {seconds}")
-    mss = None if str(max_shot_seconds).lower() == "none" else (
-        "auto" if max_shot_seconds == "auto" else _float(max_shot_seconds, "--max-shot-seconds"))
-    out = Path(out)
-    names = _unique_names(paths)
-    results = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as prog:
-        overall = prog.add_task("videos", total=len(paths))
-        stage = prog.add_task("", total=None)
-        for path, name in zip(paths, names):
-            def progress(kind, done, total, _p=path):
-                prog.update(stage, description=f"{_p.name}: {kind}", completed=done, total=total or None)
-
-            target = out if len(paths) == 1 else out / name
-            results.append(summarize_video(path, scorer, target, budget=budget, seconds=seconds, backbone=bb,
-                                           device=dev, rate=rate, progress=progress, crf=crf, max_shot_seconds=mss))
-            prog.advance(overall)
-    table = Table(title=f"summaries ({scorer.path})")
+    mss = (
+        None
+        if str(max_shot_seconds).lower() == "none"
+        else ("auto" if max_shot_seconds == "auto" else _float(max_shot_seconds, "--max-shot-seconds"))
+    )
+    dev = resolve_device(device)
+    options = None
+    if train_config:
+        options = {k: v for k, v in load_config_file(train_config).items() if k not in ("dataset", "splits", "out")}
+    with StageProgress() as prog:
+        res = summarize_videos(
+            paths,
+            out,
+            model=model_path,
+            train_on=train_on,
+            epochs=epochs,
+            budget=budget,
+            seconds=seconds,
+            backbone=backbone,
+            device=dev,
+            policy=policy,
+            seed=seed,
+            rule=rule,
+            split=split_index,
+            rate=rate,
+            max_shot_seconds=mss,
+            crf=crf,
+            threads=threads,
+            train_options=options,
+            page=page,
+            progress=prog.update,
+        )
+    if res.features is not None:
+        f = res.features
+        console.print(f"features: {len(f.computed)} computed, {len(f.reused)} reused ({f.path})")
+    if res.model is not None:
+        what = "trained" if res.model.trained else "reused"
+        console.print(f"model: {what} ({res.model.run_dir}, {res.model.epochs} epochs)")
+    table = Table(title=f"summaries ({res.model_path})")
     for col in ("video", "length", "shots", "kept", "summary", "summary.mp4"):
         table.add_column(col, justify="left" if col in ("video", "summary.mp4") else "right")
-    for r in results:
+    for r in res.summaries:
         dur = r.n_frames / r.fps
-        table.add_row(r.video_path.name, _clock(dur), str(len(r.change_points)), str(len(r.selected)),
-                      f"{_clock(r.summary_seconds)} ({100 * r.summary_seconds / dur:.1f} %)", str(r.summary_path))
+        table.add_row(
+            r.video_path.name,
+            _clock(dur),
+            str(len(r.change_points)),
+            str(len(r.selected)),
+            f"{_clock(r.summary_seconds)} ({100 * r.summary_seconds / dur:.1f} %)",
+            str(r.summary_path),
+        )
     console.print(table)
-    for r in results:
+    for r in res.summaries:
         console.print(f"{r.video_path.name}: {r.summary_path}  {r.plot_path}  {r.segments_path}")
+    for p in res.pages:
+        console.print(f"[bold]review page:[/bold] {p}")
+    if res.index is not None:
+        console.print(f"[bold]index of the review pages:[/bold] {res.index}")
+
+
+class StageProgress:
+    """One progress bar per stage (features, training, summaries) with elapsed time and ETA."""
+
+    def __init__(self):
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.p = Progress(
+            TextColumn("[bold]{task.fields[stage]:<9}[/bold] {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[info]}"),
+            console=console,
+            transient=False,
+        )
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        self.p.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.p.stop()
+        return False
+
+    def update(self, stage: str, label: str, done: int, total: int, info: str) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.p.add_task(label, total=total or None, stage=stage, info=info)
+        self.p.update(self.tasks[stage], description=label, completed=done, total=total or None, info=info)
 
 
 def _float(text: str, name: str) -> float:
@@ -127,13 +283,3 @@ def _float(text: str, name: str) -> float:
 def _clock(seconds: float) -> str:
     m, s = divmod(seconds, 60)
     return f"{int(m)}:{s:04.1f}"
-
-
-def _unique_names(paths: list[Path]) -> list[str]:
-    names, seen = [], {}
-    for p in paths:
-        n = p.stem
-        seen[n] = seen.get(n, 0) + 1
-        names.append(n if seen[n] == 1 else f"{n}-{seen[n]}")
-    return names
-

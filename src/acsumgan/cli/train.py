@@ -12,21 +12,36 @@ from .common import cli, console, finite
 # (TrainConfig field, click type, help). Each is accepted as --name_with_underscores
 # (the release's spelling) and --name-with-dashes.
 RELEASE_OPTIONS = [
-    ("video_type", str, "SumMe or TVSum. The release used it to name folders; here it also picks the "
-                        "evaluation metric (max / avg) when the dataset file does not say."),
-    ("input_size", int, "Feature size D (1024 for GoogLeNet pool5, 1280 for EfficientNet-Lite0).  [default: "
-                        "the dataset's feature size]"),
+    (
+        "video_type",
+        str,
+        "SumMe or TVSum. The release used it to name folders; here it also picks the "
+        "evaluation metric (max / avg) when the dataset file does not say.",
+    ),
+    (
+        "input_size",
+        int,
+        "Feature size D (1024 for GoogLeNet pool5, 1280 for EfficientNet-Lite0).  [default: "
+        "the dataset's feature size]",
+    ),
     ("hidden_size", int, "LSTM hidden size H.  [default: 512]"),
     ("num_layers", int, "LSTM layers.  [default: 2]"),
     ("regularization_factor", float, "sigma: the target mean frame score of the sparsity loss.  [default: 0.5]"),
     ("entropy_coef", float, "Weight of the actor's entropy bonus.  [default: 0.1]"),
     ("n_epochs", int, "Training epochs.  [default: 100]"),
-    ("batch_size", int, "Videos per update (default: all training videos, one update per epoch, as the "
-                        "release is run: 20 for SumMe, 40 for TVSum)."),
+    (
+        "batch_size",
+        int,
+        "Videos per update (default: all training videos, one update per epoch, as the "
+        "release is run: 20 for SumMe, 40 for TVSum).",
+    ),
     ("clip", float, "Global gradient-norm clip of every phase.  [default: 5.0]"),
     ("lr", float, "Learning rate of encoder, decoder, scorer, actor and critic.  [default: 1e-4]"),
-    ("discriminator_lr", float, "Learning rate of the discriminator (and linear_compress in phase 3).  "
-                                "[default: 1e-5]"),
+    (
+        "discriminator_lr",
+        float,
+        "Learning rate of the discriminator (and linear_compress in phase 3).  [default: 1e-5]",
+    ),
     ("split_index", int, "Which split of --splits to train (0-based).  [default: 0]"),
     ("action_state_size", int, "Fragments M the actor chooses among.  [default: 60]"),
 ]
@@ -35,23 +50,57 @@ RELEASE_OPTIONS = [
 def train_options(f):
     """The options ``train`` and ``experiment`` share (applied in reverse for --help order)."""
     opts = [
-        click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
-                     help="YAML file of options (names as below, with _ or -); command-line flags win."),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="YAML file of options (names as below, with _ or -); command-line flags win.",
+        ),
         click.option("--seed", type=int, default=None, help="Random seed of the run.  [default: 0]"),
-        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None,
-                     help="auto: cuda when a GPU is visible, else cpu.  [default: auto]"),
-        click.option("--eval-policy", "--eval_policy", "eval_policy", type=click.Choice(["sample", "greedy"]),
-                     default=None, help="Test-time actor: sample (faithful to the release, seeded) or greedy "
-                                        "(deterministic, no repeated picks).  [default: sample]"),
-        click.option("--eval-metric", "--eval_metric", "eval_metric", type=click.Choice(["max", "avg"]),
-                     default=None, help="F-score reduction over users (default: from the dataset file; "
-                                        "max for SumMe, avg for TVSum)."),
-        click.option("--budget", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
-                     callback=finite, help="Summary length used by evaluation, fraction of the video.  [default: 0.15]"),
-        click.option("--threads", type=click.IntRange(min=1), default=None,
-                     help="CPU threads for PyTorch (default: PyTorch's choice)."),
-        click.option("--checkpoint-interval", "checkpoint_interval_s", type=click.FloatRange(min=0), default=None,
-                     help="Seconds between saves of the resumable state (0: every epoch).  [default: 60]"),
+        click.option(
+            "--device",
+            type=click.Choice(["auto", "cpu", "cuda"]),
+            default=None,
+            help="auto: cuda when a GPU is visible, else cpu.  [default: auto]",
+        ),
+        click.option(
+            "--eval-policy",
+            "--eval_policy",
+            "eval_policy",
+            type=click.Choice(["sample", "greedy"]),
+            default=None,
+            help="Test-time actor: sample (faithful to the release, seeded) or greedy "
+            "(deterministic, no repeated picks).  [default: sample]",
+        ),
+        click.option(
+            "--eval-metric",
+            "--eval_metric",
+            "eval_metric",
+            type=click.Choice(["max", "avg"]),
+            default=None,
+            help="F-score reduction over users (default: from the dataset file; max for SumMe, avg for TVSum).",
+        ),
+        click.option(
+            "--budget",
+            type=click.FloatRange(0, 1, min_open=True, max_open=True),
+            default=None,
+            callback=finite,
+            help="Summary length used by evaluation, fraction of the video.  [default: 0.15]",
+        ),
+        click.option(
+            "--threads",
+            type=click.IntRange(min=1),
+            default=None,
+            help="CPU threads for PyTorch (default: PyTorch's choice).",
+        ),
+        click.option(
+            "--checkpoint-interval",
+            "checkpoint_interval_s",
+            type=click.FloatRange(min=0),
+            default=None,
+            help="Seconds between saves of the resumable state (0: every epoch).  [default: 60]",
+        ),
     ]
     for name, typ, help_ in RELEASE_OPTIONS:
         spellings = dict.fromkeys([f"--{name}", f"--{name.replace('_', '-')}"])
@@ -65,28 +114,46 @@ def config_from_cli(ctx: click.Context, values: dict) -> TrainConfig:
     """Defaults < --config file < flags given on the command line."""
     merged: dict = {}
     if values.get("config_file"):
-        merged.update({k: v for k, v in load_config_file(values["config_file"]).items()
-                       if k not in ("dataset", "splits", "out")})
-    for name in [n for n, _, _ in RELEASE_OPTIONS] + ["seed", "device", "eval_policy", "eval_metric", "budget",
-                                                      "threads", "checkpoint_interval_s"]:
+        merged.update(
+            {k: v for k, v in load_config_file(values["config_file"]).items() if k not in ("dataset", "splits", "out")}
+        )
+    for name in [n for n, _, _ in RELEASE_OPTIONS] + [
+        "seed",
+        "device",
+        "eval_policy",
+        "eval_metric",
+        "budget",
+        "threads",
+        "checkpoint_interval_s",
+    ]:
         if values.get(name) is not None and ctx.get_parameter_source(name) != ParameterSource.DEFAULT:
             merged[name] = values[name]
     return TrainConfig.from_dict(merged, values.get("config_file")).validate(values.get("config_file"))
 
 
 @cli.command()
-@click.option("--dataset", "dataset_path", type=click.Path(dir_okay=False), required=True,
-              help="eccv16-schema HDF5 file (features needed; annotations only for the F-score).")
-@click.option("--splits", "splits_path", type=click.Path(dir_okay=False), default=None,
-              help="Splits JSON. Without it every video trains and none is tested (your own unlabeled "
-                   "collection).")
+@click.option(
+    "--dataset",
+    "dataset_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="eccv16-schema HDF5 file (features needed; annotations only for the F-score).",
+)
+@click.option(
+    "--splits",
+    "splits_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Splits JSON. Without it every video trains and none is tested (your own unlabeled collection).",
+)
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Run folder to write.")
 @click.option("--force", is_flag=True, help="Start over in a folder that holds another run.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar.")
 @train_options
 @click.pass_context
-def train(ctx: click.Context, dataset_path: str, splits_path: str | None, out: str, force: bool, progress: bool,
-          **values) -> None:
+def train(
+    ctx: click.Context, dataset_path: str, splits_path: str | None, out: str, force: bool, progress: bool, **values
+) -> None:
     """Train AC-SUM-GAN without labels and evaluate it after every epoch.
 
     Writes into OUT: config.yaml (resolved options, seed, versions), metrics.csv (per
@@ -112,9 +179,13 @@ def _print_run_summary(result) -> None:
 
     def add(label, r):
         f = r.get("f_score")
-        table.add_row(label, str(r["epoch"]), "-" if r.get("reward") is None else f"{r['reward']:.4f}",
-                      "-" if r.get("actor_loss") is None else f"{r['actor_loss']:.4f}",
-                      "-" if f is None else f"{f:.2f}")
+        table.add_row(
+            label,
+            str(r["epoch"]),
+            "-" if r.get("reward") is None else f"{r['reward']:.4f}",
+            "-" if r.get("actor_loss") is None else f"{r['actor_loss']:.4f}",
+            "-" if f is None else f"{f:.2f}",
+        )
 
     add("untrained", rows[0])
     if result.chosen_epoch is not None:

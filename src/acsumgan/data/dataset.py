@@ -241,19 +241,24 @@ def _check_change_points(v: Video, path) -> None:
         i = int(np.argwhere(cp[:, 1] < cp[:, 0])[0][0])
         raise _fail(path, key, "change_points", f"shot {i} ends before it starts")
     if cp[0, 0] != 0:
-        raise _fail(path, key, "change_points",
-                    f"do not cover the video: first shot starts at frame {int(cp[0, 0])}, not 0")
+        raise _fail(
+            path, key, "change_points", f"do not cover the video: first shot starts at frame {int(cp[0, 0])}, not 0"
+        )
     gaps = cp[1:, 0] != cp[:-1, 1] + 1
     if np.any(gaps):
         i = int(np.argwhere(gaps)[0][0])
         raise _fail(
-            path, key, "change_points",
+            path,
+            key,
+            "change_points",
             f"do not cover the video: shot {i + 1} starts at frame {int(cp[i + 1, 0])}, "
             f"shot {i} ends at {int(cp[i, 1])}",
         )
     if n_frames is not None and cp[-1, 1] != n_frames - 1:
         raise _fail(
-            path, key, "change_points",
+            path,
+            key,
+            "change_points",
             f"do not cover the video: last shot ends at frame {int(cp[-1, 1])}, n_frames is {n_frames}",
         )
     if v.n_frame_per_seg is not None:
@@ -341,8 +346,12 @@ def _read_scalar(path, key: str, grp: h5py.Group, name: str) -> int:
 
 def _read_string(path, key: str, grp: h5py.Group, name: str) -> str:
     obj = grp[name]
-    if not isinstance(obj, h5py.Dataset) or obj.size > 1_000_000 or \
-            obj.size * obj.dtype.itemsize > MAX_EXTRA_BYTES or never_written(obj):
+    if (
+        not isinstance(obj, h5py.Dataset)
+        or obj.size > 1_000_000
+        or obj.size * obj.dtype.itemsize > MAX_EXTRA_BYTES
+        or never_written(obj)
+    ):
         raise _fail(path, key, name, "must be a string")
     val = obj[()]
     if isinstance(val, np.ndarray):
@@ -368,8 +377,12 @@ def _read_video(path, key: str, grp: h5py.Group) -> Video:
     for name in grp:
         if name not in KNOWN_FIELDS:
             obj = grp[name]
-            if isinstance(obj, h5py.Dataset) and obj.size is not None and \
-                    obj.size * obj.dtype.itemsize <= MAX_EXTRA_BYTES and not never_written(obj):
+            if (
+                isinstance(obj, h5py.Dataset)
+                and obj.size is not None
+                and obj.size * obj.dtype.itemsize <= MAX_EXTRA_BYTES
+                and not never_written(obj)
+            ):
                 val = obj[()]
                 v.extra[name] = val.decode() if isinstance(val, bytes) else val
     return v
@@ -493,7 +506,9 @@ def load_dataset(
             except DatasetError:
                 raise
             except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
-                raise _fail(path, key, None, f"unreadable ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+                raise _fail(
+                    path, key, None, f"unreadable ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+                ) from None
             validate_video(v, path, purpose)
             videos[key] = v
     if purpose == "train":
@@ -503,8 +518,13 @@ def load_dataset(
     return videos
 
 
-def save_dataset(path: str | os.PathLike, videos: Mapping[str, Video] | Iterable[Video], validate: bool = True,
-                 attrs: Mapping | None = None, group_attrs: Mapping[str, Mapping] | None = None) -> Path:
+def save_dataset(
+    path: str | os.PathLike,
+    videos: Mapping[str, Video] | Iterable[Video],
+    validate: bool = True,
+    attrs: Mapping | None = None,
+    group_attrs: Mapping[str, Mapping] | None = None,
+) -> Path:
     """Write videos to an eccv16 HDF5 file atomically (temp file, then rename).
 
     ``attrs`` become root attributes (e.g. ``eval_metric``). Keys ``dataset/video``

@@ -165,8 +165,12 @@ def read_summe_gt(path: str | os.PathLike) -> SumMeGT:
         gt = np.asarray(m["gt_score"], dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise DatasetError(p, f"unexpected content ({_first_line(exc)})") from None
-    if n_frames_val.size != 1 or not np.isfinite(n_frames_val[0]) or n_frames_val[0] != int(n_frames_val[0]) \
-            or n_frames_val[0] < 1:
+    if (
+        n_frames_val.size != 1
+        or not np.isfinite(n_frames_val[0])
+        or n_frames_val[0] != int(n_frames_val[0])
+        or n_frames_val[0] < 1
+    ):
         raise DatasetError(p, f"nFrames must be one positive integer, got {n_frames_val.tolist()[:3]}")
     n_frames = int(n_frames_val[0])
     if us.ndim != 2 or us.shape[1] == 0 or us.dtype.kind not in "biuf":
@@ -290,10 +294,14 @@ def import_summe(
         cps = read_change_points(change_points)
         missing = [k for k in keys if k not in cps]
         if missing:
-            raise DatasetError(change_points, f"has no change points for {missing[0]} ({names[keys.index(missing[0])]})")
+            raise DatasetError(
+                change_points, f"has no change points for {missing[0]} ({names[keys.index(missing[0])]})"
+            )
         extra = [k for k in cps if k not in keys]
         if extra:
-            raise DatasetError(change_points, f"has change points for {extra[0]}, but the GT folder has only {len(keys)} videos")
+            raise DatasetError(
+                change_points, f"has change points for {extra[0]}, but the GT folder has only {len(keys)} videos"
+            )
 
     videos: dict[str, Video] = {}
     for key, f in zip(keys, files):
@@ -350,9 +358,7 @@ def _parse_tsv(path: Path, data: bytes) -> list[TVSumAnno]:
             row = np.array(tokens, dtype=np.float64)
         except ValueError:
             bad = next((i for i, t in enumerate(tokens) if not _is_number(t)), 0)
-            raise DatasetError(
-                path, f"line {lineno}: score {bad + 1} ({tokens[bad][:20]!r}) is not a number"
-            ) from None
+            raise DatasetError(path, f"line {lineno}: score {bad + 1} ({tokens[bad][:20]!r}) is not a number") from None
         _check_anno(path, f"line {lineno}", row)
         if vid in index:
             g = groups[index[vid]]
@@ -412,7 +418,8 @@ def _parse_mat73(path: Path, data: bytes) -> list[TVSumAnno]:
                 raise DatasetError(path, "tvsum50 holds no videos")
             out = []
             for i in range(n):
-                def ref(field: str):
+
+                def ref(field: str, i=i):
                     return np.asarray(t[field]).reshape(-1)[i]
 
                 vid = _mat_string(h5, ref("video"))
@@ -512,8 +519,11 @@ def merge_features(imported: Mapping[str, Video], features: str | os.PathLike) -
     if set(fk) != set(ik):
         only_f = [k for k in fk if k not in imported]
         only_i = [k for k in ik if k not in feats]
-        detail = (f"it has {only_f[0]}, which the ground truth lacks" if only_f
-                  else f"it lacks {only_i[0]}, which the ground truth has")
+        detail = (
+            f"it has {only_f[0]}, which the ground truth lacks"
+            if only_f
+            else f"it lacks {only_i[0]}, which the ground truth has"
+        )
         raise DatasetError(
             fp, f"holds {len(fk)} videos, the ground truth {len(ik)}: {detail} (is this the right features file?)"
         )
@@ -522,8 +532,9 @@ def merge_features(imported: Mapping[str, Video], features: str | os.PathLike) -
         f, g = feats[key], imported[key]
         if f.n_frames is not None and f.n_frames != g.n_frames:
             raise DatasetError(
-                fp, f"{key}: n_frames is {f.n_frames} but the ground truth has {g.n_frames} frames "
-                    f"(is this the right features file?)"
+                fp,
+                f"{key}: n_frames is {f.n_frames} but the ground truth has {g.n_frames} frames "
+                f"(is this the right features file?)",
             )
         try:
             t = f.steps
@@ -531,8 +542,9 @@ def merge_features(imported: Mapping[str, Video], features: str | os.PathLike) -
             t = None
         if t is not None and t != g.n_steps:
             raise DatasetError(
-                fp, f"{key}: has {t} steps but the ground truth's {g.n_frames} frames give "
-                    f"{g.n_steps} (one every {PICK_STEP}th frame)"
+                fp,
+                f"{key}: has {t} steps but the ground truth's {g.n_frames} frames give "
+                f"{g.n_steps} (one every {PICK_STEP}th frame)",
             )
         if f.picks is not None and not np.array_equal(np.asarray(f.picks, dtype=np.int64), g.picks):
             raise DatasetError(fp, f"{key}: picks differ from arange(0, n_frames, {PICK_STEP}) of the ground truth")

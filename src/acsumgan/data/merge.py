@@ -36,7 +36,7 @@ def default_name(path: str | os.PathLike) -> str:
     (``eccv16_dataset_summe_google_pool5.h5`` -> ``summe``)."""
     name = Path(path).stem.lower()
     if name.startswith(_PREFIX) and len(name) > len(_PREFIX):
-        name = name[len(_PREFIX):]
+        name = name[len(_PREFIX) :]
     if name.endswith(_SUFFIX) and len(name) > len(_SUFFIX):
         name = name[: -len(_SUFFIX)]
     return name
@@ -63,13 +63,15 @@ def _root_attrs(path: Path) -> dict:
     with open_h5(path) as h5:
         inner = merged_datasets(h5, path)
         if inner is not None:
-            raise DatasetError(path, f"is already a merged file (datasets {', '.join(inner)}); merge the files it "
-                                     "was made from")
+            raise DatasetError(
+                path, f"is already a merged file (datasets {', '.join(inner)}); merge the files it was made from"
+            )
         return {k: h5.attrs[k] for k in h5.attrs.keys()}
 
 
-def merge_datasets(paths: Sequence[str | os.PathLike], out: str | os.PathLike,
-                   names: Sequence[str] | None = None) -> Path:
+def merge_datasets(
+    paths: Sequence[str | os.PathLike], out: str | os.PathLike, names: Sequence[str] | None = None
+) -> Path:
     """Write the videos of ``paths`` (eccv16 files) into one merged file ``out``, each
     dataset under its name (``names``, else :func:`default_name` of each file), atomically.
 
@@ -115,8 +117,11 @@ def merge_datasets(paths: Sequence[str | os.PathLike], out: str | os.PathLike,
             if dim_of is None:
                 dim_of = (p, dims[0])
             elif dims[0] != dim_of[1]:
-                raise DatasetError(p, f"features have {dims[0]} dimensions but those of {dim_of[0]} have "
-                                      f"{dim_of[1]}; merged datasets need one feature size")
+                raise DatasetError(
+                    p,
+                    f"features have {dims[0]} dimensions but those of {dim_of[0]} have "
+                    f"{dim_of[1]}; merged datasets need one feature size",
+                )
         for k, v in data.items():
             videos[f"{n}/{k}"] = dataclasses.replace(v, key=f"{n}/{k}")
         attrs.setdefault("source_file", np.bytes_(p.name.encode("utf-8")))

@@ -109,8 +109,9 @@ def check_split_index(path: str | os.PathLike, index: int, n: int, error: type[A
     return index
 
 
-def check_split_keys(path: str | os.PathLike, index: int, split: Split, need_train: bool = True,
-                     need_test: bool = False) -> Split:
+def check_split_keys(
+    path: str | os.PathLike, index: int, split: Split, need_train: bool = True, need_test: bool = False
+) -> Split:
     """``split`` (number ``index`` of the file at ``path``) if the parts asked for are non-empty."""
     if need_train and not split["train_keys"]:
         raise SplitsError(path, f"split {index}: train_keys is empty")
@@ -119,15 +120,22 @@ def check_split_keys(path: str | os.PathLike, index: int, split: Split, need_tra
     return split
 
 
-def get_split(path: str | os.PathLike, index: int, videos: Iterable[str] | None = None,
-              need_train: bool = True, need_test: bool = False) -> Split:
+def get_split(
+    path: str | os.PathLike,
+    index: int,
+    videos: Iterable[str] | None = None,
+    need_train: bool = True,
+    need_test: bool = False,
+) -> Split:
     """One split of a file, checked (``index`` in range, non-empty parts as needed)."""
     splits = read_splits(path, videos)
     check_split_index(path, index, len(splits))
     return check_split_keys(path, index, splits[index], need_train, need_test)
 
 
-def make_random_splits(keys: Sequence[str], n_splits: int = 5, test_fraction: float = 0.2, seed: int = 0) -> list[Split]:
+def make_random_splits(
+    keys: Sequence[str], n_splits: int = 5, test_fraction: float = 0.2, seed: int = 0
+) -> list[Split]:
     """``n_splits`` independent random splits, each testing ``round(test_fraction * n)`` videos."""
     if not keys:
         raise ValueError("no videos to split")
@@ -154,10 +162,12 @@ def make_kfold_splits(keys: Sequence[str], k: int = 5, seed: int = 0) -> list[Sp
     out = []
     for f in folds:
         test = set(f.tolist())
-        out.append({
-            "train_keys": [keys[i] for i in range(len(keys)) if i not in test],
-            "test_keys": [keys[i] for i in sorted(test)],
-        })
+        out.append(
+            {
+                "train_keys": [keys[i] for i in range(len(keys)) if i not in test],
+                "test_keys": [keys[i] for i in sorted(test)],
+            }
+        )
     return out
 
 
@@ -174,8 +184,9 @@ def _target_keys(keys: Sequence[str], target: str) -> tuple[list[str], list[str]
     return mine, [k for k in keys if _dataset_of(k) != target]
 
 
-def make_augmented_splits(keys: Sequence[str], target: str, n_splits: int = 5, test_fraction: float = 0.2,
-                          seed: int = 0, kfold: bool = False) -> list[Split]:
+def make_augmented_splits(
+    keys: Sequence[str], target: str, n_splits: int = 5, test_fraction: float = 0.2, seed: int = 0, kfold: bool = False
+) -> list[Split]:
     """The augmented setting: each split tests some of the ``target`` dataset's videos and
     trains on its others plus every video of the other datasets (keys ``dataset/video``).
 
@@ -190,8 +201,14 @@ def make_augmented_splits(keys: Sequence[str], target: str, n_splits: int = 5, t
     out = []
     for s in base:
         test = set(s["test_keys"])
-        out.append({"train_keys": [k for k in keys if k not in test], "test_keys": list(s["test_keys"]),
-                    "setting": "augmented", "target": target})
+        out.append(
+            {
+                "train_keys": [k for k in keys if k not in test],
+                "test_keys": list(s["test_keys"]),
+                "setting": "augmented",
+                "target": target,
+            }
+        )
     return out
 
 

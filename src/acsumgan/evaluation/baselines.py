@@ -95,9 +95,9 @@ def video_baseline(
     if kind == "human":
         if want_f:
             us = np.asarray(video.user_summary)
-            out["f_score"] = np.array([
-                np.mean([f_score_users(us[u], np.delete(us, u, axis=0), metric) for u in range(us.shape[0])])
-            ])
+            out["f_score"] = np.array(
+                [np.mean([f_score_users(us[u], np.delete(us, u, axis=0), metric) for u in range(us.shape[0])])]
+            )
         if want_r:
             rows = annotator_rows(video)[0]
             ar = AnnotatorRanks(rows, np.arange(0, rows.shape[1], 15), rows.shape[1])
@@ -113,13 +113,16 @@ def video_baseline(
     else:
         step_sets = [uniform_step_scores(_n_steps(video))]
     if want_f:
-        out["f_score"] = np.array([
-            f_score_users(
-                keyshot_summary(s, video.picks, int(video.n_frames), video.change_points, budget),
-                video.user_summary, metric,
-            )
-            for s in step_sets
-        ])
+        out["f_score"] = np.array(
+            [
+                f_score_users(
+                    keyshot_summary(s, video.picks, int(video.n_frames), video.change_points, budget),
+                    video.user_summary,
+                    metric,
+                )
+                for s in step_sets
+            ]
+        )
     if want_r:
         ar = AnnotatorRanks(annotator_rows(video)[0], video.picks, int(video.n_frames))
         for m in METHODS:
@@ -137,10 +140,24 @@ def _summarise(per_video: Mapping[str, dict], keys: Sequence[str], measure: str)
     return np.mean(np.stack(vals), axis=0)
 
 
-def _row(kind: str, split, n_videos: int, per_draw: dict[str, np.ndarray | None], metric: str,
-         budget: float, draws: int, reference: str | None) -> dict:
-    row = {"baseline": kind, "split": split, "n_videos": n_videos, "metric": metric, "budget": budget,
-           "draws": draws if kind == "random" else None}
+def _row(
+    kind: str,
+    split,
+    n_videos: int,
+    per_draw: dict[str, np.ndarray | None],
+    metric: str,
+    budget: float,
+    draws: int,
+    reference: str | None,
+) -> dict:
+    row = {
+        "baseline": kind,
+        "split": split,
+        "n_videos": n_videos,
+        "metric": metric,
+        "budget": budget,
+        "draws": draws if kind == "random" else None,
+    }
     for m in MEASURES:
         a = per_draw.get(m)
         row[m] = None if a is None else float(np.mean(a))
@@ -186,8 +203,11 @@ def baseline_rows(
             if k not in videos:
                 raise KeyError(f"{k}: in the splits but not in the dataset")
     needed = list(dict.fromkeys(k for _, keys in groups for k in keys))
-    refs = {annotator_rows(videos[k])[1] for k in needed
-            if videos[k].user_scores is not None or videos[k].user_summary is not None}
+    refs = {
+        annotator_rows(videos[k])[1]
+        for k in needed
+        if videos[k].user_scores is not None or videos[k].user_summary is not None
+    }
     reference = None if not refs else (refs.pop() if len(refs) == 1 else "mixed")
 
     rows: list[dict] = []

@@ -113,8 +113,10 @@ def _merged_metric(dataset_path, datasets: list[str], keys: Iterable[str] | None
     found = {d: infer_metric(d, dataset_attrs(dataset_path, group=d)) for d in wanted}
     if found and None not in found.values() and len(set(found.values())) > 1:
         mix = ", ".join(f"{d}: {m}" for d, m in found.items())
-        return None, (f"the videos come from datasets with different F-score reductions ({mix}); test one "
-                      "dataset per split (splits make --target) or pass")
+        return None, (
+            f"the videos come from datasets with different F-score reductions ({mix}); test one "
+            "dataset per split (splits make --target) or pass"
+        )
     if not found or None in found.values():
         return None, "cannot tell SumMe (max) from TVSum (avg) by the merged datasets; pass"
     return next(iter(found.values())), ""

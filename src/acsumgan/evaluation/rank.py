@@ -283,7 +283,9 @@ def annotator_rows(video: Video) -> tuple[np.ndarray, str]:
         return np.asarray(video.user_scores), "user_scores"
     if video.user_summary is not None:
         return np.asarray(video.user_summary), "user_summary"
-    raise DatasetError(None, f"{video.key}: has neither user_scores nor user_summary (rank correlation needs per-user frame scores)")
+    raise DatasetError(
+        None, f"{video.key}: has neither user_scores nor user_summary (rank correlation needs per-user frame scores)"
+    )
 
 
 def can_rank(video: Video, leave_one_out: bool = False) -> bool:
@@ -313,7 +315,9 @@ def annotator_ranks(video: Video, cache: dict | None = None) -> AnnotatorRanks:
             return hit[3]
     for f in ("picks", "n_frames"):
         if getattr(video, f) is None:
-            raise DatasetError(None, f"{video.key}: has no {f} (rank correlation needs it to spread step scores to frames)")
+            raise DatasetError(
+                None, f"{video.key}: has no {f} (rank correlation needs it to spread step scores to frames)"
+            )
     if rows.shape[1] != int(video.n_frames):
         raise DatasetError(None, f"{video.key}: {name} has {rows.shape[1]} frames but n_frames is {video.n_frames}")
     ar = AnnotatorRanks(rows, video.picks, int(video.n_frames))
@@ -335,8 +339,12 @@ class RankResult:
         return float(np.mean(list(self.videos.values()))) if self.videos else float("nan")
 
     def to_json(self) -> dict:
-        return {"method": self.method, "videos": dict(self.videos), "mean": self.mean,
-                "reference": dict(self.reference)}
+        return {
+            "method": self.method,
+            "videos": dict(self.videos),
+            "mean": self.mean,
+            "reference": dict(self.reference),
+        }
 
 
 def video_rank_correlation(step_scores: np.ndarray, video: Video, method: str, cache: dict | None = None) -> float:

@@ -113,7 +113,9 @@ def _read_h5(p: Path) -> dict[int | None, Scores]:
     except ScoresError:
         raise
     except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
-        raise ScoresError(p, f"unreadable HDF5 ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+        raise ScoresError(
+            p, f"unreadable HDF5 ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+        ) from None
 
 
 def write_scores(path: str | os.PathLike, scores: Mapping[int | None, Mapping[str, np.ndarray]]) -> Path:
@@ -127,8 +129,9 @@ def write_scores(path: str | os.PathLike, scores: Mapping[int | None, Mapping[st
     return Path(path)
 
 
-def select_epoch(all_scores: Mapping[int | None, Scores], epoch: int | None,
-                 scores_path: str | os.PathLike) -> dict[int | None, Scores]:
+def select_epoch(
+    all_scores: Mapping[int | None, Scores], epoch: int | None, scores_path: str | os.PathLike
+) -> dict[int | None, Scores]:
     """``{epoch: scores}`` of one epoch of a ``read_scores`` result (all of it when
     ``epoch`` is None); ScoresError naming the file's epochs when it has no such epoch."""
     if epoch is None:
@@ -138,8 +141,12 @@ def select_epoch(all_scores: Mapping[int | None, Scores], epoch: int | None,
     return {epoch: all_scores[epoch]}
 
 
-def check_scores(all_scores: Mapping[int | None, Scores], videos: Mapping, scores_path: str | os.PathLike,
-                 dataset_path: str | os.PathLike) -> None:
+def check_scores(
+    all_scores: Mapping[int | None, Scores],
+    videos: Mapping,
+    scores_path: str | os.PathLike,
+    dataset_path: str | os.PathLike,
+) -> None:
     """Every scored video is one of ``videos`` (the dataset's) and has one score per
     step; else a one-line ScoresError naming the video."""
     for sc in all_scores.values():
@@ -147,4 +154,6 @@ def check_scores(all_scores: Mapping[int | None, Scores], videos: Mapping, score
             if k not in videos:
                 raise ScoresError(scores_path, f"{k}: not a video of {dataset_path}")
             if s.shape[0] != videos[k].steps:
-                raise ScoresError(scores_path, f"{k}: has {s.shape[0]} scores but the video has {videos[k].steps} steps")
+                raise ScoresError(
+                    scores_path, f"{k}: has {s.shape[0]} scores but the video has {videos[k].steps} steps"
+                )

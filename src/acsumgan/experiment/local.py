@@ -22,9 +22,21 @@ from .plan import RunSpec
 
 def train_command(spec: RunSpec, threads: int | None) -> list[str]:
     """The ``acsumgan train`` command line of one run (its options in a YAML file)."""
-    return [sys.executable, "-m", "acsumgan", "train", "--dataset", spec.dataset, "--splits", spec.splits,
-            "--out", str(spec.run_dir), "--config", str(spec.run_dir / "request.yaml"), "--no-progress"] + \
-        ([] if threads is None else ["--threads", str(threads)])
+    return [
+        sys.executable,
+        "-m",
+        "acsumgan",
+        "train",
+        "--dataset",
+        spec.dataset,
+        "--splits",
+        spec.splits,
+        "--out",
+        str(spec.run_dir),
+        "--config",
+        str(spec.run_dir / "request.yaml"),
+        "--no-progress",
+    ] + ([] if threads is None else ["--threads", str(threads)])
 
 
 class LocalExecutor:
@@ -58,10 +70,15 @@ class LocalExecutor:
                     log = open(run.run_log, "a")
                     log.write(f"--- start {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
                     log.flush()
-                    proc = subprocess.Popen(train_command(spec, self.threads), stdout=log, stderr=subprocess.STDOUT,
-                                            env=env, stdin=subprocess.DEVNULL)
+                    proc = subprocess.Popen(
+                        train_command(spec, self.threads),
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        env=env,
+                        stdin=subprocess.DEVNULL,
+                    )
                     running[spec.name] = (proc, spec, (log, gpu))
-                for name, (proc, spec, (log, gpu)) in list(running.items()):
+                for name, (proc, _spec, (log, gpu)) in list(running.items()):
                     rc = proc.poll()
                     if rc is not None:
                         log.close()
@@ -72,7 +89,7 @@ class LocalExecutor:
                 on_tick()
                 time.sleep(0.5)
         except BaseException:
-            for proc, _, (log, _) in running.values():
+            for proc, _, _ in running.values():
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGINT)
             deadline = time.time() + 20

@@ -50,8 +50,9 @@ class Experiment:
     specs: list[RunSpec] = field(default_factory=list)
 
 
-def plan(out: str | os.PathLike, dataset: str, splits: str, sigmas, split_indices, base: TrainConfig,
-         force: bool = False) -> Experiment:
+def plan(
+    out: str | os.PathLike, dataset: str, splits: str, sigmas, split_indices, base: TrainConfig, force: bool = False
+) -> Experiment:
     """Check the request against an existing experiment folder and list its runs."""
     from ..data.dataset import load_dataset
     from ..data.splits import read_splits
@@ -63,8 +64,9 @@ def plan(out: str | os.PathLike, dataset: str, splits: str, sigmas, split_indice
     if base.input_size is None:  # the dataset's feature size, recorded in the request
         base = dataclasses.replace(base, input_size=dim)
     elif base.input_size != dim:
-        raise FeatureSizeError(dataset, f"features have {dim} dimensions but input_size is {base.input_size} "
-                                        f"(pass --input_size {dim})")
+        raise FeatureSizeError(
+            dataset, f"features have {dim} dimensions but input_size is {base.input_size} (pass --input_size {dim})"
+        )
     all_splits = read_splits(splits, videos)
     split_indices = list(range(len(all_splits))) if split_indices is None else list(split_indices)
     for k in split_indices:
@@ -72,17 +74,34 @@ def plan(out: str | os.PathLike, dataset: str, splits: str, sigmas, split_indice
     sigmas = [float(s) for s in (DEFAULT_SIGMAS if sigmas is None else sigmas)]
     if not sigmas or len(set(sigmas)) != len(sigmas):
         raise ConfigError(None, "--sigmas must list distinct values")
-    request = {"dataset": str(Path(dataset).resolve()), "splits": str(Path(splits).resolve()),
-               "sigmas": sigmas, "split_indices": split_indices,
-               "config": {k: v for k, v in base.to_dict().items()
-                          if k not in ("regularization_factor", "split_index", "device", "threads",
-                                       "checkpoint_interval_s", "reward_chunk_steps")}}
+    request = {
+        "dataset": str(Path(dataset).resolve()),
+        "splits": str(Path(splits).resolve()),
+        "sigmas": sigmas,
+        "split_indices": split_indices,
+        "config": {
+            k: v
+            for k, v in base.to_dict().items()
+            if k
+            not in (
+                "regularization_factor",
+                "split_index",
+                "device",
+                "threads",
+                "checkpoint_interval_s",
+                "reward_chunk_steps",
+            )
+        },
+    }
     ensure_dir(out)
     if folder.request_file.exists() and not force:
         old = folder.read_request()
         if any(old.get(k) != request[k] for k in ("config", "dataset", "splits")):
-            raise ConfigError(out, "holds an experiment with another config, dataset or splits file; use another "
-                                   "--out or --force to start over")
+            raise ConfigError(
+                out,
+                "holds an experiment with another config, dataset or splits file; use another "
+                "--out or --force to start over",
+            )
     if force:
         for d in folder.run_dirs():
             shutil.rmtree(d, ignore_errors=True)

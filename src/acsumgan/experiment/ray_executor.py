@@ -52,8 +52,9 @@ class _Attempts:
         return list(self.starts), dict(self.epochs)
 
 
-def _train_task(spec: dict, dataset_bytes: bytes | None, splits_bytes: bytes | None, threads: int | None,
-                attempts) -> bytes:
+def _train_task(
+    spec: dict, dataset_bytes: bytes | None, splits_bytes: bytes | None, threads: int | None, attempts
+) -> bytes:
     """Body of one Ray task: train a run in a local folder, return it as a tar archive.
 
     The dataset and splits arrive as bytes (Ray resolves the object-store references
@@ -80,8 +81,15 @@ def _train_task(spec: dict, dataset_bytes: bytes | None, splits_bytes: bytes | N
         def on_epoch(row):
             attempts.epoch.remote(name, int(row["epoch"]) + 1)
 
-        train(cfg, dataset, splits, run_dir, progress=False, on_epoch=on_epoch,
-              identity_paths=(spec["dataset"], spec["splits"]))
+        train(
+            cfg,
+            dataset,
+            splits,
+            run_dir,
+            progress=False,
+            on_epoch=on_epoch,
+            identity_paths=(spec["dataset"], spec["splits"]),
+        )
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
             tar.add(run_dir, arcname="run")
@@ -93,8 +101,16 @@ def _train_task(spec: dict, dataset_bytes: bytes | None, splits_bytes: bytes | N
 class RayExecutor:
     """Executor of :func:`acsumgan.experiment.runner.run_experiment` on Ray."""
 
-    def __init__(self, address: str | None, device: str, threads: int | None, cpus_per_run: int | None = None,
-                 max_retries: int = 3, shared_path: bool = False, num_cpus: int | None = None):
+    def __init__(
+        self,
+        address: str | None,
+        device: str,
+        threads: int | None,
+        cpus_per_run: int | None = None,
+        max_retries: int = 3,
+        shared_path: bool = False,
+        num_cpus: int | None = None,
+    ):
         self.address = address
         self.device = device
         self.threads = threads
@@ -110,8 +126,13 @@ class RayExecutor:
         if self.address:
             ray.init(address=self.address, log_to_driver=False, logging_level=logging.ERROR)
         else:
-            ray.init(num_cpus=self.num_cpus, include_dashboard=False, log_to_driver=False,
-                     object_store_memory=512 * 1024 * 1024, logging_level=logging.ERROR)
+            ray.init(
+                num_cpus=self.num_cpus,
+                include_dashboard=False,
+                log_to_driver=False,
+                object_store_memory=512 * 1024 * 1024,
+                logging_level=logging.ERROR,
+            )
 
     def run(self, specs: list[RunSpec], on_tick: Callable[[], None]) -> dict[str, int]:
         if not specs:
@@ -133,8 +154,12 @@ class RayExecutor:
         task = ray.remote(max_retries=self.max_retries, retry_exceptions=False, **resources)(_train_task)
         refs = {}
         for spec in specs:
-            payload = {"name": spec.name, "dataset": str(Path(spec.dataset).resolve()),
-                       "splits": str(Path(spec.splits).resolve()), "config": spec.config}
+            payload = {
+                "name": spec.name,
+                "dataset": str(Path(spec.dataset).resolve()),
+                "splits": str(Path(spec.splits).resolve()),
+                "config": spec.config,
+            }
             refs[task.remote(payload, dref, sref, threads, attempts)] = spec
         codes: dict[str, int] = {}
         logged = 0
@@ -146,15 +171,17 @@ class RayExecutor:
                 if len(starts) > logged:
                     with open(log_path, "a") as f:
                         for name, n, node, pid in starts[logged:]:
-                            f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {name} attempt {n} node {node} "
-                                    f"pid {pid}\n")
+                            f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {name} attempt {n} node {node} pid {pid}\n")
                     logged = len(starts)
                 for ref in done:
                     spec = refs[ref]
                     try:
                         data = ray.get(ref)
-                    except (ray.exceptions.RayTaskError, ray.exceptions.WorkerCrashedError,
-                            ray.exceptions.RayError) as exc:
+                    except (
+                        ray.exceptions.RayTaskError,
+                        ray.exceptions.WorkerCrashedError,
+                        ray.exceptions.RayError,
+                    ) as exc:
                         ensure_dir(spec.run_dir)
                         with open(RunFolder(spec.run_dir).run_log, "a") as f:
                             f.write(f"ray task failed: {exc}\n")
@@ -190,4 +217,3 @@ class RayExecutor:
             os.replace(src, run_dir)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
-

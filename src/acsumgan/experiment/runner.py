@@ -17,9 +17,15 @@ from .local import LocalExecutor
 from .plan import Experiment, default_workers
 
 
-def run_experiment(exp: Experiment, workers: int | None = None, threads: int | None = None,
-                   executor: str = "local", ray_address: str | None = None, progress: bool = True,
-                   ray_options: dict | None = None) -> dict[str, int]:
+def run_experiment(
+    exp: Experiment,
+    workers: int | None = None,
+    threads: int | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    progress: bool = True,
+    ray_options: dict | None = None,
+) -> dict[str, int]:
     """Run every unfinished run of ``exp``; returns ``{run name: exit code}`` of those run now."""
     from ..config import resolve_device
 
@@ -34,8 +40,9 @@ def run_experiment(exp: Experiment, workers: int | None = None, threads: int | N
         try:
             from .ray_executor import RayExecutor
         except ImportError as exc:
-            raise MissingDependencyError(None, "--executor ray needs Ray: pip install 'acsumgan[ray]' "
-                                               f"(or pip install 'ray[default]') ({exc})") from None
+            raise MissingDependencyError(
+                None, f"--executor ray needs Ray: pip install 'acsumgan[ray]' (or pip install 'ray[default]') ({exc})"
+            ) from None
         runner = RayExecutor(address=ray_address, device=device, threads=threads, **(ray_options or {}))
     else:
         runner = LocalExecutor(workers, threads, device)
@@ -46,9 +53,12 @@ def run_experiment(exp: Experiment, workers: int | None = None, threads: int | N
         if bar:
             done_runs = sum(RunFolder(s.run_dir).is_complete() for s in exp.specs)
             remote = getattr(runner, "epochs_done", None)
-            done_epochs = sum(exp.base.n_epochs if RunFolder(s.run_dir).is_complete() else
-                              ((remote(s) if remote else None) or RunFolder(s.run_dir).epochs_done())
-                              for s in exp.specs)
+            done_epochs = sum(
+                exp.base.n_epochs
+                if RunFolder(s.run_dir).is_complete()
+                else ((remote(s) if remote else None) or RunFolder(s.run_dir).epochs_done())
+                for s in exp.specs
+            )
             bar.update(done_runs, done_epochs)
 
     try:
@@ -64,9 +74,15 @@ class _ExperimentBar:
     def __init__(self, runs: int, epochs: int):
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-        self.p = Progress(TextColumn("[bold]experiment[/bold]"), BarColumn(),
-                          TextColumn("{task.fields[runs]}"), TextColumn("{task.completed}/{task.total} epochs"),
-                          TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+        self.p = Progress(
+            TextColumn("[bold]experiment[/bold]"),
+            BarColumn(),
+            TextColumn("{task.fields[runs]}"),
+            TextColumn("{task.completed}/{task.total} epochs"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+        )
         self.runs = runs
         self.p.start()
         self.task = self.p.add_task("x", total=epochs, runs=f"0/{runs} runs")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..errors import ConfigError
 from ..fileio import atomic_path, ensure_dir, write_json
@@ -46,9 +45,13 @@ def select_experiment(exp_dir: str | os.PathLike, export: bool = True) -> Select
         "splits": splits,
         "sigmas": sigmas,
         "runs": {f"sigma{s:g}/split{k}": v.headline() for (s, k), v in summaries.items()},
-        "per_split": {str(k): {"sigmas": sorted(s for s, kk in runs if kk == k),
-                               **{rule: c.to_json() for rule, c in choices.items()}}
-                      for k, choices in per_split.items()},
+        "per_split": {
+            str(k): {
+                "sigmas": sorted(s for s, kk in runs if kk == k),
+                **{rule: c.to_json() for rule, c in choices.items()},
+            }
+            for k, choices in per_split.items()
+        },
         "final": final_scores(per_split),
     }
     if export:
@@ -57,8 +60,9 @@ def select_experiment(exp_dir: str | os.PathLike, export: bool = True) -> Select
     return Selection(data, summaries)
 
 
-def _export_best(exp: ExperimentFolder, runs: dict[tuple[float, int], RunFolder],
-                 per_split: dict[int, dict[str, Choice]]) -> dict:
+def _export_best(
+    exp: ExperimentFolder, runs: dict[tuple[float, int], RunFolder], per_split: dict[int, dict[str, Choice]]
+) -> dict:
     exported = {}
     for rule in EXPORTED_RULES:
         for k, choices in per_split.items():

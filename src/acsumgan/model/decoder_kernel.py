@@ -33,8 +33,9 @@ def _cell(xh: Tensor, c: Tensor, W: Tensor, b: Tensor):
     return o * tc, c_new, (i, f, g, o, tc)
 
 
-def decode_steps(z: Tensor, c0: Tensor, lens: list[int], Ws: list[Tensor], bs: list[Tensor], b_first: Tensor,
-                 keep: bool = False):
+def decode_steps(
+    z: Tensor, c0: Tensor, lens: list[int], Ws: list[Tensor], bs: list[Tensor], b_first: Tensor, keep: bool = False
+):
     """Run the recurrence. Returns the top-layer state of every step (each (active_t, H))
     and, with ``keep``, what the backward needs."""
     L, B, H = z.shape
@@ -100,8 +101,10 @@ class DecodeFunction(torch.autograd.Function):
                 xh, cp, (i, f, g, o, tc) = step[layer]
                 dh_l = dh[layer, :active] + d_below
                 dc_l = dc[layer, :active] + dh_l * o * (1 - tc * tc)
-                dgates = torch.cat([dc_l * g * i * (1 - i), dc_l * cp * f * (1 - f), dc_l * i * (1 - g * g),
-                                    dh_l * tc * o * (1 - o)], dim=1)
+                dgates = torch.cat(
+                    [dc_l * g * i * (1 - i), dc_l * cp * f * (1 - f), dc_l * i * (1 - g * g), dh_l * tc * o * (1 - o)],
+                    dim=1,
+                )
                 dxh = dgates @ Ws[layer]
                 dh[layer, :active] = dxh[:, H:]
                 dc[layer, :active] = dc_l * f

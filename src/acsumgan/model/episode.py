@@ -62,8 +62,9 @@ class Batch:
         return (t < self.lengths.to(self.features.device).unsqueeze(0)).to(dtype)
 
 
-def make_batch(features: list[np.ndarray | Tensor], keys: list[str], M: int, device="cpu",
-               dtype=torch.float32) -> Batch:
+def make_batch(
+    features: list[np.ndarray | Tensor], keys: list[str], M: int, device="cpu", dtype=torch.float32
+) -> Batch:
     """Pad, sort (longest first) and describe the fragments of a list of videos."""
     lengths = [int(f.shape[0]) for f in features]
     order = sorted(range(len(features)), key=lambda i: -lengths[i])
@@ -127,8 +128,9 @@ def initial_table(batch: Batch, dtype) -> Tensor:
     return base.unsqueeze(1).expand(batch.size, batch.M + 1).clone()
 
 
-def run_episode(actor, state0: Tensor, batch: Batch, u: Tensor | None, policy: str = "sample",
-                track_grad: bool = False) -> Episode:
+def run_episode(
+    actor, state0: Tensor, batch: Batch, u: Tensor | None, policy: str = "sample", track_grad: bool = False
+) -> Episode:
     """Run the actor for N steps on every video of the batch at once.
 
     ``u`` (N, B) uniforms drive sampling (inverse CDF); ``policy="greedy"`` picks the
@@ -141,8 +143,15 @@ def run_episode(actor, state0: Tensor, batch: Batch, u: Tensor | None, policy: s
     table = initial_table(batch, dtype)
     if N == 0:
         empty = torch.zeros(0, B, device=dev)
-        return Episode(empty.long(), empty.bool(), empty.bool(), torch.zeros(0, B, M, device=dev, dtype=dtype),
-                       table.unsqueeze(0), empty if track_grad else None, empty if track_grad else None)
+        return Episode(
+            empty.long(),
+            empty.bool(),
+            empty.bool(),
+            torch.zeros(0, B, M, device=dev, dtype=dtype),
+            table.unsqueeze(0),
+            empty if track_grad else None,
+            empty if track_grad else None,
+        )
     invalid = torch.arange(M, device=dev).unsqueeze(0) >= batch.n_frag.unsqueeze(1)  # (B, M)
     picked = torch.zeros(B, M, dtype=torch.bool, device=dev)
     k = torch.zeros(B, dtype=torch.float64, device=dev)
@@ -161,8 +170,7 @@ def run_episode(actor, state0: Tensor, batch: Batch, u: Tensor | None, policy: s
             except ValueError:
                 if bool(torch.isfinite(probs).all()):
                     raise
-                raise TrainingDivergedError(None, "the actor's fragment probabilities became NaN or "
-                                                  "infinite") from None
+                raise TrainingDivergedError(None, "the actor's fragment probabilities became NaN or infinite") from None
             with torch.no_grad():
                 if policy == "greedy":
                     a = dist.probs.masked_fill(picked | invalid, -1.0).argmax(-1)
@@ -186,8 +194,11 @@ def run_episode(actor, state0: Tensor, batch: Batch, u: Tensor | None, policy: s
                 logps.append(dist.log_prob(a))
                 ents.append(dist.entropy())
     return Episode(
-        actions=torch.stack(actions), new=torch.stack(news), active=torch.stack(actives),
-        states=torch.stack(states), tables=torch.stack(tables),
+        actions=torch.stack(actions),
+        new=torch.stack(news),
+        active=torch.stack(actives),
+        states=torch.stack(states),
+        tables=torch.stack(tables),
         logp=torch.stack(logps) if track_grad else None,
         entropy=torch.stack(ents) if track_grad else None,
     )

@@ -31,7 +31,7 @@ def fragment_sizes(T: int, M: int = 60) -> np.ndarray:
     n_lo = int(np.round((1 - d) * M))
     sizes = np.zeros(M)
     sizes[:n_lo] = lo
-    sizes[n_lo:n_lo + n_hi] = hi
+    sizes[n_lo : n_lo + n_hi] = hi
     sizes = np.roll(sizes, -int(M * (1 - d) / 2))
     if sizes[M - 1] == 1:
         sizes[int(M / 2)] = 1
@@ -54,7 +54,7 @@ def fragment_ids(T: int, M: int = 60) -> np.ndarray:
     """Fragment index of every step (length T); ``-1`` for a step in no fragment."""
     ids = np.full(T, -1, dtype=np.int64)
     for i, (s, e) in enumerate(fragment_bounds(T, M)):
-        ids[s:e + 1] = i
+        ids[s : e + 1] = i
     return ids
 
 

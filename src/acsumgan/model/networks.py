@@ -4,7 +4,8 @@ Sequences are time-major and padded: ``x`` is (T_max, B, H) with the videos sort
 length, longest first, and ``lengths`` (B,) on the CPU. Every LSTM result is exactly
 what one video at a time would give (a final state is taken at the video's own last
 step; padding never leaks into a result), but the work is done in dense calls of the
-fused LSTM kernels (oneDNN on CPU, cuDNN on GPU), which packed sequences cannot use. Module and parameter names follow the authors' release (``linear_compress``,
+fused LSTM kernels (oneDNN on CPU, cuDNN on GPU), which packed sequences cannot use.
+Module and parameter names follow the authors' release (``linear_compress``,
 ``summarizer.s_lstm``, ``summarizer.vae.e_lstm``, ``summarizer.vae.d_lstm``,
 ``discriminator``, ``actor``, ``critic``), so its checkpoints map onto ours by prefix.
 With the defaults the model has 26,748,991 parameters.
@@ -28,8 +29,9 @@ def _run(x: Tensor, hx: tuple[Tensor, Tensor], weights: list[Tensor], num_layers
     return torch.lstm(x, hx, weights, True, num_layers, 0.0, False, False, False)
 
 
-def run_segmented(x: Tensor, lengths: Tensor, weights: list[Tensor], num_layers: int, hidden: int,
-                  outputs: bool = False) -> tuple[Tensor | None, Tensor, Tensor]:
+def run_segmented(
+    x: Tensor, lengths: Tensor, weights: list[Tensor], num_layers: int, hidden: int, outputs: bool = False
+) -> tuple[Tensor | None, Tensor, Tensor]:
     """An LSTM over a padded batch sorted longest first, exactly as per video.
 
     The time axis is cut at every distinct length: each piece runs the fused kernel on
@@ -54,8 +56,9 @@ def run_segmented(x: Tensor, lengths: Tensor, weights: list[Tensor], num_layers:
     pieces = x[: ends[-1]].split([b - a for a, b in zip([0] + ends[:-1], ends)], dim=0)
     active = B
     for end, piece in zip(ends, pieces):
-        out, h, c = _run(piece[:, :active] if active < B else piece, (h[:, :active], c[:, :active]), weights,
-                         num_layers)
+        out, h, c = _run(
+            piece[:, :active] if active < B else piece, (h[:, :active], c[:, :active]), weights, num_layers
+        )
         if outputs:
             outs.append(F.pad(out, (0, 0, 0, B - active)) if active < B else out)
         still = sum(1 for n in lens if n > end)
@@ -100,8 +103,9 @@ class ScorerLSTM(nn.Module):
         inp = x
         for layer in range(self.lstm.num_layers):
             fwd, _, _ = run_segmented(inp, lengths, _layer_weights(self.lstm, layer), 1, H, outputs=True)
-            rev, _, _ = run_segmented(reverse_each(inp, lengths), lengths,
-                                      _layer_weights(self.lstm, layer, "_reverse"), 1, H, outputs=True)
+            rev, _, _ = run_segmented(
+                reverse_each(inp, lengths), lengths, _layer_weights(self.lstm, layer, "_reverse"), 1, H, outputs=True
+            )
             inp = torch.cat([fwd, reverse_each(rev, lengths)], dim=-1)
         return self.out(inp).squeeze(-1) * mask
 
@@ -251,8 +255,9 @@ class Critic(nn.Module):
 class ACSumGAN(nn.Module):
     """All trainable parts of AC-SUM-GAN."""
 
-    def __init__(self, input_size: int = 1024, hidden_size: int = 512, num_layers: int = 2,
-                 action_state_size: int = 60):
+    def __init__(
+        self, input_size: int = 1024, hidden_size: int = 512, num_layers: int = 2, action_state_size: int = 60
+    ):
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size

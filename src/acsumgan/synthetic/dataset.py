@@ -23,16 +23,90 @@ from pathlib import Path
 
 import numpy as np
 
-from ..evaluation.summary import keyshot_summary, knapsack
 from ..data.dataset import Video, save_dataset
+from ..evaluation.summary import keyshot_summary, knapsack
 
 #: Steps (every 15th frame) of the 25 SumMe videos in the standard feature file.
-SUMME_STEPS = [300, 316, 223, 205, 343, 339, 604, 86, 332, 649, 108, 64, 213, 308, 407, 205, 446, 149,
-               117, 258, 645, 346, 293, 172, 208]
+SUMME_STEPS = [
+    300,
+    316,
+    223,
+    205,
+    343,
+    339,
+    604,
+    86,
+    332,
+    649,
+    108,
+    64,
+    213,
+    308,
+    407,
+    205,
+    446,
+    149,
+    117,
+    258,
+    645,
+    346,
+    293,
+    172,
+    208,
+]
 #: Steps of the 50 TVSum videos in the standard feature file.
-TVSUM_STEPS = [707, 313, 935, 481, 222, 645, 298, 658, 468, 267, 314, 901, 236, 324, 289, 636, 390, 649,
-               383, 417, 1294, 378, 376, 291, 439, 221, 728, 553, 1169, 267, 361, 254, 891, 247, 298, 531,
-               268, 197, 278, 761, 539, 396, 329, 287, 167, 1021, 316, 260, 399, 461]
+TVSUM_STEPS = [
+    707,
+    313,
+    935,
+    481,
+    222,
+    645,
+    298,
+    658,
+    468,
+    267,
+    314,
+    901,
+    236,
+    324,
+    289,
+    636,
+    390,
+    649,
+    383,
+    417,
+    1294,
+    378,
+    376,
+    291,
+    439,
+    221,
+    728,
+    553,
+    1169,
+    267,
+    361,
+    254,
+    891,
+    247,
+    298,
+    531,
+    268,
+    197,
+    278,
+    761,
+    539,
+    396,
+    329,
+    287,
+    167,
+    1021,
+    316,
+    260,
+    399,
+    461,
+]
 
 PROFILES = {
     "summe": {"steps": SUMME_STEPS, "users": (15, 18), "metric": "max"},
@@ -114,20 +188,20 @@ def make_video(rng: np.random.Generator, key: str, T: int, n_users: int, profile
     lengths = cp[:, 1] - cp[:, 0] + 1
     for u in range(n_users):
         taste = shared + 0.2 * rng.normal(0, 1, shared.shape)
-        step_interest = taste[scene_of_step] * 0.45 ** occ_of_step + 0.05 * rng.normal(0, 1, T)
+        step_interest = taste[scene_of_step] * 0.45**occ_of_step + 0.05 * rng.normal(0, 1, T)
         frame_interest = step_interest[step_of_frame]
         if profile == "tvsum":
             ranks = np.argsort(np.argsort(frame_interest)) / max(1, n_frames - 1)
             user_scores[u] = 1 + np.floor(ranks * 4.999)
-            shot_vals = np.array([user_scores[u, s:e + 1].mean() for s, e in cp])
+            shot_vals = np.array([user_scores[u, s : e + 1].mean() for s, e in cp])
             for i in knapsack(shot_vals, lengths, budget):
-                user_summary[u, cp[i, 0]:cp[i, 1] + 1] = 1
+                user_summary[u, cp[i, 0] : cp[i, 1] + 1] = 1
         else:
-            shot_vals = np.array([frame_interest[s:e + 1].mean() for s, e in cp])
+            shot_vals = np.array([frame_interest[s : e + 1].mean() for s, e in cp])
             for i in knapsack(shot_vals, lengths, int(budget * rng.uniform(0.6, 1.0))):
                 s, e = cp[i]
                 js, je = rng.integers(-8, 9, 2)
-                user_summary[u, max(0, s + js):min(n_frames, e + 1 + je)] = 1
+                user_summary[u, max(0, s + js) : min(n_frames, e + 1 + je)] = 1
             user_scores[u] = user_summary[u]
 
     if profile == "tvsum":
@@ -136,9 +210,16 @@ def make_video(rng: np.random.Generator, key: str, T: int, n_users: int, profile
         gtscore = user_summary.mean(0)[picks].astype(np.float32)
     gtsummary = keyshot_summary(gtscore, picks, n_frames, cp)[picks].astype(np.float32)
     v = Video(
-        key=key, features=features, picks=picks, n_frames=n_frames, n_steps=T, change_points=cp,
-        n_frame_per_seg=(cp[:, 1] - cp[:, 0] + 1).astype(np.int64), user_summary=user_summary,
-        gtscore=gtscore, gtsummary=gtsummary,
+        key=key,
+        features=features,
+        picks=picks,
+        n_frames=n_frames,
+        n_steps=T,
+        change_points=cp,
+        n_frame_per_seg=(cp[:, 1] - cp[:, 0] + 1).astype(np.int64),
+        user_summary=user_summary,
+        gtscore=gtscore,
+        gtsummary=gtsummary,
     )
     if profile == "tvsum":
         v.user_scores = user_scores
@@ -147,8 +228,9 @@ def make_video(rng: np.random.Generator, key: str, T: int, n_users: int, profile
     return v
 
 
-def synth_dataset(profile: str = "summe", seed: int = 0, videos: int | None = None, dim: int = 1024,
-                  steps: list[int] | None = None) -> list[Video]:
+def synth_dataset(
+    profile: str = "summe", seed: int = 0, videos: int | None = None, dim: int = 1024, steps: list[int] | None = None
+) -> list[Video]:
     """The videos of a synthetic dataset (``videos`` limits how many, in profile order;
     ``steps`` replaces the profile's step counts, e.g. for fast tests)."""
     if profile not in PROFILES:
@@ -165,11 +247,21 @@ def synth_dataset(profile: str = "summe", seed: int = 0, videos: int | None = No
     return out
 
 
-def write_synth_dataset(path: str | os.PathLike, profile: str = "summe", seed: int = 0,
-                        videos: int | None = None, dim: int = 1024, steps: list[int] | None = None) -> Path:
+def write_synth_dataset(
+    path: str | os.PathLike,
+    profile: str = "summe",
+    seed: int = 0,
+    videos: int | None = None,
+    dim: int = 1024,
+    steps: list[int] | None = None,
+) -> Path:
     """Generate and write a synthetic dataset file (atomically); root attributes record
     the profile, seed and evaluation metric."""
     vids = synth_dataset(profile, seed, videos, dim, steps)
-    attrs = {"profile": profile, "seed": seed, "eval_metric": PROFILES[profile]["metric"],
-             "generator": "acsumgan.data.synth v1"}
+    attrs = {
+        "profile": profile,
+        "seed": seed,
+        "eval_metric": PROFILES[profile]["metric"],
+        "generator": "acsumgan.data.synth v1",
+    }
     return save_dataset(path, vids, attrs=attrs)

@@ -70,7 +70,7 @@ def scene_frame(scene: int, j: int, w: int, h: int) -> np.ndarray:
     size = h // 4
     x0 = (j * (2 + scene % 3)) % max(1, w - size)
     y0 = (h // 3 + scene * 7) % max(1, h - size)
-    img[y0:y0 + size, x0:x0 + size] = rng.integers(0, 256, 3)
+    img[y0 : y0 + size, x0 : x0 + size] = rng.integers(0, 256, 3)
     return img
 
 
@@ -200,8 +200,15 @@ def write_video(
     return Path(path)
 
 
-def write_tone(path: str | os.PathLike, freq: float = 440.0, n_samples: int = 20 * AUDIO_BLOCK, *,
-               fmt: str | None = None, codec: str = "aac", level: float = 0.2) -> Path:
+def write_tone(
+    path: str | os.PathLike,
+    freq: float = 440.0,
+    n_samples: int = 20 * AUDIO_BLOCK,
+    *,
+    fmt: str | None = None,
+    codec: str = "aac",
+    level: float = 0.2,
+) -> Path:
     """An audio-only file (no video stream): ``n_samples`` of a ``freq`` Hz mono tone."""
     with atomic_path(path) as tmp:
         with av.open(str(tmp), "w", format=_muxer(path, fmt)) as out:
@@ -214,9 +221,16 @@ def write_tone(path: str | os.PathLike, freq: float = 440.0, n_samples: int = 20
 # ----------------------------------------------------------------------------- videos
 
 
-def scene_video(path: str | os.PathLike, scene_lengths: Sequence[int], *, fps: int | Fraction = 25,
-                size: tuple[int, int] = (320, 240), painter: Painter = scene_frame,
-                tones: Sequence[float] | None = None, **write_options) -> GeneratedVideo:
+def scene_video(
+    path: str | os.PathLike,
+    scene_lengths: Sequence[int],
+    *,
+    fps: int | Fraction = 25,
+    size: tuple[int, int] = (320, 240),
+    painter: Painter = scene_frame,
+    tones: Sequence[float] | None = None,
+    **write_options,
+) -> GeneratedVideo:
     """A video whose scene ``i`` lasts ``scene_lengths[i]`` frames drawn by ``painter``.
 
     With ``tones`` (Hz, one per scene) the audio track changes pitch with the scenes.
@@ -233,19 +247,27 @@ def scene_video(path: str | os.PathLike, scene_lengths: Sequence[int], *, fps: i
     return GeneratedVideo(Path(path), sum(lengths), Fraction(fps), w, h, scene_starts=starts, tones=list(tones or []))
 
 
-def counter_video(path: str | os.PathLike, n: int, *, fps: int | Fraction = 30, size: tuple[int, int] = (64, 48),
-                  **write_options) -> GeneratedVideo:
+def counter_video(
+    path: str | os.PathLike, n: int, *, fps: int | Fraction = 30, size: tuple[int, int] = (64, 48), **write_options
+) -> GeneratedVideo:
     """``n`` frames of :func:`counter_frame` (every frame distinct); keywords as :func:`write_video`."""
     w, h = size
     write_video(path, (counter_frame(i, w, h) for i in range(n)), fps=fps, size=size, **write_options)
-    return GeneratedVideo(Path(path), n, Fraction(fps), w, h, pts=write_options.get("pts"),
-                          time_base=write_options.get("time_base"))
+    return GeneratedVideo(
+        Path(path), n, Fraction(fps), w, h, pts=write_options.get("pts"), time_base=write_options.get("time_base")
+    )
 
 
-def make_scene_video(path: str | os.PathLike, scene_lengths: list[int], fps: int = 25,
-                     size: tuple[int, int] = (320, 240), audio: bool = True) -> Path:
+def make_scene_video(
+    path: str | os.PathLike,
+    scene_lengths: list[int],
+    fps: int = 25,
+    size: tuple[int, int] = (320, 240),
+    audio: bool = True,
+) -> Path:
     """Write an H.264 video whose scene ``i`` lasts ``scene_lengths[i]`` frames (the demo's
     videos: :func:`scene_frame` looks and, with ``audio``, a tone of its own per scene)."""
     tones = [220.0 * 2 ** (scene / 4) for scene in range(len(scene_lengths))] if audio else None
-    return scene_video(path, scene_lengths, fps=fps, size=size, tones=tones, fmt="mp4",
-                       options={"preset": "veryfast"}).path
+    return scene_video(
+        path, scene_lengths, fps=fps, size=size, tones=tones, fmt="mp4", options={"preset": "veryfast"}
+    ).path

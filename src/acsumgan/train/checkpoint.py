@@ -29,14 +29,25 @@ FORMAT = "acsumgan-checkpoint"
 VERSION = 1
 
 
-def save_checkpoint(path: str | os.PathLike, model: ACSumGAN, cfg: TrainConfig, epoch: int,
-                    metrics: dict | None = None, full: bool = False, extra: dict | None = None) -> Path:
+def save_checkpoint(
+    path: str | os.PathLike,
+    model: ACSumGAN,
+    cfg: TrainConfig,
+    epoch: int,
+    metrics: dict | None = None,
+    full: bool = False,
+    extra: dict | None = None,
+) -> Path:
     """Write a checkpoint atomically (``full`` keeps every weight, else inference weights)."""
-    state = {k: v.detach().cpu() for k, v in
-             (model.state_dict() if full else model.inference_state_dict()).items()}
+    state = {k: v.detach().cpu() for k, v in (model.state_dict() if full else model.inference_state_dict()).items()}
     obj: dict[str, Any] = {
-        "format": FORMAT, "version": VERSION, "config": cfg.to_dict(), "epoch": int(epoch),
-        "metrics": metrics or {}, "full": full, "state_dict": state,
+        "format": FORMAT,
+        "version": VERSION,
+        "config": cfg.to_dict(),
+        "epoch": int(epoch),
+        "metrics": metrics or {},
+        "full": full,
+        "state_dict": state,
     }
     if extra:
         obj.update(extra)
@@ -60,8 +71,9 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise CheckpointError(p, "not an acsumgan checkpoint (no format tag)")
     if obj.get("version") != VERSION:
-        raise CheckpointError(p, f"checkpoint version {obj.get('version')} is not supported by this acsumgan "
-                                 f"(expects {VERSION})")
+        raise CheckpointError(
+            p, f"checkpoint version {obj.get('version')} is not supported by this acsumgan (expects {VERSION})"
+        )
     for key in ("config", "state_dict", "epoch"):
         if key not in obj:
             raise CheckpointError(p, f"checkpoint lacks {key!r}")
@@ -83,8 +95,9 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[ACSumGAN, 
         raise CheckpointError(path, f"checkpoint lacks weights {missing[0]!r}")
     for k, v in state.items():
         if k in expected and tuple(v.shape) != tuple(expected[k].shape):
-            raise CheckpointError(path, f"weight {k!r} has shape {tuple(v.shape)}, the config implies "
-                                        f"{tuple(expected[k].shape)}")
+            raise CheckpointError(
+                path, f"weight {k!r} has shape {tuple(v.shape)}, the config implies {tuple(expected[k].shape)}"
+            )
     model.load_state_dict(state, strict=bool(obj.get("full")))
     model.to(device).eval()
     return model, cfg, obj

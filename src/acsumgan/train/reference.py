@@ -65,7 +65,7 @@ class _Episode:
         self.m_eff, self.n = m_eff, n
         state = torch.zeros(M, dtype=s.dtype)
         for f, (a, b) in enumerate(bounds):
-            state[f] = s[a:b + 1].mean().detach()
+            state[f] = s[a : b + 1].mean().detach()
         self.state0 = state
         self.action_scores = torch.full((T,), (m_eff - n) / m_eff, dtype=s.dtype)
         mask = torch.ones(M, dtype=s.dtype)
@@ -84,7 +84,7 @@ class _Episode:
                 factor = (n - len(picked)) / (m_eff - len(picked)) + 1
                 lo, hi = bounds[a]
                 self.action_scores = self.action_scores.clone()
-                self.action_scores[lo:hi + 1] = factor
+                self.action_scores[lo : hi + 1] = factor
                 picked.append(a)
                 mask = mask.clone()
                 mask[a] = 0
@@ -142,7 +142,7 @@ def reference_phase(phase, model, features, draws: Draws, cfg):
             w = (ep.action_scores * s).view(-1, 1, 1) * x
             _, _, x_hat = _vae(model, w, draws.eps[2, :, b])
             _, prob_hat = _phi(model, x_hat.detach())
-            c_sum = prob_hat ** 2
+            c_sum = prob_hat**2
             (c_sum / B).backward()
             add("c_original_loss", c_orig)
             add("c_summary_loss", c_sum)

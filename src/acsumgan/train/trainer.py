@@ -60,8 +60,13 @@ def run_identity(cfg: TrainConfig, dataset: str, splits: str | None, train_keys,
     ident = cfg.to_dict()
     for k in ("device", "threads", "checkpoint_interval_s", "reward_chunk_steps"):
         ident.pop(k)  # how, not what: may change between a run and its resumption
-    return {"config": ident, "dataset": str(Path(dataset).resolve()), "splits": None if splits is None else
-            str(Path(splits).resolve()), "train_keys": list(train_keys), "test_keys": list(test_keys)}
+    return {
+        "config": ident,
+        "dataset": str(Path(dataset).resolve()),
+        "splits": None if splits is None else str(Path(splits).resolve()),
+        "train_keys": list(train_keys),
+        "test_keys": list(test_keys),
+    }
 
 
 @dataclass
@@ -79,8 +84,15 @@ class _State:
 class Trainer:
     """Owns one run: data, model, optimizers, generators and the run folder."""
 
-    def __init__(self, cfg: TrainConfig, dataset: str | os.PathLike, splits: str | os.PathLike | None,
-                 out: str | os.PathLike, force: bool = False, identity_paths: tuple | None = None):
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        dataset: str | os.PathLike,
+        splits: str | os.PathLike | None,
+        out: str | os.PathLike,
+        force: bool = False,
+        identity_paths: tuple | None = None,
+    ):
         self.cfg = cfg.validate()
         self.dataset_path = str(dataset)
         self.splits_path = None if splits is None else str(splits)
@@ -107,23 +119,36 @@ class Trainer:
         if cfg.input_size is None:  # the dataset's feature size
             self.cfg = cfg = dataclasses.replace(cfg, input_size=int(dim))
         if dim != cfg.input_size:
-            raise FeatureSizeError(self.dataset_path, f"features have {dim} dimensions but input_size is "
-                                                      f"{cfg.input_size} (pass --input_size {dim})")
+            raise FeatureSizeError(
+                self.dataset_path,
+                f"features have {dim} dimensions but input_size is {cfg.input_size} (pass --input_size {dim})",
+            )
         self.videos: dict[str, Video] = videos
         self.annotated = bool(self.test_keys) and all(
             all(getattr(videos[k], f) is not None for f in ("user_summary", "change_points", "n_frames", "picks"))
-            for k in self.test_keys)
+            for k in self.test_keys
+        )
         if self.annotated:
             for k in self.test_keys:
                 validate_video(videos[k], self.dataset_path, "evaluate")
         self.attrs = dataset_attrs(self.dataset_path)
-        self.metric = resolve_metric(self.dataset_path, cfg.eval_metric, video_type=cfg.video_type, attrs=self.attrs,
-                                     required=self.annotated, flag="--eval-metric", keys=self.test_keys or None)
+        self.metric = resolve_metric(
+            self.dataset_path,
+            cfg.eval_metric,
+            video_type=cfg.video_type,
+            attrs=self.attrs,
+            required=self.annotated,
+            flag="--eval-metric",
+            keys=self.test_keys or None,
+        )
         n = len(self.train_keys)
         self.batch_size = n if cfg.batch_size is None else min(cfg.batch_size, n)
         self._train_batch_cache: dict[tuple, Batch] = {}
-        self.test_batch = (make_batch([videos[k].features for k in self.test_keys], self.test_keys,
-                                      cfg.action_state_size, self.device) if self.test_keys else None)
+        self.test_batch = (
+            make_batch([videos[k].features for k in self.test_keys], self.test_keys, cfg.action_state_size, self.device)
+            if self.test_keys
+            else None
+        )
 
     def batches(self, epoch: int) -> list[list[str]]:
         """The release's batching: shuffled each epoch, int(n / B) full batches (the
@@ -133,7 +158,7 @@ class Trainer:
             return [list(self.train_keys)]
         perm = np.random.default_rng([self.cfg.seed, epoch, 17]).permutation(n)
         B = self.batch_size
-        return [[self.train_keys[i] for i in perm[j * B:(j + 1) * B]] for j in range(n // B)]
+        return [[self.train_keys[i] for i in perm[j * B : (j + 1) * B]] for j in range(n // B)]
 
     def _batch(self, keys: list[str]) -> Batch:
         """The padded batch of ``keys`` (kept: the same batches recur every epoch)."""
@@ -141,8 +166,9 @@ class Trainer:
         if sig not in self._train_batch_cache:
             if len(self._train_batch_cache) > 64:
                 self._train_batch_cache.clear()
-            self._train_batch_cache[sig] = make_batch([self.videos[k].features for k in keys], keys,
-                                                      self.cfg.action_state_size, self.device)
+            self._train_batch_cache[sig] = make_batch(
+                [self.videos[k].features for k in keys], keys, self.cfg.action_state_size, self.device
+            )
         return self._train_batch_cache[sig]
 
     # --- run folder -------------------------------------------------------------------
@@ -155,8 +181,10 @@ class Trainer:
         ensure_dir(folder.path)
         if folder.config.exists() and not self.force:
             if folder.read_config().get("identity") != self._identity():
-                raise ConfigError(folder.path, "holds a run with another config, dataset or split; use another "
-                                               "--out or --force to start over")
+                raise ConfigError(
+                    folder.path,
+                    "holds a run with another config, dataset or split; use another --out or --force to start over",
+                )
             if folder.is_complete():
                 return {"complete": True}
             if folder.resume.exists():
@@ -169,11 +197,20 @@ class Trainer:
                 p.unlink(missing_ok=True)
             for p in folder.checkpoints.glob("*.pt"):
                 p.unlink()
-        write_text(folder.config, dump_yaml({
-            "identity": self._identity(), "resolved": self.cfg.to_dict(), "seed": self.cfg.seed,
-            "device": self.device, "eval_metric": self.metric, "batch_size": self.batch_size,
-            "versions": versions(),
-        }))
+        write_text(
+            folder.config,
+            dump_yaml(
+                {
+                    "identity": self._identity(),
+                    "resolved": self.cfg.to_dict(),
+                    "seed": self.cfg.seed,
+                    "device": self.device,
+                    "eval_metric": self.metric,
+                    "batch_size": self.batch_size,
+                    "versions": versions(),
+                }
+            ),
+        )
         return None
 
     # --- the run ----------------------------------------------------------------------
@@ -188,12 +225,19 @@ class Trainer:
             return self._run(saved, progress, on_epoch)
         except KeyboardInterrupt:
             done = self.last_epoch_kept
-            kept = ("before any result was written" if done is None else
-                    "before epoch 0 finished" if done < 0 else
-                    f"after epoch {done} (metrics.csv, scores.h5 and checkpoints up to it are kept)")
+            kept = (
+                "before any result was written"
+                if done is None
+                else "before epoch 0 finished"
+                if done < 0
+                else f"after epoch {done} (metrics.csv, scores.h5 and checkpoints up to it are kept)"
+            )
             log.warning("interrupted (Ctrl-C) %s", kept)
-            raise InterruptedByUser(self.run_dir, f"interrupted (Ctrl-C) {kept}; run the same command again to "
-                                                  "resume; the run has no COMPLETE marker until then") from None
+            raise InterruptedByUser(
+                self.run_dir,
+                f"interrupted (Ctrl-C) {kept}; run the same command again to "
+                "resume; the run has no COMPLETE marker until then",
+            ) from None
         finally:
             log.removeHandler(handler)
             handler.close()
@@ -216,14 +260,20 @@ class Trainer:
                 row.update(self._evaluate(st.model, epoch, st.scores))
                 row["seconds"] = round(time.time() - t0, 3)
                 st.rows.append(row)
-                save_resume = (epoch + 1 < self.cfg.n_epochs
-                               and time.time() - last_save >= self.cfg.checkpoint_interval_s)
+                save_resume = (
+                    epoch + 1 < self.cfg.n_epochs and time.time() - last_save >= self.cfg.checkpoint_interval_s
+                )
                 self._commit(st, row, writer, save_resume=save_resume)
                 if save_resume:
                     last_save = time.time()
-                log.info("epoch %d: reward %.4f actor_loss %.4f f_score %s (%.1f s)", epoch, row["reward"],
-                         row["actor_loss"], "-" if row.get("f_score") is None else f"{row['f_score']:.2f}",
-                         row["seconds"])
+                log.info(
+                    "epoch %d: reward %.4f actor_loss %.4f f_score %s (%.1f s)",
+                    epoch,
+                    row["reward"],
+                    row["actor_loss"],
+                    "-" if row.get("f_score") is None else f"{row['f_score']:.2f}",
+                    row["seconds"],
+                )
                 if on_epoch:
                     on_epoch(row)
                 if bar:
@@ -243,11 +293,23 @@ class Trainer:
             torch.backends.cudnn.deterministic = True
             torch.backends.cudnn.benchmark = False
         model = ACSumGAN(**cfg.model_kwargs()).to(self.device)
-        st = _State(model, Optimizers(model, cfg.lr, cfg.discriminator_lr), torch.Generator().manual_seed(cfg.seed),
-                    rows=[], scores={}, next_epoch=0)
+        st = _State(
+            model,
+            Optimizers(model, cfg.lr, cfg.discriminator_lr),
+            torch.Generator().manual_seed(cfg.seed),
+            rows=[],
+            scores={},
+            next_epoch=0,
+        )
         if saved is None:
-            log.info("run %s: %d training videos, %d test videos, device %s, seed %d", self.run_dir,
-                     len(self.train_keys), len(self.test_keys), self.device, cfg.seed)
+            log.info(
+                "run %s: %d training videos, %d test videos, device %s, seed %d",
+                self.run_dir,
+                len(self.train_keys),
+                len(self.test_keys),
+                self.device,
+                cfg.seed,
+            )
             return st
         model.load_state_dict(saved["state_dict"])
         st.opts.load_state_dict(saved["optimizers"])
@@ -329,27 +391,50 @@ class Trainer:
         keep = kept_epochs(rows)
         epoch = rows[-1]["epoch"]
         if epoch in keep:
-            save_checkpoint(self.folder.checkpoint(epoch), model, self.cfg, epoch, metrics=rows[-1], extra={
-                "feature_dim": self.cfg.input_size,
-                "feature_backbone": None if self.attrs.get("backbone") is None else str(self.attrs["backbone"])})
+            save_checkpoint(
+                self.folder.checkpoint(epoch),
+                model,
+                self.cfg,
+                epoch,
+                metrics=rows[-1],
+                extra={
+                    "feature_dim": self.cfg.input_size,
+                    "feature_backbone": None if self.attrs.get("backbone") is None else str(self.attrs["backbone"]),
+                },
+            )
         for e in self.folder.checkpoint_epochs():
             if e not in keep:
                 self.folder.checkpoint(e).unlink()
 
     def _save_resume(self, st: _State, epoch: int) -> None:
-        save_checkpoint(self.folder.resume, st.model, self.cfg, epoch, full=True, extra={
-            "optimizers": st.opts.state_dict(), "generator": st.gen.get_state(), "rows": st.rows,
-            "scores": {str(e): {k: torch.from_numpy(v) for k, v in s.items()} for e, s in st.scores.items()},
-        })
+        save_checkpoint(
+            self.folder.resume,
+            st.model,
+            self.cfg,
+            epoch,
+            full=True,
+            extra={
+                "optimizers": st.opts.state_dict(),
+                "generator": st.gen.get_state(),
+                "rows": st.rows,
+                "scores": {str(e): {k: torch.from_numpy(v) for k, v in s.items()} for e, s in st.scores.items()},
+            },
+        )
 
     def _finish(self, rows: list[dict]) -> RunResult:
         """Drop the resume state and mark the run complete (never one without the other)."""
         result = RunResult(self.run_dir, rows, chosen_epoch(rows), self.metric)
         with _ctrl_c_after_block():
             self.folder.resume.unlink(missing_ok=True)
-            self.folder.mark_complete({"chosen_epoch": result.chosen_epoch, "epochs": self.cfg.n_epochs,
-                                       "f_score_chosen": None if result.chosen_epoch is None else
-                                       result.row(result.chosen_epoch).get("f_score")})
+            self.folder.mark_complete(
+                {
+                    "chosen_epoch": result.chosen_epoch,
+                    "epochs": self.cfg.n_epochs,
+                    "f_score_chosen": None
+                    if result.chosen_epoch is None
+                    else result.row(result.chosen_epoch).get("f_score"),
+                }
+            )
         log.info("complete; criterion chose epoch %s", result.chosen_epoch)
         return result
 
@@ -369,8 +454,10 @@ def _ctrl_c_after_block():
 
     Only where Python's own handler is installed, in the main thread (the ``acsumgan``
     command); elsewhere (Ray workers, other handlers) the block runs unchanged."""
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
         yield
         return
     caught: list[int] = []
@@ -401,8 +488,14 @@ class _Bar:
     def __init__(self, total: int, start: int):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.p = Progress(TextColumn("[bold]train[/bold]"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                          TextColumn("{task.fields[info]}"), transient=False)
+        self.p = Progress(
+            TextColumn("[bold]train[/bold]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[info]}"),
+            transient=False,
+        )
         self.p.start()
         self.task = self.p.add_task("epochs", total=total, completed=start, info="")
 
@@ -415,10 +508,17 @@ class _Bar:
         self.p.stop()
 
 
-def train(cfg: TrainConfig, dataset: str | os.PathLike, splits: str | os.PathLike | None, out: str | os.PathLike,
-          progress: bool = False, force: bool = False, on_epoch=None, identity_paths: tuple | None = None
-          ) -> RunResult:
+def train(
+    cfg: TrainConfig,
+    dataset: str | os.PathLike,
+    splits: str | os.PathLike | None,
+    out: str | os.PathLike,
+    progress: bool = False,
+    force: bool = False,
+    on_epoch=None,
+    identity_paths: tuple | None = None,
+) -> RunResult:
     """Train one run (resuming an unfinished one in ``out``); see the module docstring."""
     return Trainer(cfg, dataset, splits, out, force=force, identity_paths=identity_paths).run(
-        progress=progress, on_epoch=on_epoch)
-
+        progress=progress, on_epoch=on_epoch
+    )

@@ -24,8 +24,20 @@ from torch import Tensor
 from ..errors import TrainingDivergedError
 from ..model.episode import Batch, Episode, fragment_state, run_episode, weighted
 from ..model.networks import ACSumGAN
-from .losses import (actor_loss, advantage, critic_loss, discounted_returns, generator_loss, mean_reward,
-                     original_loss, prior_loss, reconstruction_loss, reward, sparsity_loss, summary_loss)
+from .losses import (
+    actor_loss,
+    advantage,
+    critic_loss,
+    discounted_returns,
+    generator_loss,
+    mean_reward,
+    original_loss,
+    prior_loss,
+    reconstruction_loss,
+    reward,
+    sparsity_loss,
+    summary_loss,
+)
 
 # --- the random numbers of an update -------------------------------------------------------
 
@@ -39,8 +51,9 @@ class Draws:
     eps_reward: Tensor  # (N, L, B, H) VAE noise of each phase-4 reward
 
 
-def make_draws(gen: torch.Generator, batch: Batch, num_layers: int, hidden_size: int,
-               device="cpu", dtype=torch.float32) -> Draws:
+def make_draws(
+    gen: torch.Generator, batch: Batch, num_layers: int, hidden_size: int, device="cpu", dtype=torch.float32
+) -> Draws:
     """Draw everything an update needs from ``gen`` (a CPU generator), in a fixed order."""
     N, B = batch.N, batch.size
     u = torch.rand(4, N, B, generator=gen, dtype=torch.float64)
@@ -121,9 +134,15 @@ def decoder_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, fixed: Fixed
     rec = reconstruction_loss(fixed.phi_x, phi_hat)
     g_loss = generator_loss(prob_hat)
     d_loss = rec + g_loss
-    return PhaseLoss(d_loss.sum() / batch.size, {
-        "recon_loss": rec, "g_loss": g_loss, "d_loss": d_loss,
-        "recon_loss_init": step_reconstruction_distance(fixed.x, x_hat, batch)})
+    return PhaseLoss(
+        d_loss.sum() / batch.size,
+        {
+            "recon_loss": rec,
+            "g_loss": g_loss,
+            "d_loss": d_loss,
+            "recon_loss_init": step_reconstruction_distance(fixed.x, x_hat, batch),
+        },
+    )
 
 
 def discriminator_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, fixed: FixedPasses) -> PhaseLoss:
@@ -140,8 +159,7 @@ def discriminator_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, fixed:
     return PhaseLoss((c_orig + c_sum).sum() / batch.size, {"c_original_loss": c_orig, "c_summary_loss": c_sum})
 
 
-def actor_critic_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, fixed: FixedPasses | None = None
-                       ) -> PhaseLoss:
+def actor_critic_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, fixed: FixedPasses | None = None) -> PhaseLoss:
     """4. Scorer + actor + critic: actor loss + critic loss + L_sparse, a reward after every new pick."""
     x = model.compress(batch.features)
     s = model.s_lstm(x, batch.lengths)
@@ -158,13 +176,17 @@ def actor_critic_phase(model: ACSumGAN, batch: Batch, draws: Draws, cfg, fixed: 
     actor = actor_loss(ep.logp, adv, ep.entropy, ep.active, cfg.entropy_coef)
     critic = critic_loss(adv, ep.active)
     loss = (actor + critic + sparsity).sum() / batch.size
-    return PhaseLoss(loss, {"actor_loss": actor, "critic_loss": critic, "sparsity_loss": sparsity,
-                            "reward": mean_reward(r, ep.active)}, taken)
+    return PhaseLoss(
+        loss,
+        {"actor_loss": actor, "critic_loss": critic, "sparsity_loss": sparsity, "reward": mean_reward(r, ep.active)},
+        taken,
+    )
 
 
 @torch.no_grad()
-def episode_rewards(model: ACSumGAN, x: Tensor, s: Tensor, ep: Episode, batch: Batch, eps_reward: Tensor,
-                    chunk_steps: int) -> Tensor:
+def episode_rewards(
+    model: ACSumGAN, x: Tensor, s: Tensor, ep: Episode, batch: Batch, eps_reward: Tensor, chunk_steps: int
+) -> Tensor:
     """r (N, B): the reward of every new pick (0 for a repeated pick).
 
     A reward does not depend on earlier rewards, so the rewards of all steps of all
@@ -183,7 +205,7 @@ def episode_rewards(model: ACSumGAN, x: Tensor, s: Tensor, ep: Episode, batch: B
     while start < P:
         T_chunk = int(lengths[int(pairs[start, 0])])
         n = max(1, min(P - start, chunk_steps // max(1, T_chunk)))
-        b, i = pairs[start:start + n, 0], pairs[start:start + n, 1]
+        b, i = pairs[start : start + n, 0], pairs[start : start + n, 1]
         lens = lengths[b.cpu()]
         factors = ep.tables[i, b].gather(1, batch.frag[b, :T_chunk]).transpose(0, 1)  # (T_chunk, n)
         w = (factors * s[:T_chunk, b]).unsqueeze(-1) * x[:T_chunk, b]
@@ -234,10 +256,16 @@ class Phase:
 PHASES: tuple[Phase, ...] = (
     Phase("encoder", encoder_phase, (Optimizer("e", ("e_lstm",), "lr"),)),
     Phase("decoder", decoder_phase, (Optimizer("d", ("d_lstm",), "lr"),)),
-    Phase("discriminator", discriminator_phase,
-          (Optimizer("c", ("discriminator", "linear_compress"), "discriminator_lr"),)),
-    Phase("actor_critic", actor_critic_phase,
-          (Optimizer("a", ("actor", "linear_compress", "s_lstm"), "lr"), Optimizer("critic", ("critic",), "lr"))),
+    Phase(
+        "discriminator",
+        discriminator_phase,
+        (Optimizer("c", ("discriminator", "linear_compress"), "discriminator_lr"),),
+    ),
+    Phase(
+        "actor_critic",
+        actor_critic_phase,
+        (Optimizer("a", ("actor", "linear_compress", "s_lstm"), "lr"), Optimizer("critic", ("critic",), "lr")),
+    ),
 )
 PHASE_NAMES = tuple(p.name for p in PHASES)
 PHASE_BY_NAME = {p.name: p for p in PHASES}
@@ -303,8 +331,9 @@ def gradient_now(loss: Tensor, params: list[torch.nn.Parameter]) -> dict:
     return {p: g for p, g in zip(tracked, grads) if g is not None}
 
 
-def phase_gradients(phase: Phase | str, model: ACSumGAN, batch: Batch, draws: Draws, cfg,
-                    fixed: FixedPasses | None = None) -> tuple[list[Tensor], dict, Tensor]:
+def phase_gradients(
+    phase: Phase | str, model: ACSumGAN, batch: Batch, draws: Draws, cfg, fixed: FixedPasses | None = None
+) -> tuple[list[Tensor], dict, Tensor]:
     """Loss of one phase and its gradient with respect to that phase's parameters only
     (zeros for a parameter it does not reach)."""
     phase = PHASE_BY_NAME[phase] if isinstance(phase, str) else phase
@@ -329,8 +358,15 @@ def phase_gradients(phase: Phase | str, model: ACSumGAN, batch: Batch, draws: Dr
 _DIVERGED = "(training diverged; results up to the previous epoch are kept)"
 
 
-def train_step(model: ACSumGAN, opts: Optimizers, batch: Batch, draws: Draws, cfg, epoch: int | None = None,
-               after_phase: Callable[[], None] | None = None) -> dict[str, Tensor]:
+def train_step(
+    model: ACSumGAN,
+    opts: Optimizers,
+    batch: Batch,
+    draws: Draws,
+    cfg,
+    epoch: int | None = None,
+    after_phase: Callable[[], None] | None = None,
+) -> dict[str, Tensor]:
     """One four-phase update; returns per-video statistics (each (B,), batch order).
     ``after_phase`` runs after each phase's step (the trainer hands back freed memory)."""
     model.train()
@@ -349,8 +385,9 @@ def train_step(model: ACSumGAN, opts: Optimizers, batch: Batch, draws: Draws, cf
             p.grad = g
         norm = torch.nn.utils.clip_grad_norm_(params, cfg.clip)
         if not torch.isfinite(norm):  # a finite loss with an overflowing gradient would write NaN weights
-            raise TrainingDivergedError(None, f"{where}phase {phase.name}: gradient norm became {norm.item()} "
-                                              f"{_DIVERGED}")
+            raise TrainingDivergedError(
+                None, f"{where}phase {phase.name}: gradient norm became {norm.item()} {_DIVERGED}"
+            )
         for opt in opts.by_phase[phase.name]:
             opt.step()
         for p in params:

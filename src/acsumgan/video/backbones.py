@@ -63,9 +63,17 @@ class Backbone:
     (w, h) are resized (bilinear). Runs under ``torch.inference_mode`` on ``device``.
     """
 
-    def __init__(self, name: str, net: nn.Module, dim: int, input_size: tuple[int, int],
-                 mean: tuple[float, float, float], std: tuple[float, float, float],
-                 device: torch.device, optimize: bool = True):
+    def __init__(
+        self,
+        name: str,
+        net: nn.Module,
+        dim: int,
+        input_size: tuple[int, int],
+        mean: tuple[float, float, float],
+        std: tuple[float, float, float],
+        device: torch.device,
+        optimize: bool = True,
+    ):
         self.name = name
         self.dim = int(dim)
         self.input_size = (int(input_size[0]), int(input_size[1]))
@@ -171,9 +179,19 @@ def _efficientnet_lite0(device: torch.device, weights: str | os.PathLike | None 
         with _quiet():  # the package prints "Loaded pretrained weights for ..."
             model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=path)
     except (AssertionError, RuntimeError, OSError, KeyError, ValueError) as exc:
-        raise ConfigError(path, f"cannot load efficientnet-lite0 weights ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
-    return Backbone("efficientnet-lite0", _EfficientNetFeatures(model), 1280, (224, 224),
-                    mean=(127.0, 127.0, 127.0), std=(128.0, 128.0, 128.0), device=device)
+        raise ConfigError(
+            path,
+            f"cannot load efficientnet-lite0 weights ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})",
+        ) from None
+    return Backbone(
+        "efficientnet-lite0",
+        _EfficientNetFeatures(model),
+        1280,
+        (224, 224),
+        mean=(127.0, 127.0, 127.0),
+        std=(128.0, 128.0, 128.0),
+        device=device,
+    )
 
 
 # ----------------------------------------------------------------------------- GoogLeNet
@@ -286,7 +304,9 @@ def load_googlenet_state(net: GoogLeNetFeatures, path: Path) -> None:
     try:
         state = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is a user error
-        raise ConfigError(path, f"cannot read googlenet weights ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+        raise ConfigError(
+            path, f"cannot read googlenet weights ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+        ) from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
@@ -299,12 +319,16 @@ def load_googlenet_state(net: GoogLeNetFeatures, path: Path) -> None:
     missing, unexpected = sorted(want - have), sorted(have - want)
     if missing or unexpected:
         detail = f"missing {missing[0]!r}" if missing else f"unexpected {unexpected[0]!r}"
-        raise ConfigError(path, f"not a torchvision googlenet state dict ({len(missing)} missing, "
-                                f"{len(unexpected)} unexpected keys; {detail})")
+        raise ConfigError(
+            path,
+            f"not a torchvision googlenet state dict ({len(missing)} missing, "
+            f"{len(unexpected)} unexpected keys; {detail})",
+        )
     for k in want:
         if tuple(state[k].shape) != tuple(expected[k].shape):
-            raise ConfigError(path, f"googlenet weight {k!r} has shape {tuple(state[k].shape)}, "
-                                    f"expected {tuple(expected[k].shape)}")
+            raise ConfigError(
+                path, f"googlenet weight {k!r} has shape {tuple(state[k].shape)}, expected {tuple(expected[k].shape)}"
+            )
     net.load_state_dict(state, strict=False)
 
 
@@ -353,8 +377,11 @@ def backbone_for_model(input_size: int, recorded: str | None = None, path: str |
         if get_backbone_dim(name) == input_size:
             return name
     sizes = ", ".join(f"{name} {get_backbone_dim(name)}" for name in BACKBONES)
-    raise FeatureSizeError(path, f"the model expects {input_size}-d features, which no backbone "
-                                 f"gives ({sizes}); use a model trained on features of one of them")
+    raise FeatureSizeError(
+        path,
+        f"the model expects {input_size}-d features, which no backbone "
+        f"gives ({sizes}); use a model trained on features of one of them",
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -362,8 +389,9 @@ def _cached(name: str, device: str, weights: str | None) -> Backbone:
     return BACKBONES[name](torch.device(device), weights)
 
 
-def get_backbone(name: str = DEFAULT_BACKBONE, device: str | torch.device = "cpu",
-                 weights: str | os.PathLike | None = None) -> Backbone:
+def get_backbone(
+    name: str = DEFAULT_BACKBONE, device: str | torch.device = "cpu", weights: str | os.PathLike | None = None
+) -> Backbone:
     """The backbone ``name`` on ``device`` (built once per process, then cached)."""
     if name not in BACKBONES:
         raise ConfigError(None, f"unknown backbone {name!r} (choose from {', '.join(sorted(BACKBONES))})")
@@ -413,10 +441,14 @@ def as_backbone(backbone: str | Backbone, device: str | torch.device = "cpu") ->
     return backbone
 
 
-def extract_features(path: str | os.PathLike, backbone: str | Backbone = DEFAULT_BACKBONE,
-                     rate: float = DEFAULT_RATE, batch_size: int = 16,
-                     progress: Callable[[int, int], None] | None = None,
-                     device: str | torch.device = "cpu") -> ExtractedFeatures:
+def extract_features(
+    path: str | os.PathLike,
+    backbone: str | Backbone = DEFAULT_BACKBONE,
+    rate: float = DEFAULT_RATE,
+    batch_size: int = 16,
+    progress: Callable[[int, int], None] | None = None,
+    device: str | torch.device = "cpu",
+) -> ExtractedFeatures:
     """Decode ``path``, sample ``rate`` steps per second, and run ``backbone`` on them.
 
     Frames are streamed ``batch_size`` at a time (memory stays bounded whatever the

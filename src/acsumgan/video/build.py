@@ -58,8 +58,10 @@ def parts_dir(out_path: str | os.PathLike) -> Path:
 def part_key(video_path: Path, backbone: str, rate: float, max_shot_seconds: float | None = None) -> str:
     """Identity of one video's part: its file (path, size, mtime) and the settings."""
     st = video_path.stat()
-    ident = (f"{PART_VERSION}|{video_path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{backbone}|{float(rate)!r}"
-             f"|{max_shot_seconds!r}")
+    ident = (
+        f"{PART_VERSION}|{video_path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{backbone}|{float(rate)!r}"
+        f"|{max_shot_seconds!r}"
+    )
     return hashlib.sha1(ident.encode("utf-8")).hexdigest()[:20]
 
 
@@ -70,8 +72,11 @@ def _read_part(part: Path, backbone: str, rate: float, key: str) -> Video | None
     try:
         with h5py.File(part, "r") as h5:
             attrs = dict(h5.attrs)
-        if (attrs.get("backbone") != backbone or float(attrs.get("rate", -1)) != float(rate)
-                or attrs.get("part_key") != key):
+        if (
+            attrs.get("backbone") != backbone
+            or float(attrs.get("rate", -1)) != float(rate)
+            or attrs.get("part_key") != key
+        ):
             return None
         videos = load_dataset(part, purpose="summarize")
     except (OSError, DatasetError, ValueError, KeyError):
@@ -126,25 +131,35 @@ def build_dataset(
         v = _read_part(part, bb_name, rate, key)
         cached = v is not None
         if v is None:
+
             def on_frames(done: int, total: int, _i=i, _p=p) -> None:
                 if progress is not None:
                     progress(BuildProgress(_i, n, _p, done, total, False, False))
 
             ex = extract_features(p, bb, rate=rate, progress=on_frames)
             cps = shot_boundaries(ex.features, ex.picks, ex.n_frames, max_shot_steps=max_steps)
-            v = derive_fields(Video(
-                key="video_1",
-                features=ex.features,
-                picks=ex.picks,
-                n_frames=ex.n_frames,
-                change_points=cps,
-                video_name=p.name,
-                extra={"fps": np.float64(ex.fps), "source_path": str(p.resolve())},
-            ))
-            save_dataset(part, [v], attrs={
-                "backbone": bb_name, "rate": float(rate), "part_key": key,
-                "feature_dim": int(ex.features.shape[1]), "built_at": time.time(),
-            })
+            v = derive_fields(
+                Video(
+                    key="video_1",
+                    features=ex.features,
+                    picks=ex.picks,
+                    n_frames=ex.n_frames,
+                    change_points=cps,
+                    video_name=p.name,
+                    extra={"fps": np.float64(ex.fps), "source_path": str(p.resolve())},
+                )
+            )
+            save_dataset(
+                part,
+                [v],
+                attrs={
+                    "backbone": bb_name,
+                    "rate": float(rate),
+                    "part_key": key,
+                    "feature_dim": int(ex.features.shape[1]),
+                    "built_at": time.time(),
+                },
+            )
         if dim is None:
             dim = int(v.features.shape[1])
         v.key = f"video_{i + 1}"

@@ -65,6 +65,8 @@ from ..fileio import check_input_file
 DEFAULT_RATE = 2.0
 #: Used only when a video's metadata gives no frame rate at all.
 FALLBACK_FPS = Fraction(25)
+#: File name suffixes taken as videos when a folder is given.
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
 
 
 @dataclass
@@ -134,7 +136,9 @@ def open_container(path: str | os.PathLike) -> "av.container.InputContainer":
         return av.open(str(p), mode="r")
     except av.error.InvalidDataError:
         if _looks_like_mp4(p):
-            raise VideoError(p, "truncated or corrupt MP4 (its index, the moov atom, is missing or unreadable)") from None
+            raise VideoError(
+                p, "truncated or corrupt MP4 (its index, the moov atom, is missing or unreadable)"
+            ) from None
         raise VideoError(p, "not a video file (unrecognised format)") from None
     except av.error.FFmpegError as exc:
         raise VideoError(p, f"cannot open as a video ({_one_line(exc)})") from None

@@ -167,8 +167,9 @@ def _backtrack(back: list[np.ndarray], m: int, n: int) -> np.ndarray:
     return np.asarray(sorted(cps), dtype=np.int64)
 
 
-def kts_segment(features: np.ndarray, max_change_points: int | None = None, vmax: float = 1.0,
-                early_stop: bool = True) -> KTSResult:
+def kts_segment(
+    features: np.ndarray, max_change_points: int | None = None, vmax: float = 1.0, early_stop: bool = True
+) -> KTSResult:
     """Run KTS and return the change points with the costs behind the choice.
 
     ``early_stop=False`` computes every DP row up to ``max_change_points`` (same
@@ -247,9 +248,14 @@ def steps_to_frames(change_steps: np.ndarray, picks: np.ndarray, n_frames: int) 
     return np.stack([starts, ends], axis=1)
 
 
-def shot_boundaries(features: np.ndarray, picks: np.ndarray, n_frames: int,
-                    max_change_points: int | None = None, vmax: float = 1.0,
-                    max_shot_steps: int | None = None) -> np.ndarray:
+def shot_boundaries(
+    features: np.ndarray,
+    picks: np.ndarray,
+    n_frames: int,
+    max_change_points: int | None = None,
+    vmax: float = 1.0,
+    max_shot_steps: int | None = None,
+) -> np.ndarray:
     """KTS shots as inclusive frame ranges ``(S, 2)`` covering ``0 .. n_frames-1``.
 
     ``max_shot_steps`` (default: no limit, pure KTS) splits longer shots with

@@ -111,8 +111,15 @@ def step_scores_from(scorer: Callable[[np.ndarray], np.ndarray], features: np.nd
     return out
 
 
-def build_segments(video_path, ex: ExtractedFeatures, change_points: np.ndarray, scores: np.ndarray,
-                   selected: list[int], budget: float, seconds: float | None) -> dict:
+def build_segments(
+    video_path,
+    ex: ExtractedFeatures,
+    change_points: np.ndarray,
+    scores: np.ndarray,
+    selected: list[int],
+    budget: float,
+    seconds: float | None,
+) -> dict:
     """The content of segments.json (see the module docstring)."""
     fps, n = ex.fps, ex.n_frames
 
@@ -125,18 +132,20 @@ def build_segments(video_path, ex: ExtractedFeatures, change_points: np.ndarray,
         s, e = int(change_points[i, 0]), int(change_points[i, 1])
         inside = (ex.picks >= s) & (ex.picks <= e)
         t0, t1 = at(s), at(e + 1)
-        shots.append({
-            "shot": int(i),
-            "start_frame": s,
-            "end_frame": e,
-            "n_frames": e - s + 1,
-            "start_seconds": round(t0, 6),
-            "end_seconds": round(t1, 6),
-            "duration_seconds": round(t1 - t0, 6),
-            "start_timecode": timecode(t0),
-            "end_timecode": timecode(t1),
-            "score": float(np.mean(scores[inside])) if np.any(inside) else None,
-        })
+        shots.append(
+            {
+                "shot": int(i),
+                "start_frame": s,
+                "end_frame": e,
+                "n_frames": e - s + 1,
+                "start_seconds": round(t0, 6),
+                "end_seconds": round(t1, 6),
+                "duration_seconds": round(t1 - t0, 6),
+                "start_timecode": timecode(t0),
+                "end_timecode": timecode(t1),
+                "score": float(np.mean(scores[inside])) if np.any(inside) else None,
+            }
+        )
         total_frames += e - s + 1
     return {
         "video": str(video_path),
@@ -159,8 +168,9 @@ def build_segments(video_path, ex: ExtractedFeatures, change_points: np.ndarray,
     }
 
 
-def plot_scores(path, ex: ExtractedFeatures, change_points: np.ndarray, scores: np.ndarray,
-                selected: list[int], title: str = "") -> Path:
+def plot_scores(
+    path, ex: ExtractedFeatures, change_points: np.ndarray, scores: np.ndarray, selected: list[int], title: str = ""
+) -> Path:
     """Importance over time, selected shots shaded, shot boundaries as thin lines (PNG)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -174,8 +184,9 @@ def plot_scores(path, ex: ExtractedFeatures, change_points: np.ndarray, scores: 
     ax = fig.add_subplot(1, 1, 1)
     for k, i in enumerate(selected):
         s, e = change_points[i]
-        ax.axvspan(at(int(s)), at(int(e) + 1), color="tab:orange", alpha=0.3, lw=0,
-                   label="selected shots" if k == 0 else None)
+        ax.axvspan(
+            at(int(s)), at(int(e) + 1), color="tab:orange", alpha=0.3, lw=0, label="selected shots" if k == 0 else None
+        )
     for s in change_points[1:, 0]:
         ax.axvline(at(int(s)), color="0.6", lw=0.5)
     x = np.append(ex.timestamps, end)
@@ -217,8 +228,9 @@ def _check_options(budget: float, seconds: float | None, max_shot_seconds: float
         except (TypeError, ValueError):
             ok = False
         if not ok:
-            raise ConfigError(None, "maximum shot length must be > 0 seconds, 'auto' or None, "
-                                    f"got {max_shot_seconds!r}")
+            raise ConfigError(
+                None, f"maximum shot length must be > 0 seconds, 'auto' or None, got {max_shot_seconds!r}"
+            )
     return budget
 
 
@@ -249,18 +261,43 @@ def _empty_summary(video_path: Path, change_points: np.ndarray, budget: float, e
     )
 
 
-def _encode_summary(video_path: Path, summary_path: Path, ex: ExtractedFeatures, change_points: np.ndarray,
-                    selected: list[int], crf: int, preset: str, progress) -> WriteStats:
+def _encode_summary(
+    video_path: Path,
+    summary_path: Path,
+    ex: ExtractedFeatures,
+    change_points: np.ndarray,
+    selected: list[int],
+    crf: int,
+    preset: str,
+    progress,
+) -> WriteStats:
     """summary.mp4: the selected shots in order."""
     ranges = [(int(change_points[i, 0]), int(change_points[i, 1])) for i in selected]
-    return write_summary_video(video_path, ranges, summary_path, crf=crf,
-                               progress=_stage_progress(progress, "encoding"), preset=preset, fps=ex.fps,
-                               frame_pts=ex.frame_pts, key_frames=ex.key_frames)
+    return write_summary_video(
+        video_path,
+        ranges,
+        summary_path,
+        crf=crf,
+        progress=_stage_progress(progress, "encoding"),
+        preset=preset,
+        fps=ex.fps,
+        frame_pts=ex.frame_pts,
+        key_frames=ex.key_frames,
+    )
 
 
-def _write_outputs(out_dir: Path, video_path: Path, ex: ExtractedFeatures, change_points: np.ndarray,
-                   scores: np.ndarray, selected: list[int], budget: float, seconds: float | None,
-                   max_shot_seconds, stats: WriteStats) -> tuple[dict, Path, Path]:
+def _write_outputs(
+    out_dir: Path,
+    video_path: Path,
+    ex: ExtractedFeatures,
+    change_points: np.ndarray,
+    scores: np.ndarray,
+    selected: list[int],
+    budget: float,
+    seconds: float | None,
+    max_shot_seconds,
+    stats: WriteStats,
+) -> tuple[dict, Path, Path]:
     """segments.json and scores.png; returns (segments, segments path, plot path)."""
     segments = build_segments(video_path, ex, change_points, scores, selected, budget, seconds)
     segments["max_shot_seconds"] = None if max_shot_seconds is None else float(max_shot_seconds)
@@ -304,8 +341,9 @@ def summarize_video(
 
     with _stage(timings, "decode_features"):
         if extracted is None:
-            extracted = extract_features(video_path, as_backbone(backbone, device), rate=rate,
-                                         progress=_stage_progress(progress, "features"))
+            extracted = extract_features(
+                video_path, as_backbone(backbone, device), rate=rate, progress=_stage_progress(progress, "features")
+            )
     ex = extracted
     if seconds is not None:
         budget = budget_for_seconds(seconds, ex.fps, ex.n_frames)
@@ -322,8 +360,9 @@ def summarize_video(
     with _stage(timings, "encoding"):
         stats = _encode_summary(video_path, summary_path, ex, change_points, selected, crf, preset, progress)
     with _stage(timings, "outputs"):
-        segments, segments_path, plot_path = _write_outputs(out_dir, video_path, ex, change_points, scores, selected,
-                                                            budget, seconds, max_shot_seconds, stats)
+        segments, segments_path, plot_path = _write_outputs(
+            out_dir, video_path, ex, change_points, scores, selected, budget, seconds, max_shot_seconds, stats
+        )
     timings["total"] = time.perf_counter() - t_start
 
     return SummaryResult(

@@ -57,7 +57,18 @@ SEEK_MARGIN_SECONDS = 0.5
 #: Channel layouts kept as they are (checked to encode with FFmpeg's AAC encoder
 #: through PyAV); others are mixed down to stereo.
 AAC_LAYOUTS = ("mono", "stereo", "2.1", "3.0", "quad", "4.0", "5.0", "5.1", "5.0(side)", "5.1(side)")
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
+X264_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+)
 
 
 @dataclass
@@ -475,8 +486,9 @@ def _add_audio_stream(out, ain, ofps: Fraction) -> _AudioCutter | None:
     return _AudioCutter(oas, rate, layout, ofps, out)
 
 
-def _decode_ranges(inp, vs, ain, src: Path, writer: _RangeWriter, pts_list: list[int] | None, key_frames,
-                   ofps: Fraction) -> None:
+def _decode_ranges(
+    inp, vs, ain, src: Path, writer: _RangeWriter, pts_list: list[int] | None, key_frames, ofps: Fraction
+) -> None:
     """Feed the wanted frames to ``writer``: seeking when the frames' pts are known, else in one pass."""
     if pts_list is None:
         _linear(inp, vs, ain, src, writer)
@@ -548,8 +560,9 @@ def write_summary_video(
             _decode_ranges(inp, vs, ain, src, writer, pts_list, key_frames, ofps)
             writer.finish()
             if writer.written == 0:
-                raise VideoError(src, "none of the requested frames exist "
-                                      f"(the video ends before frame {ranges[0][0]})")
+                raise VideoError(
+                    src, f"none of the requested frames exist (the video ends before frame {ranges[0][0]})"
+                )
             audio_seconds = _finish_streams(ovs, out, cutter)
     written = writer.written
     if progress is not None:

@@ -1,0 +1,605 @@
+"""From videos to summaries a person can review, in one call (``acsumgan summarize``).
+
+With a model (``model=``) every video is summarized with it. Without one, AC-SUM-GAN
+needs no labels, so the videos (or a larger collection, ``train_on=``) train a model
+first. Everything is kept in the output folder and reused by the next call:
+
+    DIR/features.h5      features, picks and KTS shots of every video (eccv16 schema), with
+                         each source file's size and modification time and what the summary
+                         needs to map steps to frames
+    DIR/model/           the run folder of the model trained on them (``acsumgan train``)
+    DIR/model.json       what the model was trained on (a digest of the features) and how
+    DIR/summarize.log    what each call computed and what it reused
+    DIR/<video>/         summary.mp4, segments.json, scores.png, summary.html, thumbs/
+                         (DIR itself when there is one video); DIR/index.html with several
+
+A video whose size or modification time changed, or a new one, gets its features
+recomputed; the others are read back. The model is trained again only when the
+training features changed (a digest of their values, so touching a file without
+changing it recomputes its features but keeps the model).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import h5py
+import numpy as np
+
+from ..config import TrainConfig
+from ..data.dataset import Video, derive_fields, load_dataset, save_dataset
+from ..errors import ConfigError
+from ..fileio import ensure_dir, write_json
+from .backbones import DEFAULT_BACKBONE, ExtractedFeatures, as_backbone, extract_features
+from .decode import DEFAULT_RATE, check_rate
+from .kts import shot_boundaries
+
+FEATURES_FILE = "features.h5"
+MODEL_DIR = "model"
+MODEL_INFO = "model.json"
+LOG_FILE = "summarize.log"
+#: Training epochs of a model trained by ``summarize`` (chosen with benchmarks/self_train.py;
+#: see the README's "Training on your own videos").
+DEFAULT_EPOCHS = 40
+CACHE_VERSION = 1
+_NO_PTS = np.iinfo(np.int64).min  # frame_pts entry of a frame without a pts
+
+log = logging.getLogger("acsumgan.summarize")
+
+#: ``progress(stage, label, done, total, info)``: stage is "features" (frames of one
+#: video), "training" (epochs), "summaries" (videos); ``info`` a short status text.
+Progress = Callable[[str, str, int, int, str], None]
+
+
+def source_identity(path: Path) -> dict:
+    """What identifies a video file's content for the cache: its path, size and mtime."""
+    st = path.stat()
+    return {"source_path": str(path.resolve()), "source_size": int(st.st_size), "source_mtime_ns": int(st.st_mtime_ns)}
+
+
+# --- the feature cache -----------------------------------------------------------------------
+
+
+def _to_video(key: str, path: Path, ex: ExtractedFeatures, change_points: np.ndarray) -> Video:
+    pts = None
+    if ex.frame_pts is not None:
+        pts = np.asarray([_NO_PTS if p is None else int(p) for p in ex.frame_pts], dtype=np.int64)
+    extra = {
+        **source_identity(path),
+        "fps": np.float64(ex.fps),
+        "timestamps": np.asarray(ex.timestamps, dtype=np.float64),
+        "width": int(ex.width),
+        "height": int(ex.height),
+        "has_audio": int(bool(ex.has_audio)),
+        "constant_rate": int(bool(ex.constant_rate)),
+        "backbone": ex.backbone,
+        "rate": float(ex.rate),
+        "extract_seconds": float(ex.seconds),
+    }
+    if ex.frame_times is not None:
+        extra["frame_times"] = np.asarray(ex.frame_times, dtype=np.float64)
+    if pts is not None:
+        extra["frame_pts"] = pts
+    if ex.key_frames is not None:
+        extra["key_frames"] = np.asarray(ex.key_frames, dtype=np.int64)
+    return derive_fields(
+        Video(
+            key=key,
+            features=ex.features,
+            picks=ex.picks,
+            n_frames=ex.n_frames,
+            change_points=change_points,
+            video_name=path.name,
+            extra=extra,
+        )
+    )
+
+
+def _read_extracted(grp: h5py.Group) -> tuple[dict, ExtractedFeatures]:
+    """(source identity, ExtractedFeatures) of one cached video group."""
+
+    def get(name, default=None):
+        return grp[name][()] if name in grp else default
+
+    def text(name):
+        v = get(name, b"")
+        return v.decode() if isinstance(v, bytes) else str(v)
+
+    pts = get("frame_pts")
+    ex = ExtractedFeatures(
+        features=np.asarray(grp["features"][()], dtype=np.float32),
+        picks=np.asarray(grp["picks"][()], dtype=np.int64),
+        timestamps=np.asarray(get("timestamps"), dtype=np.float64),
+        n_frames=int(get("n_frames")),
+        fps=float(get("fps")),
+        width=int(get("width")),
+        height=int(get("height")),
+        has_audio=bool(get("has_audio")),
+        frame_times=None if get("frame_times") is None else np.asarray(get("frame_times"), dtype=np.float64),
+        frame_pts=None if pts is None else [None if int(p) == _NO_PTS else int(p) for p in pts],
+        key_frames=None if get("key_frames") is None else [int(k) for k in get("key_frames")],
+        constant_rate=bool(get("constant_rate", 1)),
+        backbone=text("backbone"),
+        rate=float(get("rate")),
+        seconds=float(get("extract_seconds", 0.0)),
+    )
+    ident = {
+        "source_path": text("source_path"),
+        "source_size": int(get("source_size", -1)),
+        "source_mtime_ns": int(get("source_mtime_ns", -1)),
+    }
+    return ident, ex
+
+
+def read_feature_cache(path: Path, backbone: str, rate: float) -> dict[str, tuple[dict, ExtractedFeatures, np.ndarray]]:
+    """``{source path: (identity, extracted, change points)}`` of a features.h5 made with
+    the same backbone and rate ({} when there is none, or it is unreadable or other)."""
+    if not path.is_file():
+        return {}
+    out = {}
+    try:
+        with h5py.File(path, "r") as h5:
+            a = dict(h5.attrs)
+            if (
+                a.get("cache_version") != CACHE_VERSION
+                or str(a.get("backbone")) != backbone
+                or float(a.get("rate", -1)) != float(rate)
+            ):
+                return {}
+            for key in h5:
+                grp = h5[key]
+                ident, ex = _read_extracted(grp)
+                out[ident["source_path"]] = (ident, ex, np.asarray(grp["change_points"][()], dtype=np.int64))
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        log.warning("features cache %s unreadable (%s); computing the features again", path, type(exc).__name__)
+        return {}
+    return out
+
+
+@dataclass
+class Features:
+    """The features of the videos of one call, in the order given."""
+
+    path: Path  # features.h5
+    keys: list[str]  # video_1 ... in the order given
+    extracted: list[ExtractedFeatures]
+    change_points: list[np.ndarray]
+    computed: list[Path] = field(default_factory=list)  # videos whose features were computed by this call
+    reused: list[Path] = field(default_factory=list)
+
+
+def video_features(
+    paths: Sequence[Path],
+    out: Path,
+    backbone: str = DEFAULT_BACKBONE,
+    device: str = "cpu",
+    rate: float = DEFAULT_RATE,
+    progress: Progress | None = None,
+) -> Features:
+    """Features and KTS shots of ``paths`` in ``out/features.h5``: read back where the file
+    is unchanged, computed (and the file rewritten, atomically) where not."""
+    check_rate(rate)
+    target = out / FEATURES_FILE
+    cache = read_feature_cache(target, backbone, rate)
+    bb = None
+    result = Features(target, [], [], [])
+    videos = []
+    for i, p in enumerate(paths):
+        ident = source_identity(p)
+        label = f"{p.name} ({i + 1}/{len(paths)})"
+        hit = cache.get(ident["source_path"])
+        reused = hit is not None and hit[0] == ident
+        if reused:
+            _, ex, cps = hit
+            result.reused.append(p)
+            log.info("features: %s reused from %s", p.name, target.name)
+        else:
+            if bb is None:
+                bb = as_backbone(backbone, device)
+
+            def on_frames(done: int, total: int, _label=label) -> None:
+                if progress is not None:
+                    progress("features", _label, done, total, "")
+
+            t0 = time.perf_counter()
+            ex = extract_features(p, bb, rate=rate, progress=on_frames)
+            cps = shot_boundaries(ex.features, ex.picks, ex.n_frames)
+            result.computed.append(p)
+            log.info("features: %s computed (%d steps, %.1f s)", p.name, len(ex.picks), time.perf_counter() - t0)
+        key = f"video_{i + 1}"
+        result.keys.append(key)
+        result.extracted.append(ex)
+        result.change_points.append(cps)
+        videos.append(_to_video(key, p, ex, cps))
+        if progress is not None:
+            progress("features", label, int(ex.n_frames), int(ex.n_frames), "reused" if reused else "computed")
+    if result.computed or len(cache) != len(paths) or not target.is_file():
+        dim = int(result.extracted[0].features.shape[1])
+        save_dataset(
+            target,
+            videos,
+            attrs={"backbone": backbone, "rate": float(rate), "feature_dim": dim, "cache_version": CACHE_VERSION},
+        )
+    return result
+
+
+# --- the model ---------------------------------------------------------------------------------
+
+
+def features_digest(dataset: Path, keys: Sequence[str] | None = None) -> str:
+    """SHA-256 of the training features (key order, shapes and float32 values)."""
+    videos = load_dataset(dataset, purpose="train")
+    h = hashlib.sha256()
+    for k in sorted(videos) if keys is None else keys:
+        f = np.ascontiguousarray(videos[k].features, dtype=np.float32)
+        h.update(f"{k}:{f.shape}".encode())
+        h.update(f.tobytes())
+    return h.hexdigest()
+
+
+@dataclass
+class Model:
+    run_dir: Path
+    trained: bool  # trained (or resumed) by this call
+    epochs: int
+    seconds: float
+
+
+def ensure_model(
+    out: Path,
+    dataset: Path,
+    keys: Sequence[str] | None,
+    epochs: int,
+    seed: int,
+    device: str,
+    threads: int | None,
+    progress: Progress | None = None,
+    options: dict | None = None,
+) -> Model:
+    """The model of ``out/model``, trained on ``dataset`` (its ``keys``, default all) unless
+    an equal model is there already (same feature digest, epochs, seed and ``options``:
+    other :class:`~acsumgan.config.TrainConfig` fields, e.g. ``hidden_size``)."""
+    from ..runs import RunFolder
+    from ..train.trainer import train
+
+    run = RunFolder(out / MODEL_DIR)
+    info_path = out / MODEL_INFO
+    options = dict(options or {})
+    for k in ("n_epochs", "seed", "device", "threads", "split_index"):
+        if k in options:
+            raise ConfigError(
+                None, f"training option {k!r} is set by summarize itself (use --epochs, --seed, --device, --threads)"
+            )
+    cfg = TrainConfig.from_dict(
+        {
+            **options,
+            "n_epochs": int(epochs),
+            "seed": int(seed),
+            "device": device,
+            "threads": threads,
+            "checkpoint_interval_s": options.get("checkpoint_interval_s", 60.0),
+        }
+    )
+    cfg.validate()
+    want = {
+        "features_digest": features_digest(dataset, keys),
+        "epochs": int(epochs),
+        "seed": int(seed),
+        "train_keys": None if keys is None else list(keys),
+        "options": options,
+    }
+    have = {}
+    if info_path.is_file():
+        try:
+            have = json.loads(info_path.read_text())
+        except (OSError, ValueError):
+            have = {}
+    same = {k: have.get(k) for k in want} == want
+    if same and run.is_complete():
+        log.info("model: %s reused (the same training features)", run.path)
+        return Model(run.path, False, epochs, 0.0)
+    splits = None
+    if keys is not None:
+        splits = write_json(out / "training_split.json", [{"train_keys": list(keys), "test_keys": []}])
+
+    def on_epoch(row: dict) -> None:
+        if progress is not None:
+            progress("training", "epochs", int(row["epoch"]) + 1, int(epochs), f"reward {row['reward']:.4f}")
+
+    t0 = time.perf_counter()
+    write_json(info_path, {**want, "state": "training"})
+    train(cfg, dataset, splits, run.path, progress=False, force=not same, on_epoch=on_epoch)
+    seconds = time.perf_counter() - t0
+    write_json(info_path, {**want, "state": "complete", "seconds": round(seconds, 3)})
+    log.info("model: trained %d epochs into %s (%.1f s)", epochs, run.path, seconds)
+    return Model(run.path, True, epochs, seconds)
+
+
+# --- the whole call ------------------------------------------------------------------------------
+
+
+def output_names(paths: Sequence[Path], reserved: Sequence[str] = (MODEL_DIR,)) -> list[str]:
+    """A distinct folder name per video (its stem; ``-2``, ``-3`` ... for repeats and
+    reserved names)."""
+    used = set(reserved)
+    names = []
+    for p in paths:
+        base = p.stem
+        name, n = base, 1
+        while name in used:
+            n += 1
+            name = f"{base}-{n}"
+        used.add(name)
+        names.append(name)
+    return names
+
+
+def _setup_log(out: Path) -> logging.Handler:
+    handler = logging.FileHandler(out / LOG_FILE)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return handler
+
+
+@dataclass
+class PipelineResult:
+    out: Path
+    summaries: list  # SummaryResult per video, in the order given
+    pages: list[Path]  # summary.html per video (empty with page=False)
+    index: Path | None  # index.html (several videos)
+    features: Features | None  # None with a given model
+    model: Model | None
+    model_path: Path  # the checkpoint used
+    seconds: float
+
+
+def summarize_videos(
+    videos: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    model: str | os.PathLike | None = None,
+    train_on: str | os.PathLike | None = None,
+    epochs: int | None = None,
+    budget: float = 0.15,
+    seconds: float | None = None,
+    backbone: str | None = None,
+    device: str = "cpu",
+    policy: str = "sample",
+    seed: int = 0,
+    rule: str = "label-free",
+    split: int | None = None,
+    rate: float = DEFAULT_RATE,
+    max_shot_seconds: float | str | None = "auto",
+    crf: int = 18,
+    threads: int | None = None,
+    train_options: dict | None = None,
+    page: bool = True,
+    progress: Progress | None = None,
+) -> PipelineResult:
+    """Summarize ``videos`` into ``out`` (see the module docstring).
+
+    ``model`` (a checkpoint, run or experiment folder) is used as it is; without it a
+    model is trained on the videos (or on ``train_on``: a folder of videos or an eccv16
+    HDF5 file with features) for ``epochs`` (default :data:`DEFAULT_EPOCHS`), with the
+    release's options unless ``train_options`` (TrainConfig fields) says otherwise.
+    """
+    from ..inference import Scorer
+    from .backbones import backbone_for_model, get_backbone
+    from .decode import probe
+    from .summarize import summarize_video
+
+    t_start = time.perf_counter()
+    paths = [Path(v) for v in videos]
+    if not paths:
+        raise ConfigError(None, "no videos given")
+    for p in paths:  # a missing or unreadable video fails now, not after the others are done
+        probe(p)
+    if model is not None and (train_on is not None or epochs is not None or train_options):
+        raise ConfigError(
+            None, "--train-on, --epochs and --train-config train a model; they cannot be used with --model"
+        )
+    if epochs is not None and int(epochs) < 1:
+        raise ConfigError(None, f"--epochs must be >= 1, got {epochs}")
+    scorer = bb = None
+    if model is not None:  # check the model before anything is written
+        scorer = Scorer.load(model, policy=policy, seed=seed, device=device, rule=rule, split=split)
+        bb = get_backbone(
+            backbone or backbone_for_model(scorer.input_size, scorer.backbone, scorer.path), device=device
+        )
+        scorer.check_features(bb.dim, f"backbone {bb.name}")
+    out = ensure_dir(out)
+    handler = _setup_log(out)
+    try:
+        feats = trained = None
+        if model is None:
+            bb_name = backbone or DEFAULT_BACKBONE
+            train_paths, train_h5 = _training_set(train_on)
+            all_paths = list(dict.fromkeys([*paths, *train_paths]))  # the targets first, no repeats
+            feats = video_features(all_paths, out, bb_name, device, rate, progress)
+            if train_h5 is not None:
+                dataset, keys = train_h5, None
+                _check_dims(train_h5, feats)
+            else:
+                dataset = feats.path
+                keys = None if not train_paths else [feats.keys[all_paths.index(p)] for p in train_paths]
+            trained = ensure_model(
+                out, dataset, keys, epochs or DEFAULT_EPOCHS, seed, device, threads, progress, train_options
+            )
+            scorer = Scorer.load(trained.run_dir, policy=policy, seed=seed, device=device)
+        names = output_names(paths)
+        results, pages = [], []
+        for i, (p, name) in enumerate(zip(paths, names)):
+            target = out if len(paths) == 1 else out / name
+
+            def on_stage(kind, done, total, _p=p):
+                if progress is not None:
+                    progress("summaries", f"{_p.name}: {kind}", done, total, "")
+
+            extracted = cps = None
+            if feats is not None:
+                extracted, cps = feats.extracted[i], None
+            res = summarize_video(
+                p,
+                scorer,
+                target,
+                budget=budget,
+                seconds=seconds,
+                backbone=bb or DEFAULT_BACKBONE,
+                device=device,
+                rate=rate,
+                progress=on_stage,
+                crf=crf,
+                max_shot_seconds=max_shot_seconds,
+                extracted=extracted,
+                change_points=cps,
+            )
+            results.append(res)
+            log.info(
+                "summary: %s -> %s (%d of %d shots, %.1f s)",
+                p.name,
+                res.summary_path,
+                len(res.selected),
+                len(res.change_points),
+                res.summary_seconds,
+            )
+            if page:
+                pages.append(write_review_page(res))
+            if progress is not None:
+                progress("summaries", "videos", i + 1, len(paths), p.name)
+        index = write_index(out, results, pages) if page and len(paths) > 1 else None
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+    return PipelineResult(out, results, pages, index, feats, trained, Path(scorer.path), time.perf_counter() - t_start)
+
+
+def _training_set(train_on) -> tuple[list[Path], Path | None]:
+    """(videos to train on besides the targets, or an HDF5 file to train on)."""
+    if train_on is None:
+        return [], None
+    p = Path(train_on)
+    if p.is_dir():
+        return _videos_in(p), None
+    if not p.exists():
+        raise ConfigError(p, "--train-on: not found (a folder of videos or an HDF5 dataset file)")
+    load_dataset(p, purpose="train")  # a one-line error now if it cannot be trained on
+    return [], p
+
+
+def _videos_in(folder: Path) -> list[Path]:
+    from .decode import VIDEO_SUFFIXES
+
+    found = sorted(q for q in folder.iterdir() if q.is_file() and q.suffix.lower() in VIDEO_SUFFIXES)
+    if not found:
+        raise ConfigError(folder, "--train-on: the folder holds no video files")
+    return found
+
+
+def _check_dims(train_h5: Path, feats: Features) -> None:
+    from ..errors import FeatureSizeError
+
+    videos = load_dataset(train_h5, purpose="train")
+    dim = int(next(iter(videos.values())).features.shape[1])
+    have = int(feats.extracted[0].features.shape[1])
+    if dim != have:
+        raise FeatureSizeError(
+            train_h5,
+            f"--train-on: features have {dim} dimensions but the videos' "
+            f"{feats.extracted[0].backbone} features have {have}",
+        )
+
+
+def _shot_scores(scores: np.ndarray, picks: np.ndarray, change_points: np.ndarray) -> list[float]:
+    """Mean step score of each shot (a shot without a step: the score of the step before it)."""
+    out = []
+    for a, b in change_points:
+        inside = (picks >= a) & (picks <= b)
+        if np.any(inside):
+            out.append(float(np.mean(scores[inside])))
+        else:
+            j = max(0, int(np.searchsorted(picks, a, side="right")) - 1)
+            out.append(float(scores[j]))
+    return out
+
+
+def write_review_page(res) -> Path:
+    """summary.html and thumbs/ beside a summary (a :class:`~acsumgan.video.summarize.SummaryResult`)."""
+    from ..pages.media import playable_href, relative_href, write_thumbnails
+    from ..pages.summary import ShotView, SummaryView, write_summary_page
+    from .decode import frame_seconds
+
+    ex = res.extracted
+    out = res.out_dir
+    cps = np.asarray(res.change_points, dtype=np.int64)
+
+    def at(frame: int) -> float:
+        return frame_seconds(int(frame), res.fps, ex.frame_times, ex.constant_rate)
+
+    thumbs = write_thumbnails(res.video_path, [(int(a), int(b)) for a, b in cps], out / "thumbs")
+    kept = set(int(i) for i in res.selected)
+    scores = _shot_scores(np.asarray(res.scores), np.asarray(res.picks), cps)
+    shots = [
+        ShotView(
+            index=i + 1,
+            start_frame=int(a),
+            end_frame=int(b),
+            start_seconds=at(a),
+            end_seconds=at(b + 1),
+            score=scores[i],
+            kept=i in kept,
+            thumbnail=relative_href(thumbs[i], out),
+        )
+        for i, (a, b) in enumerate(cps)
+    ]
+    seg = res.segments
+    view = SummaryView(
+        title=res.video_path.name,
+        video_href=playable_href(res.video_path, out),
+        summary_href=relative_href(res.summary_path, out),
+        fps=float(res.fps),
+        n_frames=int(res.n_frames),
+        duration_seconds=at(res.n_frames),
+        curve_times=[float(t) for t in res.timestamps],
+        curve_scores=[float(x) for x in res.scores],
+        shots=shots,
+        budget=None if seg.get("seconds_requested") is not None else float(res.budget),
+        seconds_requested=seg.get("seconds_requested"),
+        summary_seconds=float(res.summary_seconds),
+        links={
+            "summary.mp4": relative_href(res.summary_path, out),
+            "segments.json": relative_href(res.segments_path, out),
+            "scores.png": relative_href(res.plot_path, out),
+        },
+    )
+    return write_summary_page(out / "summary.html", view)
+
+
+def write_index(out: Path, results, pages: Sequence[Path]) -> Path:
+    """index.html linking every video's review page."""
+    from ..pages.media import relative_href
+    from ..pages.summary import IndexEntry, write_index_page
+
+    entries = []
+    for res, page in zip(results, pages):
+        thumbs = sorted((res.out_dir / "thumbs").glob("*.jpg"))
+        first_kept = min(res.selected) if res.selected else 0
+        thumb = thumbs[first_kept] if first_kept < len(thumbs) else (thumbs[0] if thumbs else None)
+        entries.append(
+            IndexEntry(
+                title=res.video_path.name,
+                href=relative_href(page, out),
+                duration_seconds=float(res.segments.get("duration_seconds", res.n_frames / res.fps)),
+                summary_seconds=float(res.summary_seconds),
+                thumbnail=None if thumb is None else relative_href(thumb, out),
+                shots_kept=len(res.selected),
+                shots_total=len(res.change_points),
+            )
+        )
+    return write_index_page(out / "index.html", entries)
