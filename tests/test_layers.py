@@ -29,6 +29,7 @@ LAYERS = [
     ["runs"],
     ["train"],
     ["inference"],
+    ["pages"],
     ["experiment", "video", "synthetic"],
     ["cli"],
 ]
@@ -121,3 +122,20 @@ def test_the_checker_sees_relative_and_function_level_imports(tmp_path):
     assert "acsumgan.runs" in found  # from ..runs import ...
     found = {m for m, _ in imports_of(SRC / "cli" / "__init__.py")}
     assert "acsumgan.cli.train" in found  # from . import train
+
+
+#: Units that may import fewer units than their layer allows.
+NARROW = {"pages": {"errors", "fileio"}}
+
+
+@pytest.mark.parametrize("unit", sorted(NARROW))
+def test_narrow_units_import_only_their_allowed_units(unit):
+    bad = []
+    for path in source_files():
+        if path.relative_to(SRC).parts[0].removesuffix(".py") != unit:
+            continue
+        for mod, line in imports_of(path):
+            there = unit_of(mod)
+            if there not in (None, unit) and there not in NARROW[unit]:
+                bad.append(f"{path.relative_to(SRC)} line {line}: imports {mod}")
+    assert not bad, f"{unit} may import only {sorted(NARROW[unit])} of acsumgan:\n" + "\n".join(bad)

@@ -1,8 +1,9 @@
-"""The report people read: ``report.md``, ``results.csv``, ``results.json`` and plots.
+"""The report people read: ``report.md``, ``results.csv``, ``results.json``, plots and ``report.html``.
 
 ``write_report(DIR)`` selects models (:func:`acsumgan.experiment.select.select_experiment`)
 unless given the selection, then writes one row per split and sigma, the final F-score
-of every rule of :mod:`acsumgan.selection`, the baselines, and PNG plots under ``plots/``.
+of every rule of :mod:`acsumgan.selection`, the baselines, and PNG plots under ``plots/``;
+``report.html`` holds report.md's tables with the plots embedded and links to each run's files.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import numpy as np
 
 from ..errors import DatasetError
 from ..fileio import atomic_path, ensure_dir, write_json, write_text
+from ..pages.media import relative_href
+from ..pages.report import Cell, Figure, Link, Section, Table, write_report_page
 from ..runs import ExperimentFolder
 from ..selection import RULES, USES_LABELS
 from .select import Selection, select_experiment
@@ -41,33 +44,50 @@ def experiment_baselines(dataset_path, splits_path, split_indices, cfg, draws: i
     metric = resolve_metric(dataset_path, cfg.eval_metric, required=False)
     if metric is None:
         return []
-    return baseline_rows(videos, read_splits(splits_path, videos), metric, cfg.budget, draws, cfg.seed,
-                         split_indices=split_indices)
+    return baseline_rows(
+        videos, read_splits(splits_path, videos), metric, cfg.budget, draws, cfg.seed, split_indices=split_indices
+    )
 
 
 # --- the report ----------------------------------------------------------------------
 
-def write_report(exp_dir: str | os.PathLike, selection: Selection | None = None, baselines: list[dict] | None = None
-                 ) -> dict[str, Path]:
-    """Write report.md, results.csv, results.json and plots/*.png."""
+
+def write_report(
+    exp_dir: str | os.PathLike, selection: Selection | None = None, baselines: list[dict] | None = None
+) -> dict[str, Path]:
+    """Write report.md, results.csv, results.json, plots/*.png and report.html (the same, for a browser)."""
     exp = ExperimentFolder(exp_dir)
     sel = selection or select_experiment(exp.path)
     summaries = sel.summaries
     rows = []
     for (s, k), v in sorted(summaries.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        rows.append({"split": k, "sigma": s, "chosen_epoch": v.chosen_epoch, "f_chosen": v.f_chosen,
-                     "f_untrained": v.f_untrained, "f_last": v.f_last, "best_epoch": v.best_epoch,
-                     "f_best_epoch": v.f_best_epoch, "reward_chosen": v.reward_chosen,
-                     "actor_loss_chosen": v.actor_loss_chosen, "normalisation": v.normalisation})
+        rows.append(
+            {
+                "split": k,
+                "sigma": s,
+                "chosen_epoch": v.chosen_epoch,
+                "f_chosen": v.f_chosen,
+                "f_untrained": v.f_untrained,
+                "f_last": v.f_last,
+                "best_epoch": v.best_epoch,
+                "f_best_epoch": v.f_best_epoch,
+                "reward_chosen": v.reward_chosen,
+                "actor_loss_chosen": v.actor_loss_chosen,
+                "normalisation": v.normalisation,
+            }
+        )
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
     out = {"results.csv": write_text(exp.results_csv, buf.getvalue())}
-    out["results.json"] = write_json(exp.results_json, {"runs": rows, "selection": sel.data,
-                                                                "baselines": baselines or []})
+    out["results.json"] = write_json(
+        exp.results_json, {"runs": rows, "selection": sel.data, "baselines": baselines or []}
+    )
     out.update(_plots(exp.plots, summaries, sel))
     out["report.md"] = write_text(exp.report, _markdown(sel, rows, baselines or []))
+    title, subtitle, sections = _html(exp, sel, rows, baselines or [])
+    out["report.html"] = write_report_page(exp.report.with_suffix(".html"), title, sections, subtitle)
     return out
 
 
@@ -75,47 +95,132 @@ def _fmt(x, nd=2):
     return "-" if x is None else f"{x:.{nd}f}"
 
 
-def _markdown(sel: Selection, rows: list[dict], baselines: list[dict]) -> str:
+_RULES_NOTE = (
+    "Rules: `oracle` picks, per split, the sigma whose criterion-chosen epoch has the best test "
+    "F-score (what the release does; the paper's 50.8 / 60.6 were obtained this way). `label-free` "
+    "picks sigma by the paper's criterion computed on a common scale across the split's runs (no labels). "
+    "`untrained` is the model before training; `best-epoch` is the best test F-score of any epoch "
+    "(an upper bound that uses the test labels)."
+)
+_RULES_TITLE = "Final F-score per selection rule"
+_BASELINES_TITLE = "Baselines on the same test videos"
+_RUNS_TITLE = "Every run"
+
+
+def _intro(sel: Selection) -> str:
+    return (
+        f"{sel['complete_runs']} complete runs; sigmas {', '.join(f'{s:g}' for s in sel['sigmas'])}; "
+        f"splits {', '.join(map(str, sel['splits']))}."
+    )
+
+
+# The tables of report.md and report.html: headers and rows of cell texts, one home for both.
+
+
+def _rule_table(sel: Selection) -> tuple[list[str], list[list[str]]]:
+    """Rows: rule, uses test labels, mean (shown bold), one cell per split."""
     splits = sel["splits"]
-    lines = [f"# Experiment report: `{Path(sel['experiment']).name}`", "",
-             f"{sel['complete_runs']} complete runs; sigmas {', '.join(f'{s:g}' for s in sel['sigmas'])}; "
-             f"splits {', '.join(map(str, splits))}.", "",
-             "## Final F-score per selection rule", "",
-             "| rule | uses test labels | mean | " + " | ".join(f"split {k}" for k in splits) + " |",
-             "|---|---|---|" + "---|" * len(splits)]
+    rows = []
     for rule in RULES:
         f = sel["final"][rule]
         cells = []
         for k in splits:
             e = sel["per_split"][str(k)].get(rule)
-            cells.append("-" if not e or e["f_score"] is None else
-                         f"{e['f_score']:.2f}" + ("" if e["sigma"] is None else f" (σ={e['sigma']:g}, e{e['epoch']})"))
-        lines.append(f"| {rule} | {USES_LABELS[rule]} | **{_fmt(f['mean'])}** | " + " | ".join(cells) + " |")
-    if baselines:
-        lines += ["", "## Baselines on the same test videos", "",
-                  "| baseline | F-score | Kendall τ | Spearman ρ |", "|---|---|---|---|"]
-        summary = [b for b in baselines if b.get("split") in ("mean", "all")] or baselines
-        for b in summary:
-            lines.append(f"| {b['baseline']} | {_fmt(b.get('f_score'))} | {_fmt(b.get('kendall'), 3)} | "
-                         f"{_fmt(b.get('spearman'), 3)} |")
-    lines += ["", "Rules: `oracle` picks, per split, the sigma whose criterion-chosen epoch has the best test "
-              "F-score (what the release does; the paper's 50.8 / 60.6 were obtained this way). `label-free` "
-              "picks sigma by the paper's criterion computed on a common scale across the split's runs (no labels). "
-              "`untrained` is the model before training; `best-epoch` is the best test F-score of any epoch "
-              "(an upper bound that uses the test labels).", "",
-              "## Every run", "",
-              "| split | sigma | chosen epoch | F (chosen) | F (untrained) | F (last) | best epoch | F (best) |",
-              "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['split']} | {r['sigma']:g} | {r['chosen_epoch']} | {_fmt(r['f_chosen'])} | "
-                     f"{_fmt(r['f_untrained'])} | {_fmt(r['f_last'])} | {r['best_epoch']} | "
-                     f"{_fmt(r['f_best_epoch'])} |")
-    lines += ["", "## Plots", ""]
+            cells.append(
+                "-"
+                if not e or e["f_score"] is None
+                else f"{e['f_score']:.2f}" + ("" if e["sigma"] is None else f" (σ={e['sigma']:g}, e{e['epoch']})")
+            )
+        rows.append([rule, f"{USES_LABELS[rule]}", _fmt(f["mean"])] + cells)
+    return ["rule", "uses test labels", "mean"] + [f"split {k}" for k in splits], rows
+
+
+def _baseline_table(baselines: list[dict]) -> tuple[list[str], list[list[str]]]:
+    summary = [b for b in baselines if b.get("split") in ("mean", "all")] or baselines
+    return (
+        ["baseline", "F-score", "Kendall τ", "Spearman ρ"],
+        [
+            [f"{b['baseline']}", _fmt(b.get("f_score")), _fmt(b.get("kendall"), 3), _fmt(b.get("spearman"), 3)]
+            for b in summary
+        ],
+    )
+
+
+def _run_table(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
+    return (
+        ["split", "sigma", "chosen epoch", "F (chosen)", "F (untrained)", "F (last)", "best epoch", "F (best)"],
+        [
+            [
+                f"{r['split']}",
+                f"{r['sigma']:g}",
+                f"{r['chosen_epoch']}",
+                _fmt(r["f_chosen"]),
+                _fmt(r["f_untrained"]),
+                _fmt(r["f_last"]),
+                f"{r['best_epoch']}",
+                _fmt(r["f_best_epoch"]),
+            ]
+            for r in rows
+        ],
+    )
+
+
+def _plot_names(splits) -> list[tuple[str, str]]:
+    """(file under plots/, caption) of every plot, in the report's order."""
+    out = []
     for k in splits:
-        lines += [f"![F-score per epoch, split {k}](plots/fscore_split{k}.png)",
-                  f"![criterion, split {k}](plots/criterion_split{k}.png)"]
-    lines += ["![F-score against sigma](plots/fscore_vs_sigma.png)", ""]
+        out += [
+            (f"fscore_split{k}.png", f"F-score per epoch, split {k}"),
+            (f"criterion_split{k}.png", f"criterion, split {k}"),
+        ]
+    return out + [("fscore_vs_sigma.png", "F-score against sigma")]
+
+
+def _md_table(headers: list[str], rows: list[list[str]], strong: int | None = None) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    for r in rows:
+        lines.append("| " + " | ".join(f"**{c}**" if i == strong else c for i, c in enumerate(r)) + " |")
+    return lines
+
+
+def _markdown(sel: Selection, rows: list[dict], baselines: list[dict]) -> str:
+    lines = [
+        f"# Experiment report: `{Path(sel['experiment']).name}`",
+        "",
+        _intro(sel),
+        "",
+        f"## {_RULES_TITLE}",
+        "",
+        *_md_table(*_rule_table(sel), strong=2),
+    ]
+    if baselines:
+        lines += ["", f"## {_BASELINES_TITLE}", "", *_md_table(*_baseline_table(baselines))]
+    lines += ["", _RULES_NOTE, "", f"## {_RUNS_TITLE}", "", *_md_table(*_run_table(rows)), "", "## Plots", ""]
+    lines += [f"![{caption}](plots/{name})" for name, caption in _plot_names(sel["splits"])]
+    lines += [""]
     return "\n".join(lines)
+
+
+def _html(
+    exp: ExperimentFolder, sel: Selection, rows: list[dict], baselines: list[dict]
+) -> tuple[str, str, list[Section]]:
+    """The title, subtitle and sections of report.html: report.md's tables and plots, each run linking its files."""
+    headers, cells = _rule_table(sel)
+    rules = Table(headers, [[*r[:2], Cell(r[2], strong=True), *r[3:]] for r in cells], name="rules")
+    sections = [Section(_RULES_TITLE, tables=[rules], notes=[_RULES_NOTE])]
+    if baselines:
+        sections.append(Section(_BASELINES_TITLE, tables=[Table(*_baseline_table(baselines), name="baselines")]))
+    headers, cells = _run_table(rows)
+    linked = []
+    for r, c in zip(rows, cells):
+        run = exp.run(r["sigma"], r["split"])
+        files = [run.metrics, run.config, run.log, run.scores]
+        linked.append(c + [Cell(links=[Link(f.name, relative_href(f, exp.path)) for f in files if f.is_file()])])
+    sections.append(Section(_RUNS_TITLE, tables=[Table(headers + ["files"], linked, name="runs")]))
+    sections.append(
+        Section("Plots", figures=[Figure(exp.plots / name, caption) for name, caption in _plot_names(sel["splits"])])
+    )
+    return f"Experiment report: `{Path(sel['experiment']).name}`", _intro(sel), sections
 
 
 def _plots(plots_dir: Path, summaries: dict, sel: Selection) -> dict[str, Path]:
@@ -180,8 +285,11 @@ def _plots(plots_dir: Path, summaries: dict, sel: Selection) -> dict[str, Path]:
     means = [(s, m) for s, m in means if m is not None]
     if means:
         ax.plot([s for s, _ in means], [m for _, m in means], "k-", lw=2.5, label="mean over splits")
-    ax.set(xlabel="sigma (regularization_factor)", ylabel="test F-score at the criterion's epoch (%)",
-           title="F-score against sigma")
+    ax.set(
+        xlabel="sigma (regularization_factor)",
+        ylabel="test F-score at the criterion's epoch (%)",
+        title="F-score against sigma",
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     save(fig, "fscore_vs_sigma.png")

@@ -1,0 +1,36 @@
+"""Review pages a person opens in a browser: self-contained, offline HTML.
+
+- :mod:`.summary`: ``summary.html`` of one summarized video (the original in a player,
+  a timeline of the importance curve and the shots, one thumbnail per shot, the
+  summary video, the totals, links to the files) and ``index.html`` of several;
+- :mod:`.media`: the thumbnails (one JPEG per shot, one pass over the video) and a
+  video the browser can play (the original, or an H.264 copy of it);
+- :mod:`.report`: ``report.html`` of an experiment (tables, plots embedded, links).
+
+The pages make no network request: styles and scripts are inline, every other
+file is a relative link beside the page (or, for the report's plots, a ``data:`` URI).
+This package uses only :mod:`acsumgan.errors` and :mod:`acsumgan.fileio` of acsumgan.
+"""
+
+from .media import playable_href, relative_href, write_browser_copy, write_thumbnails
+from .report import Cell, Figure, Link, Section, Table, write_report_page
+from .summary import IndexEntry, ShotView, SummaryView, timecode, write_index_page, write_summary_page
+
+__all__ = [
+    "Cell",
+    "Figure",
+    "IndexEntry",
+    "Link",
+    "Section",
+    "ShotView",
+    "SummaryView",
+    "Table",
+    "playable_href",
+    "relative_href",
+    "timecode",
+    "write_browser_copy",
+    "write_index_page",
+    "write_report_page",
+    "write_summary_page",
+    "write_thumbnails",
+]

@@ -1,0 +1,291 @@
+"""The media files of a review page: shot thumbnails and a video the browser can play.
+
+:func:`write_thumbnails` writes one JPEG per shot, the shot's middle frame, decoding
+the video once from the start and stopping after the last frame it needs (no seek,
+so it costs one decode of the file up to there, and holds one frame at a time).
+Frames are counted in the order the decoder returns them, every frame counted, as
+:mod:`acsumgan.video.decode` numbers them, so shots given as frame ranges of the
+summarizer pick the intended frames. Rotation metadata (a display matrix) and
+non-square pixels are honoured: a thumbnail looks as the video plays.
+
+:func:`playable_href` gives the ``src`` of the page's ``<video>``: a relative link to
+the original when a browser plays it (H.264 / VP9 / AV1 in MP4 or MOV, VP8 / VP9 /
+AV1 in WebM, with browser audio or none), else it writes a small H.264 copy
+(:func:`write_browser_copy`, at most 640 pixels wide, same frame rate and
+timestamps) beside the page and links that. Every file is written through
+:func:`acsumgan.fileio.atomic_path`.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import av
+
+from ..errors import VideoError
+from ..fileio import atomic_path, check_input_file
+
+#: The name of the browser copy beside the page.
+COPY_NAME = "original.mp4"
+#: The browser copy is scaled down to at most this width (pixels).
+COPY_MAX_WIDTH = 640
+#: Container families by file suffix, and the codecs browsers play in each.
+FAMILY = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mp4", ".webm": "webm"}
+#: The demuxer FFmpeg reports for each family (a .mp4 that is really an AVI is copied).
+DEMUXER = {"mp4": ("mov", "mp4"), "webm": ("webm", "matroska")}
+BROWSER_VIDEO = {"mp4": {"h264", "vp9", "av1"}, "webm": {"vp8", "vp9", "av1"}}
+BROWSER_AUDIO = {"mp4": {"aac", "mp3", "opus", "flac"}, "webm": {"opus", "vorbis"}}
+#: H.264 plays in browsers in 8-bit 4:2:0 only (not High 10 or 4:4:4).
+H264_PIX_FMTS = {"yuv420p", "yuvj420p"}
+#: Sample rates and channel layouts the AAC encoder takes as they are.
+AAC_RATES = {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000}
+AAC_LAYOUTS = {"mono", "stereo"}
+AAC_FRAME = 1024
+
+
+def relative_href(target: str | os.PathLike, base_dir: str | os.PathLike) -> str:
+    """A URL to ``target`` relative to the folder ``base_dir`` (quoted; ``/`` separators)."""
+    try:
+        rel = os.path.relpath(os.path.abspath(target), os.path.abspath(base_dir))
+    except ValueError:  # another drive (Windows): no relative path exists
+        return Path(target).resolve().as_uri()
+    return urllib.parse.quote(Path(rel).as_posix())
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _open(path: str | os.PathLike):
+    """(path, container, video stream) of a readable video, else a one-line VideoError."""
+    p = check_input_file(path, VideoError, "a video file")
+    try:
+        container = av.open(str(p))
+    except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
+        raise VideoError(p, f"cannot open as a video ({type(exc).__name__}: {exc})".splitlines()[0]) from None
+    if not container.streams.video:
+        container.close()
+        raise VideoError(p, "has no video stream")
+    return p, container, container.streams.video[0]
+
+
+def _decoded(container, streams) -> Iterator:
+    """Decoded frames of ``streams``, in file order; packets that do not decode are skipped."""
+    for packet in container.demux(*streams):
+        try:
+            frames = packet.decode()
+        except av.InvalidDataError:
+            continue
+        yield from frames
+
+
+def _rotation(frame) -> int:
+    """The frame's display rotation, counter-clockwise, as 0, 90, 180 or 270."""
+    try:
+        r = frame.rotation
+    except (AttributeError, av.FFmpegError):
+        return 0
+    return int(round((r or 0) / 90.0)) * 90 % 360
+
+
+def _display_size(frame) -> tuple[float, float]:
+    """Width and height as shown (pixel aspect ratio applied), before rotation."""
+    w, h = frame.width, frame.height
+    sar = getattr(frame, "sample_aspect_ratio", None)
+    try:
+        sar = float(sar) if sar else 1.0
+    except (TypeError, ZeroDivisionError):
+        sar = 1.0
+    return (w * sar if sar > 0 else w), h
+
+
+def _thumbnail(frame, width: int):
+    """The frame as an RGB Pillow image ``width`` pixels wide (never enlarged), upright."""
+    dw, dh = _display_size(frame)
+    rot = _rotation(frame)
+    shown_w, shown_h = (dh, dw) if rot in (90, 270) else (dw, dh)
+    tw = max(1, min(int(width), int(round(shown_w))))
+    th = max(1, int(round(shown_h * tw / shown_w)))
+    sw, sh = (th, tw) if rot in (90, 270) else (tw, th)  # the size before rotating
+    img = frame.to_image(width=sw, height=sh, interpolation="AREA")
+    return img.rotate(rot, expand=True) if rot else img
+
+
+def write_thumbnails(
+    video_path: str | os.PathLike, shots: Sequence[tuple[int, int]], out_dir: str | os.PathLike, width: int = 320
+) -> list[Path]:
+    """One JPEG per shot (``out_dir/shot0001.jpg``, ...): the middle frame ``(first + last) // 2``
+    of each inclusive frame range, at most ``width`` pixels wide. One pass over the file;
+    a shot whose middle frame lies past the video's end gets the last frame."""
+    ranges = [(int(a), int(b)) for a, b in shots]
+    for a, b in ranges:
+        if a < 0 or b < a:
+            raise ValueError(f"shot ({a}, {b}): expected 0 <= first <= last")
+    if int(width) < 1:
+        raise ValueError(f"width must be at least 1, got {width}")
+    out = Path(out_dir)
+    digits = max(4, len(str(len(ranges))))
+    paths = [out / f"shot{i + 1:0{digits}d}.jpg" for i in range(len(ranges))]
+    if not ranges:
+        return []
+    wanted: dict[int, list[int]] = {}
+    for i, (a, b) in enumerate(ranges):
+        wanted.setdefault((a + b) // 2, []).append(i)
+    last_needed = max(wanted)
+
+    def save(frame, shot_indices):
+        img = _thumbnail(frame, width)
+        for i in shot_indices:
+            with atomic_path(paths[i]) as tmp:
+                img.save(tmp, format="JPEG", quality=82)
+
+    p, container, stream = _open(video_path)
+    with container:
+        stream.thread_type = "AUTO"
+        last = None
+        try:
+            for index, frame in enumerate(_decoded(container, [stream])):
+                last = frame
+                if index in wanted:
+                    save(frame, wanted.pop(index))
+                if index >= last_needed:
+                    break
+        except av.FFmpegError as exc:
+            if last is None:
+                raise VideoError(p, f"cannot decode ({exc})".splitlines()[0]) from None
+        if last is None:
+            raise VideoError(p, "no frame could be decoded")
+        if wanted:  # the video ended before these middle frames
+            save(last, sorted(i for ids in wanted.values() for i in ids))
+    return paths
+
+
+# ----------------------------------------------------------------------------- playing
+
+
+def browser_plays(video_path: str | os.PathLike) -> bool:
+    """True when a browser plays the file as it is (see the module docstring)."""
+    p, container, stream = _open(video_path)
+    with container:
+        family = FAMILY.get(p.suffix.lower())
+        if family is None or not any(d in container.format.name.split(",") for d in DEMUXER[family]):
+            return False
+        ctx = stream.codec_context
+        if ctx.name not in BROWSER_VIDEO[family]:
+            return False
+        if ctx.name == "h264" and (ctx.pix_fmt or "yuv420p") not in H264_PIX_FMTS:
+            return False
+        return all(a.codec_context.name in BROWSER_AUDIO[family] for a in container.streams.audio)
+
+
+def playable_href(video_path: str | os.PathLike, out_dir: str | os.PathLike) -> str:
+    """The ``src`` of the page's player, relative to ``out_dir``: the original when a
+    browser plays it, else ``original.mp4``, an H.264 copy written there."""
+    if browser_plays(video_path):
+        return relative_href(video_path, out_dir)
+    write_browser_copy(video_path, Path(out_dir) / COPY_NAME)
+    return COPY_NAME
+
+
+def _even(x: float) -> int:
+    return max(2, int(x) // 2 * 2)
+
+
+class _AudioCopy:
+    """The first audio stream re-encoded to AAC, timed by counting samples (no drift)."""
+
+    def __init__(self, out, ain, t0: float):
+        rate = ain.codec_context.sample_rate or 48000
+        self.rate = rate if rate in AAC_RATES else 48000
+        layout = ain.codec_context.layout.name if ain.codec_context.layout else "stereo"
+        layout = layout if layout in AAC_LAYOUTS else "stereo"
+        self.stream = out.add_stream("aac", rate=self.rate, layout=layout)
+        self.resampler = av.AudioResampler(format="fltp", layout=layout, rate=self.rate, frame_size=AAC_FRAME)
+        self.out, self.t0, self.pos = out, t0, None
+
+    def add(self, frame) -> None:
+        if self.pos is None:
+            start = (frame.time if frame.time is not None else self.t0) - self.t0
+            if start < -frame.samples / max(1, frame.sample_rate):
+                return  # wholly before the first video frame
+            self.pos = max(0, int(round(start * self.rate)))
+        frame.pts = None
+        self._encode(self.resampler.resample(frame))
+
+    def close(self) -> None:
+        if self.pos is not None:
+            self._encode(self.resampler.resample(None))
+        for packet in self.stream.encode(None):
+            self.out.mux(packet)
+
+    def _encode(self, frames) -> None:
+        for f in frames:
+            f.pts, f.time_base = self.pos, Fraction(1, self.rate)
+            self.pos += f.samples
+            for packet in self.stream.encode(f):
+                self.out.mux(packet)
+
+
+def write_browser_copy(
+    video_path: str | os.PathLike,
+    out_path: str | os.PathLike,
+    *,
+    max_width: int = COPY_MAX_WIDTH,
+    crf: int = 23,
+    preset: str = "veryfast",
+) -> Path:
+    """Re-encode ``video_path`` to an H.264 + AAC MP4 a browser plays: at most ``max_width``
+    pixels wide (even sizes), the source's frame timestamps (so its frame rate and duration),
+    the first audio stream, the rotation metadata. One streaming pass."""
+    p, inp, vs = _open(video_path)
+    with inp:
+        vs.thread_type = "AUTO"
+        ain = inp.streams.audio[0] if inp.streams.audio else None
+        rate = vs.average_rate or vs.guessed_rate or Fraction(25)
+        tb = vs.time_base or 1 / Fraction(rate)
+        step = max(1, int(round(1 / (Fraction(rate) * tb))))  # one frame in time_base units
+        with atomic_path(out_path) as tmp:
+            with av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+                ovs = audio = None
+                first_pts = last_pts = None
+                for frame in _decoded(inp, [vs] + ([ain] if ain is not None else [])):
+                    if isinstance(frame, av.AudioFrame):
+                        if audio is not None:
+                            audio.add(frame)
+                        continue
+                    if ovs is None:  # the first video frame fixes the output's size and start
+                        ovs = _video_stream(out, frame, rate, tb, max_width, crf, preset)
+                        first_pts = frame.pts if frame.pts is not None else 0
+                        if ain is not None:
+                            audio = _AudioCopy(out, ain, float(first_pts * tb))
+                    pts = None if frame.pts is None else frame.pts - first_pts
+                    if pts is None or (last_pts is not None and pts <= last_pts):
+                        pts = 0 if last_pts is None else last_pts + step
+                    last_pts = pts
+                    small = frame.reformat(width=ovs.width, height=ovs.height, format="yuv420p", interpolation="AREA")
+                    small.pts, small.time_base, small.duration = pts, tb, step
+                    for packet in ovs.encode(small):
+                        out.mux(packet)
+                if ovs is None:
+                    raise VideoError(p, "no frame could be decoded")
+                for packet in ovs.encode(None):
+                    out.mux(packet)
+                if audio is not None:
+                    audio.close()
+    return Path(out_path)
+
+
+def _video_stream(out, frame, rate, tb, max_width: int, crf: int, preset: str):
+    dw, dh = _display_size(frame)
+    ow = _even(min(max_width, dw))
+    oh = _even(round(dh * ow / dw))
+    ovs = out.add_stream("libx264", rate=rate, options={"crf": str(crf), "preset": preset})
+    ovs.width, ovs.height, ovs.pix_fmt = ow, oh, "yuv420p"
+    ovs.codec_context.time_base = tb
+    rot = _rotation(frame)
+    if rot:
+        ovs.set_display_rotation(rot)
+    return ovs
