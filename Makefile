@@ -33,6 +33,12 @@ browser:
 test: install browser
 	$(PY) -m pytest -q
 
+# ruff: pyflakes, pycodestyle, bugbear and import-order rules, and the formatter check
+.PHONY: lint
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
 # the suite without the tests marked slow (training, experiments, Ray, real videos end to end)
 .PHONY: test-fast
 test-fast: install
