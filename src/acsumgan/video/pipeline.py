@@ -543,6 +543,8 @@ def write_review_page(res) -> Path:
         return frame_seconds(int(frame), res.fps, ex.frame_times, ex.constant_rate)
 
     thumbs = write_thumbnails(res.video_path, [(int(a), int(b)) for a, b in cps], out / "thumbs")
+    for old in set((out / "thumbs").glob("*.jpg")) - set(thumbs):  # an earlier call's, with other shots
+        old.unlink()
     kept = set(int(i) for i in res.selected)
     scores = _shot_scores(np.asarray(res.scores), np.asarray(res.picks), cps)
     shots = [
@@ -588,9 +590,9 @@ def write_index(out: Path, results, pages: Sequence[Path]) -> Path:
 
     entries = []
     for res, page in zip(results, pages):
-        thumbs = sorted((res.out_dir / "thumbs").glob("*.jpg"))
+        thumbs = sorted((res.out_dir / "thumbs").glob("shot*.jpg"))  # this call's: others were removed
         first_kept = min(res.selected) if res.selected else 0
-        thumb = thumbs[first_kept] if first_kept < len(thumbs) else (thumbs[0] if thumbs else None)
+        thumb = thumbs[first_kept] if first_kept < len(thumbs) else None
         entries.append(
             IndexEntry(
                 title=res.video_path.name,
