@@ -95,7 +95,7 @@ def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, s
     console.print(f"model: {res.model.run_dir}; features: {res.features.path}")
     console.print(f"demo finished in {time.perf_counter() - t_start:.0f} s")
     page = res.index or res.pages[0]
-    console.print(f"[bold]review page (open it in a browser):[/bold] {page}")
+    console.print(f"[bold]review page (open it in a browser):[/bold] {page}", soft_wrap=True)
 
 
 def _demo_videos(root: Path, videos_dir: str | None) -> list[Path]:

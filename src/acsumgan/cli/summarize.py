@@ -59,7 +59,7 @@ def expand_videos(items: tuple[str, ...]) -> list[Path]:
     "HDF5 file with features of the same backbone.",
 )
 @click.option(
-    "--epochs", type=click.IntRange(min=1), default=None, help="Without --model: training epochs.  [default: 40]"
+    "--epochs", type=click.IntRange(min=1), default=None, help="Without --model: training epochs.  [default: 20]"
 )
 @click.option(
     "--train-config",
@@ -228,9 +228,9 @@ def summarize(
     for r in res.summaries:
         console.print(f"{r.video_path.name}: {r.summary_path}  {r.plot_path}  {r.segments_path}")
     for p in res.pages:
-        console.print(f"[bold]review page:[/bold] {p}")
+        console.print(f"[bold]review page:[/bold] {p}", soft_wrap=True)
     if res.index is not None:
-        console.print(f"[bold]index of the review pages:[/bold] {res.index}")
+        console.print(f"[bold]index of the review pages:[/bold] {res.index}", soft_wrap=True)
 
 
 class StageProgress:

@@ -47,7 +47,7 @@ MODEL_INFO = "model.json"
 LOG_FILE = "summarize.log"
 #: Training epochs of a model trained by ``summarize`` (chosen with benchmarks/self_train.py;
 #: see the README's "Training on your own videos").
-DEFAULT_EPOCHS = 40
+DEFAULT_EPOCHS = 20
 CACHE_VERSION = 1
 _NO_PTS = np.iinfo(np.int64).min  # frame_pts entry of a frame without a pts
 
