@@ -92,3 +92,35 @@ def test_evaluate_needs_a_metric_it_can_infer(tmp_path, tiny_synth):
     p = run("evaluate", "--dataset", plain, "--scores", f)
     assert p.returncode == 11 and "--metric max|avg" in p.stderr
     assert run("evaluate", "--dataset", plain, "--scores", f, "--metric", "avg").returncode == 0
+
+
+def test_evaluate_against_one_reference(tmp_path, tiny_synth):
+    """--reference gtscore: the gtscore as scores gives 100; the multi-user output is unchanged without it."""
+    videos = load_dataset(tiny_synth, purpose="evaluate")
+    f = tmp_path / "gt.json"
+    f.write_text(json.dumps({k: v.gtscore.tolist() for k, v in videos.items()}))
+    p = run("evaluate", "--dataset", tiny_synth, "--scores", f, "--json", "--reference", "gtscore")
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    assert res["reference"] == "gtscore" and res["metric"] == "gtscore"
+    assert all(v == pytest.approx(100.0) for v in res["videos"].values())
+    users = json.loads(run("evaluate", "--dataset", tiny_synth, "--scores", f, "--json").stdout)
+    assert "reference" not in users and users["metric"] == "max"
+    p = run("evaluate", "--dataset", tiny_synth, "--scores", f, "--reference", "gtsummary")
+    assert p.returncode == 0 and "vs gtsummary" in p.stdout
+
+
+def test_evaluate_reference_missing_field_is_one_line(tmp_path, tiny_synth):
+    videos = load_dataset(tiny_synth, purpose="evaluate")
+    data = tmp_path / "no_gtscore.h5"
+    with h5py.File(tiny_synth, "r") as src, h5py.File(data, "w") as dst:
+        for k in src:
+            src.copy(src[k], dst, name=k)
+            del dst[k]["gtscore"]
+        dst.attrs.update(dict(src.attrs))
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps({k: np.ones(v.steps).tolist() for k, v in videos.items()}))
+    p = run("evaluate", "--dataset", data, "--scores", f, "--reference", "gtscore")
+    assert p.returncode == 3 and "Traceback" not in p.stderr
+    assert p.stderr.strip().endswith("gtscore: missing (needed for --reference gtscore)")
+    assert len(p.stderr.strip().splitlines()) == 1

@@ -40,21 +40,40 @@ from .common import budget_option, cli, console
     default=None,
     help="With a multi-epoch scores file: evaluate this epoch per video (default: a table of all epochs).",
 )
+@click.option(
+    "--reference",
+    type=click.Choice(["users", "gtscore", "gtsummary"]),
+    default="users",
+    show_default=True,
+    help="What the F-score compares with: every annotator's summary (users, the multi-user protocol), or one "
+    "reference per video: the keyshot summary of the file's gtscore (what the authors' *_with_gts scripts use) "
+    "or its gtsummary.",
+)
 @budget_option
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of tables.")
 def evaluate(
-    dataset_path: str, scores_path: str, metric: str | None, epoch: int | None, budget: float, as_json: bool
+    dataset_path: str,
+    scores_path: str,
+    metric: str | None,
+    epoch: int | None,
+    reference: str,
+    budget: float,
+    as_json: bool,
 ) -> None:
     """Evaluate step scores with the benchmark protocol.
 
     Step scores -> frame scores -> shot means -> 0/1 knapsack at int(budget x n_frames)
     -> keyshot summary -> F-score (percent) against each annotator, reduced with max
-    (SumMe) or avg (TVSum), then averaged over videos. Rank correlation (Kendall tau,
-    Spearman rho; Otani et al. 2019) compares frame scores with each annotator's.
+    (SumMe) or avg (TVSum), then averaged over videos. With --reference gtscore or
+    gtsummary the F-score is taken against one synthesized reference per video instead
+    (the paper's single-reference protocol; never mixed with the multi-user one). Rank
+    correlation (Kendall tau, Spearman rho; Otani et al. 2019) compares frame scores
+    with each annotator's.
     """
     from ..data.dataset import load_dataset
     from ..evaluation.metrics import evaluate_scores, resolve_metric
     from ..evaluation.rank import evaluate_rank
+    from ..evaluation.reference import check_reference, evaluate_reference
     from ..evaluation.scores import check_scores, read_scores, select_epoch
 
     all_scores = read_scores(scores_path)
@@ -67,18 +86,25 @@ def evaluate(
         None: [None],
     }[metric]
     needs_f = None in names or "max" in names or "avg" in names
-    videos = load_dataset(dataset_path, purpose="evaluate" if needs_f else "any")
+    videos = load_dataset(dataset_path, purpose="evaluate" if needs_f and reference == "users" else "any")
     if None in names:
         names[names.index(None)] = resolve_metric(dataset_path)
     all_scores = select_epoch(all_scores, epoch, scores_path)
     check_scores(all_scores, videos, scores_path, dataset_path)
+    if needs_f and reference != "users":
+        check_reference(videos, {k for sc in all_scores.values() for k in sc}, reference, dataset_path)
 
     cache: dict = {}
     results: dict = {}
     for e, sc in all_scores.items():
         per = {}
         for name in names:
-            if name in ("max", "avg"):
+            if name in ("max", "avg") and reference != "users":
+                per[name] = {
+                    **evaluate_reference(videos, sc, reference, name, budget).to_json(),
+                    "reference": reference,
+                }
+            elif name in ("max", "avg"):
                 per[name] = evaluate_scores(videos, sc, name, budget).to_json()
             else:
                 per[name] = evaluate_rank(videos, sc, name, cache=cache).to_json()
@@ -98,7 +124,8 @@ def evaluate(
         click.echo(json.dumps(out, indent=2))
         return
 
-    unit = {"max": "F-score %", "avg": "F-score %", "kendall": "Kendall tau", "spearman": "Spearman rho"}
+    f_unit = "F-score %" if reference == "users" else f"F-score % vs {reference}"
+    unit = {"max": f_unit, "avg": f_unit, "kendall": "Kendall tau", "spearman": "Spearman rho"}
     if len(results) == 1:
         e, per = next(iter(results.items()))
         table = Table(title=f"{scores_path}" + (f" (epoch {e})" if e is not None else ""))

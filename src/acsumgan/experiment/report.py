@@ -82,7 +82,9 @@ def write_report(
     w.writerows(rows)
     out = {"results.csv": write_text(exp.results_csv, buf.getvalue())}
     out["results.json"] = write_json(
-        exp.results_json, {"runs": rows, "selection": sel.data, "baselines": baselines or []}
+        exp.results_json,
+        {"runs": rows, "selection": sel.data, "baselines": baselines or []}
+        | ({"por": por_by_rule(sel, baselines)} if _has_random(baselines or []) else {}),
     )
     out.update(_plots(exp.plots, summaries, sel))
     out["report.md"] = write_text(exp.report, _markdown(sel, rows, baselines or []))
@@ -183,6 +185,44 @@ def _md_table(headers: list[str], rows: list[list[str]], strong: int | None = No
     return lines
 
 
+_POR_TITLE = "Performance over Random (PoR)"
+_POR_NOTE = (
+    "PoR = 100 x F / F_random per split (Apostolidis et al., ACM MM 2020), F_random the random baseline's "
+    "F-score on the same test videos; then the mean over splits. The random summarizer's PoR is 100; above 100 "
+    "is better than random."
+)
+
+
+def por_by_rule(sel: Selection, baselines: list[dict]) -> dict[str, dict]:
+    """Per rule: PoR of each split (against that split's random baseline) and their mean."""
+    from ..evaluation.reference import performance_over_random
+
+    random = {b["split"]: b.get("f_score") for b in baselines if b.get("baseline") == "random"}
+    out = {}
+    for rule in RULES:
+        per = {}
+        for k in sel["splits"]:
+            e = sel["per_split"][str(k)].get(rule)
+            p = performance_over_random(None if not e else e["f_score"], random.get(k))
+            if p is not None:
+                per[k] = p
+        out[rule] = {"mean": _mean(per.values()), "per_split": per}
+    return out
+
+
+def _por_table(sel: Selection, baselines: list[dict]) -> tuple[list[str], list[list[str]]]:
+    por = por_by_rule(sel, baselines)
+    splits = sel["splits"]
+    rows = [
+        [rule, _fmt(por[rule]["mean"], 1)] + [_fmt(por[rule]["per_split"].get(k), 1) for k in splits] for rule in RULES
+    ]
+    return ["rule", "PoR (mean)"] + [f"split {k}" for k in splits], rows
+
+
+def _has_random(baselines: list[dict]) -> bool:
+    return any(b.get("baseline") == "random" and isinstance(b.get("split"), int) for b in baselines)
+
+
 def _markdown(sel: Selection, rows: list[dict], baselines: list[dict]) -> str:
     lines = [
         f"# Experiment report: `{Path(sel['experiment']).name}`",
@@ -195,6 +235,8 @@ def _markdown(sel: Selection, rows: list[dict], baselines: list[dict]) -> str:
     ]
     if baselines:
         lines += ["", f"## {_BASELINES_TITLE}", "", *_md_table(*_baseline_table(baselines))]
+    if _has_random(baselines):
+        lines += ["", f"## {_POR_TITLE}", "", *_md_table(*_por_table(sel, baselines)), "", _POR_NOTE]
     lines += ["", _RULES_NOTE, "", f"## {_RUNS_TITLE}", "", *_md_table(*_run_table(rows)), "", "## Plots", ""]
     lines += [f"![{caption}](plots/{name})" for name, caption in _plot_names(sel["splits"])]
     lines += [""]
@@ -210,6 +252,8 @@ def _html(
     sections = [Section(_RULES_TITLE, tables=[rules], notes=[_RULES_NOTE])]
     if baselines:
         sections.append(Section(_BASELINES_TITLE, tables=[Table(*_baseline_table(baselines), name="baselines")]))
+    if _has_random(baselines):
+        sections.append(Section(_POR_TITLE, tables=[Table(*_por_table(sel, baselines), name="por")], notes=[_POR_NOTE]))
     headers, cells = _run_table(rows)
     linked = []
     for r, c in zip(rows, cells):
