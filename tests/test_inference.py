@@ -38,3 +38,19 @@ def test_scores_follow_the_keyshot_protocol(own_run):
         assert s.shape == (v.steps,) and np.isfinite(s).all()
         summary = keyshot_summary(s, v.picks, v.n_frames, v.change_points, 0.3)
         assert summary.sum() <= int(0.3 * v.n_frames)
+
+
+def test_expected_scores_are_the_mean_of_the_draws(tiny_experiment):
+    from acsumgan.model.episode import draw_seed
+
+    ckpt = tiny_experiment / "best" / "label-free" / "split0.pt"
+    feats = np.random.default_rng(2).normal(size=(130, 32)).astype(np.float32)
+    one = Scorer.load(ckpt, seed=4)
+    four = Scorer.load(ckpt, seed=4, samples=4)
+    draws = four.score_draws([feats])
+    np.testing.assert_array_equal(draws[0][0], one(feats))  # draw 0 is the single seeded draw
+    singles = [Scorer.load(ckpt, seed=draw_seed(4, j))(feats) for j in range(4)]
+    for j in range(4):
+        np.testing.assert_array_equal(draws[j][0], singles[j])
+    np.testing.assert_allclose(four(feats), np.mean(singles, axis=0), rtol=1e-6)
+    assert not np.array_equal(singles[0], singles[1])

@@ -41,6 +41,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
     eval_policy: str = "sample"  # sample (faithful, seeded) | greedy (deterministic, no repeats)
+    eval_samples: int = 1  # K seeded draws of the sampled policy per evaluation (1: the release's one draw)
     eval_metric: str | None = None  # max | avg; None = from the dataset file
     budget: float = 0.15  # summary length for evaluation, fraction of the video
     discount: float = 0.99  # gamma of the returns (fixed in the release)
@@ -66,6 +67,10 @@ class TrainConfig:
                 raise bad(f"{name} must be > 0, got {getattr(self, name)}")
         if self.eval_policy not in ("sample", "greedy"):
             raise bad(f"eval_policy must be sample or greedy, got {self.eval_policy!r}")
+        if int(self.eval_samples) < 1:
+            raise bad(f"eval_samples must be >= 1, got {self.eval_samples}")
+        if int(self.eval_samples) > 1 and self.eval_policy != "sample":
+            raise bad("eval_samples > 1 draws the sampled policy several times; the greedy policy has one answer")
         if self.eval_metric not in (None, "max", "avg"):
             raise bad(f"eval_metric must be max or avg, got {self.eval_metric!r}")
         if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import CheckpointError, FeatureSizeError, TrainingDivergedError
-from .model.episode import make_batch, score_videos, test_time_uniforms
+from .errors import CheckpointError, ConfigError, FeatureSizeError, TrainingDivergedError
+from .model.episode import draw_seed, make_batch, score_videos, test_time_uniforms
 from .runs import ExperimentFolder, RunFolder
 from .train.checkpoint import load_model
 
@@ -43,11 +43,28 @@ def resolve_model_path(model: str | os.PathLike, rule: str = "label-free", split
 
 
 class Scorer:
-    """Callable ``features (T, D) -> step scores (T,)`` backed by a trained model."""
+    """Callable ``features (T, D) -> step scores (T,)`` backed by a trained model.
+
+    ``samples`` K > 1 (sampled policy only) gives the mean of the weighted scores of K
+    seeded draws, the "expected" scores (a named deviation: the release scores one
+    draw), so a summary no longer depends on one draw; K = 1 is the release's single draw.
+    """
 
     def __init__(
-        self, model, cfg, checkpoint: dict, path: Path, policy: str = "sample", seed: int = 0, device: str = "cpu"
+        self,
+        model,
+        cfg,
+        checkpoint: dict,
+        path: Path,
+        policy: str = "sample",
+        seed: int = 0,
+        device: str = "cpu",
+        samples: int = 1,
     ):
+        if int(samples) < 1 or (int(samples) > 1 and policy != "sample"):
+            raise ConfigError(
+                None, f"--eval-samples must be 1, or > 1 with the sampled policy (got {samples}, {policy})"
+            )
         self.model = model
         self.cfg = cfg
         self.checkpoint = checkpoint
@@ -55,6 +72,7 @@ class Scorer:
         self.policy = policy
         self.seed = seed
         self.device = device
+        self.samples = int(samples)
 
     @classmethod
     def load(
@@ -65,10 +83,11 @@ class Scorer:
         device: str = "cpu",
         rule: str = "label-free",
         split: int | None = None,
+        samples: int = 1,
     ) -> "Scorer":
         path = resolve_model_path(model, rule, split)
         net, cfg, ck = load_model(path, device)
-        return cls(net, cfg, ck, path, policy, seed, device)
+        return cls(net, cfg, ck, path, policy, seed, device, samples)
 
     @property
     def input_size(self) -> int:
@@ -93,9 +112,23 @@ class Scorer:
         return self.score_many([features])[0]
 
     def score_many(self, features: list[np.ndarray]) -> list[np.ndarray]:
-        """Scores of several videos in one batch (in the given order)."""
+        """Scores of several videos in one batch (in the given order); with K samples the
+        mean over the K draws."""
+        draws = self.score_draws(features)
+        if len(draws) == 1:
+            return draws[0]
+        return [
+            np.mean([d[i] for d in draws], axis=0, dtype=np.float64).astype(np.float32) for i in range(len(features))
+        ]
+
+    def score_draws(self, features: list[np.ndarray]) -> list[list[np.ndarray]]:
+        """Every draw's scores: ``[draw][video]``, K draws (one with the greedy policy);
+        draw j uses the generator seed ``draw_seed(seed, j)`` (draw 0: ``seed``)."""
+        return [self._score_once(features, draw_seed(self.seed, j)) for j in range(self.samples)]
+
+    def _score_once(self, features: list[np.ndarray], seed: int) -> list[np.ndarray]:
         batch = make_batch(features, [str(i) for i in range(len(features))], self.cfg.action_state_size, self.device)
-        u = test_time_uniforms(self.seed, batch, self.device) if self.policy == "sample" else None
+        u = test_time_uniforms(seed, batch, self.device) if self.policy == "sample" else None
         try:
             ws = score_videos(self.model, batch, self.policy, u)
         except TrainingDivergedError:
@@ -110,3 +143,12 @@ class Scorer:
         for j, i in enumerate(batch.order):
             out[i] = ws[j].float().cpu().numpy()
         return out
+
+
+def score_dataset(scorer: Scorer, videos, keys) -> dict[int, dict[str, np.ndarray]]:
+    """Every policy sample of ``scorer`` on the dataset videos ``keys``: ``{draw: {key: scores}}``."""
+    keys = list(keys)
+    feats = [np.asarray(videos[k].features, dtype=np.float32) for k in keys]
+    if feats:
+        scorer.check_features(feats[0].shape[1])
+    return {j: dict(zip(keys, draw)) for j, draw in enumerate(scorer.score_draws(feats))}

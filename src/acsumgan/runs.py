@@ -53,6 +53,17 @@ LOSSES = (
     "recon_loss_init",
 )
 COLUMNS = ("epoch", "f_score") + LOSSES + ("seconds",)
+#: With K > 1 policy samples (``--eval-samples``) ``f_score`` is their mean and this
+#: column, right after it, their standard deviation; runs with K = 1 do not have it.
+STD_COLUMN = "f_score_std"
+
+
+def columns_of(rows: list[dict]) -> tuple[str, ...]:
+    """metrics.csv's columns for these rows: COLUMNS, with f_score_std when a row has one."""
+    if any(r.get(STD_COLUMN) is not None for r in rows):
+        return COLUMNS[:2] + (STD_COLUMN,) + COLUMNS[2:]
+    return COLUMNS
+
 
 _CHECKPOINT = re.compile(r"^epoch-(-?\d+)\.pt$")
 _SIGMA_DIR = re.compile(r"^sigma([0-9.]+)$")
@@ -65,11 +76,12 @@ def sigma_name(sigma: float) -> str:
 
 def metrics_csv(rows: list[dict]) -> str:
     """metrics.csv's text for a list of per-epoch rows (missing values empty)."""
+    columns = columns_of(rows)
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in COLUMNS})
+        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in columns})
     return buf.getvalue()
 
 
@@ -152,7 +164,7 @@ class RunFolder:
                     )
         except (OSError, ValueError, TypeError, csv.Error) as exc:
             raise ConfigError(path, f"run folder is damaged: metrics.csv unreadable ({type(exc).__name__})") from None
-        if not rows or set(rows[0]) != set(COLUMNS):
+        if not rows or set(rows[0]) - {STD_COLUMN} != set(COLUMNS):
             raise ConfigError(path, "run folder is damaged: metrics.csv lacks its columns or rows")
         return rows
 

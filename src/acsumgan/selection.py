@@ -156,9 +156,11 @@ class RunSummary:
     actor_loss: list[float]
     reward: list[float]
     f_score: list[float | None]
+    f_chosen_std: float | None = None  # std over the policy samples at the chosen epoch (runs with K > 1)
 
     def headline(self) -> dict:
         """The per-run figures of selection.json (without the per-epoch curves)."""
+        extra = {} if self.f_chosen_std is None else {"f_chosen_std": self.f_chosen_std}
         return {
             k: getattr(self, k)
             for k in (
@@ -173,7 +175,7 @@ class RunSummary:
                 "reward_chosen",
                 "actor_loss_chosen",
             )
-        }
+        } | extra
 
 
 def summarize_run(rows: Sequence[Mapping]) -> RunSummary:
@@ -198,6 +200,7 @@ def summarize_run(rows: Sequence[Mapping]) -> RunSummary:
         actor_loss=[r["actor_loss"] for r in trained],
         reward=[r["reward"] for r in trained],
         f_score=[r.get("f_score") for r in trained],
+        f_chosen_std=chosen.get("f_score_std"),
     )
 
 

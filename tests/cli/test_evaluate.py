@@ -124,3 +124,35 @@ def test_evaluate_reference_missing_field_is_one_line(tmp_path, tiny_synth):
     assert p.returncode == 3 and "Traceback" not in p.stderr
     assert p.stderr.strip().endswith("gtscore: missing (needed for --reference gtscore)")
     assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_evaluate_a_model_with_policy_samples(tmp_path, tiny_synth, tiny_splits):
+    """--model: one F-score per draw, their mean and std; draw j equals a single-draw run with its seed."""
+    from acsumgan.model.episode import draw_seed
+
+    run_dir = tmp_path / "run"
+    p = run(
+        "train",
+        "--dataset",
+        tiny_synth,
+        "--splits",
+        tiny_splits,
+        "--out",
+        run_dir,
+        "--n_epochs",
+        "1",
+        "--hidden_size",
+        "8",
+        "--no-progress",
+    )
+    assert p.returncode == 0, p.stderr
+    base = ["evaluate", "--dataset", tiny_synth, "--model", run_dir, "--splits", tiny_splits, "--json"]
+    three = json.loads(run(*base, "--eval-samples", "3", "--seed", "2").stdout)
+    per_draw = [three["draws"][str(j)]["max"]["mean"] for j in range(3)]
+    assert three["eval_samples"] == 3
+    assert three["summary"]["max"]["mean"] == pytest.approx(np.mean(per_draw))
+    assert three["summary"]["max"]["std"] == pytest.approx(np.std(per_draw))
+    single = json.loads(run(*base, "--seed", str(draw_seed(2, 1))).stdout)
+    assert single["draws"]["0"]["max"]["mean"] == pytest.approx(per_draw[1])
+    p = run("evaluate", "--dataset", tiny_synth)
+    assert p.returncode == 11 and "give either --scores" in p.stderr

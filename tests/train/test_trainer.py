@@ -164,3 +164,55 @@ def test_feature_size_mismatch(tmp_path, tiny_synth, tiny_splits):
 def test_an_explicit_input_size_that_disagrees_is_an_error(tmp_path, tiny_synth):
     with pytest.raises(FeatureSizeError, match="features have 32 dimensions but input_size is 1024"):
         train(_cfg(input_size=1024), tiny_synth, None, tmp_path / "run")
+
+
+def test_policy_samples_known_answers(tmp_path, tiny_synth, tiny_splits):
+    """K = 3: each epoch's F-score is the mean of 3 single-draw evaluations with the draws'
+    seeds (recomputed here from the kept checkpoint), scores.h5 keeps every draw, and
+    K = 1 writes exactly the files of a run without the option."""
+    from acsumgan.data.dataset import load_dataset
+    from acsumgan.data.splits import get_split
+    from acsumgan.evaluation.metrics import evaluate_scores
+    from acsumgan.evaluation.scores import read_score_draws
+    from acsumgan.model.episode import draw_seed, make_batch, score_videos, test_time_uniforms
+    from acsumgan.runs import STD_COLUMN
+
+    res = train(_cfg(eval_samples=3), tiny_synth, tiny_splits, tmp_path / "k3")
+    last = res.rows[-1]
+    e = last["epoch"]
+    videos = load_dataset(tiny_synth, purpose="evaluate")
+    keys = get_split(tiny_splits, 0, videos)["test_keys"]
+    batch = make_batch([videos[k].features for k in keys], keys, 60)
+    model, _, _ = load_model(tmp_path / "k3" / "checkpoints" / f"epoch-{e:03d}.pt")
+    seed = int(np.random.SeedSequence([5, 7, e + 1]).generate_state(1)[0])
+    draws = read_score_draws(tmp_path / "k3" / "scores.h5")[e]
+    assert len(draws) == 3
+    f = []
+    for j in range(3):
+        ws = score_videos(model, batch, "sample", test_time_uniforms(draw_seed(seed, j), batch))
+        one = {k: w.numpy() for k, w in zip(batch.keys, ws)}
+        for k in keys:
+            np.testing.assert_array_equal(draws[j][k], one[k])
+        f.append(evaluate_scores(videos, one, "max").mean)
+    assert last["f_score"] == pytest.approx(float(np.mean(f)), abs=1e-9)
+    assert last[STD_COLUMN] == pytest.approx(float(np.std(f)), abs=1e-9)
+    assert len(set(f)) > 1  # the draws differ
+    header = (tmp_path / "k3" / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert header[:3] == ["epoch", "f_score", "f_score_std"]
+    # K = 1 is the default: the same bytes (the wall-clock seconds aside)
+    train(_cfg(), tiny_synth, tiny_splits, tmp_path / "default")
+    train(_cfg(eval_samples=1), tiny_synth, tiny_splits, tmp_path / "k1")
+    a, b = (tmp_path / d / "scores.h5" for d in ("default", "k1"))
+    assert a.read_bytes() == b.read_bytes()
+    rows = [read_metrics(tmp_path / d) for d in ("default", "k1")]
+    for r in rows:
+        for row in r:
+            row.pop("seconds")
+    assert rows[0] == rows[1] and "f_score_std" not in (tmp_path / "k1" / "metrics.csv").read_text()
+    # the first draw of K = 3 is the K = 1 draw
+    np.testing.assert_array_equal(read_score_draws(a)[e][0][keys[0]], draws[0][keys[0]])
+
+
+def test_policy_samples_need_the_sampled_policy():
+    with pytest.raises(ConfigError, match="greedy policy has one answer"):
+        _cfg(eval_samples=2, eval_policy="greedy").validate()

@@ -8,6 +8,7 @@ import click
 import numpy as np
 from rich.table import Table
 
+from ..errors import ConfigError
 from .common import budget_option, cli, console
 
 
@@ -23,7 +24,7 @@ from .common import budget_option, cli, console
     "--scores",
     "scores_path",
     type=click.Path(dir_okay=False),
-    required=True,
+    default=None,
     help="Scores: JSON {video: [T floats]} or HDF5 (one dataset per video, or epoch_<n> groups "
     "as written by `acsumgan train`).",
 )
@@ -49,6 +50,30 @@ from .common import budget_option, cli, console
     "reference per video: the keyshot summary of the file's gtscore (what the authors' *_with_gts scripts use) "
     "or its gtsummary.",
 )
+@click.option(
+    "--model",
+    "model_path",
+    default=None,
+    help="Instead of --scores: score the videos with this model (a checkpoint, run or experiment folder) and "
+    "evaluate every policy sample (--eval-samples): one row per draw, then their mean and std.",
+)
+@click.option(
+    "--splits",
+    "splits_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="With --model: evaluate the test videos of --split of this file (default: every video).",
+)
+@click.option("--split", "split_index", type=int, default=0, show_default=True, help="With --model and --splits.")
+@click.option(
+    "--eval-samples",
+    "eval_samples",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="With --model: seeded draws of the sampled policy.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="With --model: seed of the sampled policy.")
 @budget_option
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of tables.")
 def evaluate(
@@ -57,6 +82,11 @@ def evaluate(
     metric: str | None,
     epoch: int | None,
     reference: str,
+    model_path: str | None,
+    splits_path: str | None,
+    split_index: int,
+    eval_samples: int,
+    seed: int,
     budget: float,
     as_json: bool,
 ) -> None:
@@ -76,7 +106,8 @@ def evaluate(
     from ..evaluation.reference import check_reference, evaluate_reference
     from ..evaluation.scores import check_scores, read_scores, select_epoch
 
-    all_scores = read_scores(scores_path)
+    if (scores_path is None) == (model_path is None):
+        raise ConfigError(None, "give either --scores (a scores file) or --model (a model to score the videos with)")
     names = {
         "max": ["max"],
         "avg": ["avg"],
@@ -89,7 +120,11 @@ def evaluate(
     videos = load_dataset(dataset_path, purpose="evaluate" if needs_f and reference == "users" else "any")
     if None in names:
         names[names.index(None)] = resolve_metric(dataset_path)
-    all_scores = select_epoch(all_scores, epoch, scores_path)
+    if model_path is not None:
+        all_scores = _score_with_model(model_path, videos, dataset_path, splits_path, split_index, eval_samples, seed)
+        scores_path = model_path
+    else:
+        all_scores = select_epoch(read_scores(scores_path), epoch, scores_path)
     check_scores(all_scores, videos, scores_path, dataset_path)
     if needs_f and reference != "users":
         check_reference(videos, {k for sc in all_scores.values() for k in sc}, reference, dataset_path)
@@ -110,6 +145,9 @@ def evaluate(
                 per[name] = evaluate_rank(videos, sc, name, cache=cache).to_json()
         results[e] = per
 
+    if model_path is not None:
+        _print_model_result(model_path, names, results, as_json)
+        return
     if as_json:
         if list(results) == [None] or len(results) == 1:
             e = next(iter(results))
@@ -151,3 +189,43 @@ def _fmt(x, name: str) -> str:
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "-"
     return f"{x:.2f}" if name in ("max", "avg") else f"{x:.4f}"
+
+
+def _score_with_model(model_path, videos, dataset_path, splits_path, split_index, samples, seed) -> dict:
+    """``{draw: {video: scores}}`` of the model on the test videos of a split (or every video)."""
+    from ..data.splits import get_split
+    from ..inference import Scorer, score_dataset
+
+    keys = list(videos) if splits_path is None else get_split(splits_path, split_index, videos)["test_keys"]
+    scorer = Scorer.load(model_path, seed=seed, samples=samples)
+    return score_dataset(scorer, videos, keys)
+
+
+def _print_model_result(model_path, names: list[str], results: dict, as_json: bool) -> None:
+    """One row per policy sample, then the mean and the std over the samples."""
+    means = {n: [results[j][n]["mean"] for j in results] for n in names}
+    summary = {n: {"mean": float(np.mean(v)), "std": float(np.std(v))} for n, v in means.items()}
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "model": str(model_path),
+                    "eval_samples": len(results),
+                    "summary": summary,
+                    "draws": {str(j): r for j, r in results.items()},
+                },
+                indent=2,
+            )
+        )
+        return
+    table = Table(title=f"{model_path}: {len(results)} policy sample(s)")
+    table.add_column("draw", justify="right")
+    for n in names:
+        table.add_column(n, justify="right")
+    for j, per in results.items():
+        table.add_row(str(j), *[_fmt(per[n]["mean"], n) for n in names])
+    table.add_row(
+        "[bold]mean ± std[/bold]",
+        *[f"[bold]{_fmt(summary[n]['mean'], n)} ± {_fmt(summary[n]['std'], n)}[/bold]" for n in names],
+    )
+    console.print(table)

@@ -104,6 +104,15 @@ def expand_videos(items: tuple[str, ...]) -> list[Path]:
     help="Seed of the sampled policy (and of the training without --model).",
 )
 @click.option(
+    "--eval-samples",
+    "eval_samples",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Score with the mean of K seeded draws of the sampled policy (expected scores, a deviation from the "
+    "release's single draw), so the summary does not depend on one draw.",
+)
+@click.option(
     "--rule",
     default="label-free",
     show_default=True,
@@ -150,6 +159,7 @@ def summarize(
     threads,
     policy,
     seed,
+    eval_samples,
     rule,
     split_index,
     rate,
@@ -195,6 +205,7 @@ def summarize(
             device=dev,
             policy=policy,
             seed=seed,
+            eval_samples=eval_samples,
             rule=rule,
             split=split_index,
             rate=rate,

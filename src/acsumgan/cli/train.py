@@ -74,6 +74,15 @@ def train_options(f):
             "(deterministic, no repeated picks).  [default: sample]",
         ),
         click.option(
+            "--eval-samples",
+            "--eval_samples",
+            "eval_samples",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Score the test videos with K seeded draws of the sampled policy: metrics.csv gets the mean "
+            "F-score and its std (f_score_std), scores.h5 every draw (1: the release's single draw).  [default: 1]",
+        ),
+        click.option(
             "--eval-metric",
             "--eval_metric",
             "eval_metric",
@@ -121,6 +130,7 @@ def config_from_cli(ctx: click.Context, values: dict) -> TrainConfig:
         "seed",
         "device",
         "eval_policy",
+        "eval_samples",
         "eval_metric",
         "budget",
         "threads",

@@ -17,7 +17,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import h5py
 import numpy as np
@@ -27,6 +27,8 @@ from ..errors import ScoresError
 from ..fileio import atomic_path, check_input_file
 
 EPOCH_GROUP = re.compile(r"^epoch_(-?\d+)$")
+#: The other draws of an epoch evaluated with K > 1 policy samples (draw 0 is ``epoch_E``).
+DRAW_GROUP = re.compile(r"^epoch_(-?\d+)_draw_(\d+)$")
 MAX_SCORES = 10_000_000
 
 Scores = dict[str, np.ndarray]
@@ -100,7 +102,7 @@ def _read_h5(p: Path) -> dict[int | None, Scores]:
 
     try:
         with open_h5(p, error=ScoresError) as h5:
-            names = list(h5.keys())
+            names = [n for n in h5.keys() if not DRAW_GROUP.match(n)]
             if names and all(EPOCH_GROUP.match(n) for n in names):
                 res = {}
                 for n in names:
@@ -118,15 +120,38 @@ def _read_h5(p: Path) -> dict[int | None, Scores]:
         ) from None
 
 
-def write_scores(path: str | os.PathLike, scores: Mapping[int | None, Mapping[str, np.ndarray]]) -> Path:
-    """Write ``{epoch: {video: scores}}`` to HDF5 atomically (epoch ``None`` = flat)."""
+def write_scores(
+    path: str | os.PathLike,
+    scores: Mapping[int | None, Mapping[str, np.ndarray]],
+    draws: Mapping[int, Sequence[Mapping[str, np.ndarray]]] | None = None,
+) -> Path:
+    """Write ``{epoch: {video: scores}}`` to HDF5 atomically (epoch ``None`` = flat).
+    ``draws`` (``{epoch: [draw 1, draw 2, ...]}``, each ``{video: scores}``) adds the other
+    policy samples of an epoch as groups ``epoch_E_draw_J``; ``epoch_E`` is draw 0."""
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as h5:
             for epoch, per_video in scores.items():
                 g = h5 if epoch is None else h5.create_group(f"epoch_{int(epoch)}")
                 for k, v in per_video.items():
                     g.create_dataset(k, data=np.asarray(v, dtype=np.float32))
+            for epoch, more in (draws or {}).items():
+                for j, per_video in enumerate(more, start=1):
+                    g = h5.create_group(f"epoch_{int(epoch)}_draw_{j}")
+                    for k, v in per_video.items():
+                        g.create_dataset(k, data=np.asarray(v, dtype=np.float32))
     return Path(path)
+
+
+def read_score_draws(path: str | os.PathLike) -> dict[int, list[Scores]]:
+    """Every policy sample of a run's scores.h5: ``{epoch: [draw 0, draw 1, ...]}``
+    (one draw per epoch for a run evaluated with K = 1)."""
+    out = {e: [s] for e, s in read_scores(path).items() if e is not None}
+    with open_h5(Path(path), error=ScoresError) as h5:
+        found = sorted((int(m.group(1)), int(m.group(2)), n) for n in h5.keys() if (m := DRAW_GROUP.match(n)))
+        for epoch, _, name in found:
+            if epoch in out:
+                out[epoch].append({k: np.asarray(h5[name][k][()], dtype=np.float32) for k in h5[name]})
+    return out
 
 
 def select_epoch(

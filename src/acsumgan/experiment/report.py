@@ -75,6 +75,7 @@ def write_report(
                 "actor_loss_chosen": v.actor_loss_chosen,
                 "normalisation": v.normalisation,
             }
+            | ({} if v.f_chosen_std is None else {"f_chosen_std": v.f_chosen_std})
         )
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
@@ -156,7 +157,7 @@ def _run_table(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
                 f"{r['split']}",
                 f"{r['sigma']:g}",
                 f"{r['chosen_epoch']}",
-                _fmt(r["f_chosen"]),
+                _fmt(r["f_chosen"]) + ("" if r.get("f_chosen_std") is None else f" ± {r['f_chosen_std']:.2f}"),
                 _fmt(r["f_untrained"]),
                 _fmt(r["f_last"]),
                 f"{r['best_epoch']}",

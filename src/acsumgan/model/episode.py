@@ -215,6 +215,14 @@ def weighted(x: Tensor, s: Tensor, table: Tensor, batch: Batch) -> tuple[Tensor,
     return ws, ws.unsqueeze(-1) * x
 
 
+def draw_seed(seed: int, draw: int) -> int:
+    """The generator seed of test-time draw ``draw`` of K: draw 0 is ``seed`` itself (so
+    K = 1 is the single seeded draw), draw j > 0 a seed derived from (seed, j)."""
+    if draw == 0:
+        return int(seed)
+    return int(np.random.SeedSequence([int(seed) % (1 << 63), 11, int(draw)]).generate_state(1)[0])
+
+
 def test_time_uniforms(seed: int, batch: Batch, device="cpu") -> Tensor:
     """The draws of the sampled test-time policy: (max(N, 1), B) float64 uniforms from
     a generator seeded with ``seed``, so the same videos get the same scores."""

@@ -31,9 +31,9 @@ from ..errors import ConfigError, FeatureSizeError, InterruptedByUser, TrainingD
 from ..evaluation.metrics import evaluate_scores, resolve_metric
 from ..evaluation.scores import write_scores
 from ..fileio import ensure_dir, write_text
-from ..model.episode import Batch, make_batch, score_videos, test_time_uniforms
+from ..model.episode import Batch, draw_seed, make_batch, score_videos, test_time_uniforms
 from ..model.networks import ACSumGAN
-from ..runs import COLUMNS, LOSSES, RunFolder, read_metrics  # noqa: F401  (re-exported for callers)
+from ..runs import COLUMNS, LOSSES, STD_COLUMN, RunFolder, read_metrics  # noqa: F401  (re-exported for callers)
 from ..selection import chosen_epoch, kept_epochs
 from .checkpoint import read_checkpoint, save_checkpoint
 from .memory import release_freed_memory
@@ -60,6 +60,8 @@ def run_identity(cfg: TrainConfig, dataset: str, splits: str | None, train_keys,
     ident = cfg.to_dict()
     for k in ("device", "threads", "checkpoint_interval_s", "reward_chunk_steps"):
         ident.pop(k)  # how, not what: may change between a run and its resumption
+    if ident.get("eval_samples") == 1:
+        ident.pop("eval_samples")  # the default: the same identity as runs made before the option
     return {
         "config": ident,
         "dataset": str(Path(dataset).resolve()),
@@ -79,6 +81,7 @@ class _State:
     rows: list[dict]
     scores: dict[int, dict[str, np.ndarray]]
     next_epoch: int
+    draws: dict[int, list[dict[str, np.ndarray]]] = field(default_factory=dict)  # policy samples 1..K-1
 
 
 class Trainer:
@@ -250,14 +253,14 @@ class Trainer:
         last_save = time.time()
         try:
             if st.next_epoch == 0:
-                row = self._evaluate(st.model, -1, st.scores)
+                row = self._evaluate(st.model, -1, st.scores, st.draws)
                 st.rows.append(row)
                 self._commit(st, row, writer)
             self.last_epoch_kept = st.next_epoch - 1
             for epoch in range(st.next_epoch, self.cfg.n_epochs):
                 t0 = time.time()
                 row = self._train_epoch(st, epoch)
-                row.update(self._evaluate(st.model, epoch, st.scores))
+                row.update(self._evaluate(st.model, epoch, st.scores, st.draws))
                 row["seconds"] = round(time.time() - t0, 3)
                 st.rows.append(row)
                 save_resume = (
@@ -316,6 +319,9 @@ class Trainer:
         st.gen.set_state(saved["generator"])
         st.rows = saved["rows"]
         st.scores = {int(e): {k: v.numpy() for k, v in s.items()} for e, s in saved["scores"].items()}
+        st.draws = {
+            int(e): [{k: v.numpy() for k, v in s.items()} for s in d] for e, d in saved.get("draws", {}).items()
+        }
         st.next_epoch = int(saved["epoch"]) + 1
         log.info("resuming after epoch %d", st.next_epoch - 1)
         return st
@@ -341,15 +347,26 @@ class Trainer:
             raise self._diverged(f"epoch {epoch}: {bad[0]} became {row[bad[0]]} {_DIVERGED}")
         return row
 
-    def _evaluate(self, model: ACSumGAN, epoch: int, scores: dict) -> dict:
+    def _evaluate(self, model: ACSumGAN, epoch: int, scores: dict, draws: dict) -> dict:
         """Score every test video (one batch); F-score when the test videos are annotated."""
         row: dict = {"epoch": epoch, "f_score": None}
         if self.test_batch is None:
             return row
-        u = None
-        if self.cfg.eval_policy == "sample":
-            seed = int(np.random.SeedSequence([self.cfg.seed, 7, epoch + 1]).generate_state(1)[0])
-            u = test_time_uniforms(seed, self.test_batch, self.device)
+        seed = int(np.random.SeedSequence([self.cfg.seed, 7, epoch + 1]).generate_state(1)[0])
+        samples = [self._score_test_videos(model, epoch, draw_seed(seed, j)) for j in range(self.cfg.eval_samples)]
+        scores[epoch] = samples[0]
+        if len(samples) > 1:  # K policy samples: draw 0 is the K = 1 draw, the others are kept beside it
+            draws[epoch] = samples[1:]
+        if self.annotated:
+            f = [evaluate_scores(self.videos, s, self.metric, self.cfg.budget).mean for s in samples]
+            row["f_score"] = f[0] if len(f) == 1 else float(np.mean(f))
+            if len(f) > 1:
+                row[STD_COLUMN] = float(np.std(f))
+        return row
+
+    def _score_test_videos(self, model: ACSumGAN, epoch: int, seed: int) -> dict[str, np.ndarray]:
+        """One test-time pass over the test batch (draws from ``seed`` with the sampled policy)."""
+        u = test_time_uniforms(seed, self.test_batch, self.device) if self.cfg.eval_policy == "sample" else None
         why = "(before training: are the features of a sane magnitude?)" if epoch < 0 else _DIVERGED
         try:
             ws = score_videos(model, self.test_batch, self.cfg.eval_policy, u)
@@ -359,10 +376,7 @@ class Trainer:
         bad = [k for k, v in new.items() if not np.all(np.isfinite(v))]
         if bad:  # never write NaN scores
             raise self._diverged(f"epoch {epoch}: the model's scores of {bad[0]} became NaN or infinite {why}")
-        scores[epoch] = new
-        if self.annotated:
-            row["f_score"] = evaluate_scores(self.videos, scores[epoch], self.metric, self.cfg.budget).mean
-        return row
+        return new
 
     def _diverged(self, problem: str) -> TrainingDivergedError:
         log.error("%s", problem)
@@ -376,7 +390,7 @@ class Trainer:
                 self._keep_checkpoints(st.model, st.rows)
             self.folder.write_metrics(st.rows)
             if st.scores:
-                write_scores(self.folder.scores, dict(sorted(st.scores.items())))
+                write_scores(self.folder.scores, dict(sorted(st.scores.items())), dict(sorted(st.draws.items())))
             if writer is not None:
                 for k, v in row.items():
                     if k not in ("epoch", "seconds") and v is not None:
@@ -418,6 +432,9 @@ class Trainer:
                 "generator": st.gen.get_state(),
                 "rows": st.rows,
                 "scores": {str(e): {k: torch.from_numpy(v) for k, v in s.items()} for e, s in st.scores.items()},
+                "draws": {
+                    str(e): [{k: torch.from_numpy(v) for k, v in s.items()} for s in d] for e, d in st.draws.items()
+                },
             },
         )
 

@@ -373,6 +373,7 @@ def summarize_videos(
     device: str = "cpu",
     policy: str = "sample",
     seed: int = 0,
+    eval_samples: int = 1,
     rule: str = "label-free",
     split: int | None = None,
     rate: float = DEFAULT_RATE,
@@ -409,7 +410,9 @@ def summarize_videos(
         raise ConfigError(None, f"--epochs must be >= 1, got {epochs}")
     scorer = bb = None
     if model is not None:  # check the model before anything is written
-        scorer = Scorer.load(model, policy=policy, seed=seed, device=device, rule=rule, split=split)
+        scorer = Scorer.load(
+            model, policy=policy, seed=seed, device=device, rule=rule, split=split, samples=eval_samples
+        )
         bb = get_backbone(
             backbone or backbone_for_model(scorer.input_size, scorer.backbone, scorer.path), device=device
         )
@@ -432,7 +435,7 @@ def summarize_videos(
             trained = ensure_model(
                 out, dataset, keys, epochs or DEFAULT_EPOCHS, seed, device, threads, progress, train_options
             )
-            scorer = Scorer.load(trained.run_dir, policy=policy, seed=seed, device=device)
+            scorer = Scorer.load(trained.run_dir, policy=policy, seed=seed, device=device, samples=eval_samples)
         names = output_names(paths)
         results, pages = [], []
         for i, (p, name) in enumerate(zip(paths, names)):
