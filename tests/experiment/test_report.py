@@ -41,3 +41,27 @@ def test_report_shows_por_next_to_the_baselines(tiny_experiment):
     assert "## Performance over Random (PoR)" in md
     assert md.index("## Baselines") < md.index("## Performance over Random")
     assert "Performance over Random" in (tiny_experiment / "report.html").read_text()
+
+
+@pytest.mark.slow
+def test_report_has_the_single_reference_in_a_column_of_its_own(tiny_experiment):
+    """The gtscore single-reference F-score of each rule's choice, recomputed from the runs' scores.h5."""
+    from acsumgan.data.dataset import load_dataset
+    from acsumgan.evaluation.reference import evaluate_reference
+    from acsumgan.evaluation.scores import read_scores
+    from acsumgan.runs import ExperimentFolder
+
+    res = json.loads((tiny_experiment / "results.json").read_text())
+    single = res["single_reference"]
+    assert single["reference"] == "gtscore"
+    videos = load_dataset(ExperimentFolder(tiny_experiment).read_request()["dataset"], purpose="any")
+    for k, choice in res["selection"]["per_split"].items():
+        c = choice["label-free"]
+        scores = read_scores(tiny_experiment / f"sigma{c['sigma']:g}" / f"split{k}" / "scores.h5")[c["epoch"]]
+        want = evaluate_reference(videos, scores, "gtscore").mean
+        assert single["final"]["label-free"]["per_split"][k] == pytest.approx(want)
+        assert want != pytest.approx(c["f_score"])  # another protocol, another number
+    md = (tiny_experiment / "report.md").read_text()
+    header = next(line for line in md.splitlines() if line.startswith("| rule | uses test labels"))
+    assert header.rstrip(" |").endswith("single reference (gtscore), mean")
+    assert all("f_chosen_gtscore" in r for r in res["runs"])

@@ -49,6 +49,54 @@ def experiment_baselines(dataset_path, splits_path, split_indices, cfg, draws: i
     )
 
 
+def single_reference(exp: ExperimentFolder, sel: Selection, reference: str = "gtscore") -> dict | None:
+    """The single-reference F-score (:mod:`acsumgan.evaluation.reference`) of every rule's
+    choice and of every run's chosen epoch, from the runs' scores.h5; None when the
+    experiment's dataset is not at hand or its test videos lack ``reference``."""
+    from ..data.dataset import load_dataset
+    from ..errors import AcsumganError
+    from ..evaluation.reference import can_use, evaluate_reference
+    from ..evaluation.scores import read_scores
+
+    try:
+        req = exp.read_request()
+        videos = load_dataset(req["dataset"], purpose="any")
+        budget = float(req.get("config", {}).get("budget", 0.15))
+    except (AcsumganError, KeyError, TypeError, ValueError):
+        return None
+    runs = exp.complete_runs()
+    cache: dict = {}
+
+    def f_at(sigma, split, epoch) -> float | None:
+        if (sigma, split) not in runs:
+            return None
+        if (sigma, split) not in cache:
+            cache[(sigma, split)] = read_scores(runs[(sigma, split)].scores)
+        scores = cache[(sigma, split)].get(epoch)
+        if not scores or not all(k in videos and can_use(videos[k], reference) for k in scores):
+            return None
+        return evaluate_reference(videos, scores, reference, budget=budget).mean
+
+    final = {}
+    for rule in RULES:
+        per = {}
+        for k in sel["splits"]:
+            c = sel["per_split"][str(k)].get(rule)
+            if not c:
+                continue
+            if c["sigma"] is None:  # untrained: the mean over the split's sigmas at epoch -1
+                f = _mean([f_at(s, k, -1) for s in sel["sigmas"]])
+            else:
+                f = f_at(c["sigma"], k, c["epoch"])
+            if f is not None:
+                per[k] = f
+        final[rule] = {"mean": _mean(per.values()), "per_split": per}
+    per_run = {f"sigma{s:g}/split{k}": f_at(s, k, v.chosen_epoch) for (s, k), v in sel.summaries.items()}
+    if all(v is None for v in per_run.values()):
+        return None
+    return {"reference": reference, "final": final, "runs": per_run}
+
+
 # --- the report ----------------------------------------------------------------------
 
 
@@ -59,6 +107,7 @@ def write_report(
     exp = ExperimentFolder(exp_dir)
     sel = selection or select_experiment(exp.path)
     summaries = sel.summaries
+    single = single_reference(exp, sel)
     rows = []
     for (s, k), v in sorted(summaries.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         rows.append(
@@ -76,6 +125,7 @@ def write_report(
                 "normalisation": v.normalisation,
             }
             | ({} if v.f_chosen_std is None else {"f_chosen_std": v.f_chosen_std})
+            | ({} if single is None else {"f_chosen_gtscore": single["runs"][f"sigma{s:g}/split{k}"]})
         )
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
@@ -85,11 +135,12 @@ def write_report(
     out["results.json"] = write_json(
         exp.results_json,
         {"runs": rows, "selection": sel.data, "baselines": baselines or []}
-        | ({"por": por_by_rule(sel, baselines)} if _has_random(baselines or []) else {}),
+        | ({"por": por_by_rule(sel, baselines)} if _has_random(baselines or []) else {})
+        | ({} if single is None else {"single_reference": single}),
     )
     out.update(_plots(exp.plots, summaries, sel))
-    out["report.md"] = write_text(exp.report, _markdown(sel, rows, baselines or []))
-    title, subtitle, sections = _html(exp, sel, rows, baselines or [])
+    out["report.md"] = write_text(exp.report, _markdown(sel, rows, baselines or [], single))
+    title, subtitle, sections = _html(exp, sel, rows, baselines or [], single)
     out["report.html"] = write_report_page(exp.report.with_suffix(".html"), title, sections, subtitle)
     return out
 
@@ -120,8 +171,9 @@ def _intro(sel: Selection) -> str:
 # The tables of report.md and report.html: headers and rows of cell texts, one home for both.
 
 
-def _rule_table(sel: Selection) -> tuple[list[str], list[list[str]]]:
-    """Rows: rule, uses test labels, mean (shown bold), one cell per split."""
+def _rule_table(sel: Selection, single: dict | None = None) -> tuple[list[str], list[list[str]]]:
+    """Rows: rule, uses test labels, mean (shown bold), one cell per split; and, with the
+    single-reference F-scores, their mean in a column of its own (never mixed in)."""
     splits = sel["splits"]
     rows = []
     for rule in RULES:
@@ -134,8 +186,10 @@ def _rule_table(sel: Selection) -> tuple[list[str], list[list[str]]]:
                 if not e or e["f_score"] is None
                 else f"{e['f_score']:.2f}" + ("" if e["sigma"] is None else f" (σ={e['sigma']:g}, e{e['epoch']})")
             )
-        rows.append([rule, f"{USES_LABELS[rule]}", _fmt(f["mean"])] + cells)
-    return ["rule", "uses test labels", "mean"] + [f"split {k}" for k in splits], rows
+        extra = [] if single is None else [_fmt(single["final"][rule]["mean"])]
+        rows.append([rule, f"{USES_LABELS[rule]}", _fmt(f["mean"])] + cells + extra)
+    extra = [] if single is None else [f"single reference ({single['reference']}), mean"]
+    return ["rule", "uses test labels", "mean"] + [f"split {k}" for k in splits] + extra, rows
 
 
 def _baseline_table(baselines: list[dict]) -> tuple[list[str], list[list[str]]]:
@@ -224,7 +278,7 @@ def _has_random(baselines: list[dict]) -> bool:
     return any(b.get("baseline") == "random" and isinstance(b.get("split"), int) for b in baselines)
 
 
-def _markdown(sel: Selection, rows: list[dict], baselines: list[dict]) -> str:
+def _markdown(sel: Selection, rows: list[dict], baselines: list[dict], single: dict | None = None) -> str:
     lines = [
         f"# Experiment report: `{Path(sel['experiment']).name}`",
         "",
@@ -232,7 +286,7 @@ def _markdown(sel: Selection, rows: list[dict], baselines: list[dict]) -> str:
         "",
         f"## {_RULES_TITLE}",
         "",
-        *_md_table(*_rule_table(sel), strong=2),
+        *_md_table(*_rule_table(sel, single), strong=2),
     ]
     if baselines:
         lines += ["", f"## {_BASELINES_TITLE}", "", *_md_table(*_baseline_table(baselines))]
@@ -245,10 +299,10 @@ def _markdown(sel: Selection, rows: list[dict], baselines: list[dict]) -> str:
 
 
 def _html(
-    exp: ExperimentFolder, sel: Selection, rows: list[dict], baselines: list[dict]
+    exp: ExperimentFolder, sel: Selection, rows: list[dict], baselines: list[dict], single: dict | None = None
 ) -> tuple[str, str, list[Section]]:
     """The title, subtitle and sections of report.html: report.md's tables and plots, each run linking its files."""
-    headers, cells = _rule_table(sel)
+    headers, cells = _rule_table(sel, single)
     rules = Table(headers, [[*r[:2], Cell(r[2], strong=True), *r[3:]] for r in cells], name="rules")
     sections = [Section(_RULES_TITLE, tables=[rules], notes=[_RULES_NOTE])]
     if baselines:
