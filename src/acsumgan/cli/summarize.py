@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 
 from ..errors import ConfigError, VideoError
-from ..video.decode import VIDEO_SUFFIXES
+from ..video.decode import VIDEO_SUFFIXES, videos_in
 from .common import budget_option, cli, console, device_option
 
 
@@ -19,7 +19,7 @@ def expand_videos(items: tuple[str, ...]) -> list[Path]:
     for item in items:
         p = Path(item)
         if p.is_dir():
-            found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in VIDEO_SUFFIXES)
+            found = videos_in(p)
             if not found:
                 raise VideoError(p, "folder holds no video files (" + ", ".join(sorted(VIDEO_SUFFIXES)) + ")")
             out.extend(found)
@@ -178,6 +178,7 @@ def summarize(
     the same command again reuses them, recomputing only changed or added videos.
     """
     from ..config import load_config_file, resolve_device
+    from ..pages.summary import clock
     from ..video.pipeline import summarize_videos
 
     paths = expand_videos(videos)
@@ -229,10 +230,10 @@ def summarize(
         dur = r.n_frames / r.fps
         table.add_row(
             r.video_path.name,
-            _clock(dur),
+            clock(dur),
             str(len(r.change_points)),
             str(len(r.selected)),
-            f"{_clock(r.summary_seconds)} ({100 * r.summary_seconds / dur:.1f} %)",
+            f"{clock(r.summary_seconds)} ({100 * r.summary_seconds / dur:.1f} %)",
             str(r.summary_path),
         )
     console.print(table)
@@ -289,8 +290,3 @@ def _float(text: str, name: str) -> float:
         return float(text)
     except ValueError:
         raise ConfigError(None, f"{name} must be a number, auto or none, got {text!r}") from None
-
-
-def _clock(seconds: float) -> str:
-    m, s = divmod(seconds, 60)
-    return f"{int(m)}:{s:04.1f}"

@@ -69,6 +69,11 @@ FALLBACK_FPS = Fraction(25)
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
 
 
+def videos_in(folder: str | os.PathLike) -> list[Path]:
+    """The video files of a folder (by suffix, :data:`VIDEO_SUFFIXES`), sorted by name."""
+    return sorted(q for q in Path(folder).iterdir() if q.is_file() and q.suffix.lower() in VIDEO_SUFFIXES)
+
+
 @dataclass
 class VideoInfo:
     """What the container says about a video (before decoding it)."""

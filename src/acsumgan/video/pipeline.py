@@ -497,9 +497,9 @@ def _training_set(train_on) -> tuple[list[Path], Path | None]:
 
 
 def _videos_in(folder: Path) -> list[Path]:
-    from .decode import VIDEO_SUFFIXES
+    from .decode import videos_in
 
-    found = sorted(q for q in folder.iterdir() if q.is_file() and q.suffix.lower() in VIDEO_SUFFIXES)
+    found = videos_in(folder)
     if not found:
         raise ConfigError(folder, "--train-on: the folder holds no video files")
     return found

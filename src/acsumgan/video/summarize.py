@@ -43,6 +43,7 @@ import numpy as np
 from ..errors import ConfigError, checked_number
 from ..evaluation.summary import DEFAULT_BUDGET, select_shots
 from ..fileio import atomic_path, ensure_dir, write_json
+from ..pages.summary import timecode
 from .backbones import DEFAULT_BACKBONE, Backbone, ExtractedFeatures, as_backbone, extract_features
 from .decode import DEFAULT_RATE, frame_seconds
 from .kts import shot_boundaries
@@ -77,15 +78,6 @@ class SummaryResult:
     write_stats: WriteStats | None = None
     extracted: ExtractedFeatures | None = field(default=None, repr=False)
     timings: dict = field(default_factory=dict)  # seconds per stage
-
-
-def timecode(seconds: float) -> str:
-    """``HH:MM:SS.mmm`` (rounded to the millisecond)."""
-    ms = int(round(max(0.0, float(seconds)) * 1000))
-    h, ms = divmod(ms, 3_600_000)
-    m, ms = divmod(ms, 60_000)
-    s, ms = divmod(ms, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
 def check_budget(budget: float) -> float:
