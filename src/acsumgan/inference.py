@@ -4,7 +4,8 @@
 
 * a ``.pt`` checkpoint (``checkpoints/epoch-NNN.pt``, ``best/<rule>/split<k>.pt``);
 * a run folder (``acsumgan train --out``): the checkpoint of the epoch the paper's
-  criterion chooses (label-free), or the newest one of an unfinished run;
+  criterion chooses (label-free), or the newest one of an unfinished run (which
+  :func:`unfinished_run_note` says, and `summarize --model` prints);
 * an experiment folder (``acsumgan experiment --out``): ``best/<rule>/split<k>.pt``,
   by default the label-free rule's model of the first split.
 
@@ -40,6 +41,23 @@ def resolve_model_path(model: str | os.PathLike, rule: str = "label-free", split
     if run.checkpoints.is_dir():
         return run.model_checkpoint()
     raise CheckpointError(p, "is a folder but neither a run nor an experiment folder")
+
+
+def unfinished_run_note(model: str | os.PathLike) -> str | None:
+    """The line to show when MODEL is a run folder without COMPLETE (a run still training, or
+    interrupted): which checkpoint stands for it (the newest kept epoch, not a finished run's
+    criterion choice). None for anything else."""
+    p = Path(model)
+    if not p.is_dir() or ExperimentFolder.holds_experiment(p):
+        return None
+    run = RunFolder(p)
+    epochs = run.checkpoint_epochs()
+    if not epochs or run.is_complete():
+        return None
+    return (
+        f"{p}: run folder is unfinished: using its last kept epoch {epochs[-1]} "
+        f"(checkpoints/{run.checkpoint(epochs[-1]).name}), not the criterion's choice of a finished run"
+    )
 
 
 class Scorer:

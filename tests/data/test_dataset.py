@@ -127,7 +127,19 @@ CASES = [
     ),
     ("nested group", lambda h5: h5.create_group("video_1/features_group").create_group("x"), "any", None),
     ("empty file", lambda h5: [h5.__delitem__(k) for k in list(h5)], "any", "contains no videos"),
-    ("not a group", lambda h5: h5.create_dataset("video_9", data=1), "any", "video_9: is not a video group"),
+    ("a dataset at the root is not a video", lambda h5: h5.create_dataset("video_9", data=1), "train", None),
+    (
+        "a group without video fields is not a video",
+        lambda h5: h5.create_group("metadata").attrs.create("x", 1),
+        "train",
+        None,
+    ),
+    (
+        "only other members",
+        lambda h5: [h5.__delitem__(k) for k in list(h5)] + [h5.create_group("metadata")],
+        "any",
+        "contains no videos",
+    ),
 ]
 
 

@@ -227,12 +227,18 @@ def _edit(src, dst, edit):
         (lambda h: h.attrs.__setitem__(MERGED_ATTR, np.array([b"a", b"zzz"])), "zzz: listed in"),
         (lambda h: h.attrs.__setitem__(MERGED_ATTR, 7), "must list the names"),
         (lambda h: h.attrs.__setitem__(MERGED_ATTR, np.array([b"a", b"a"])), "must list the names"),
-        (lambda h: h.create_group("stray"), "stray: is not one of the merged datasets"),
+        (
+            lambda h: h.create_group("stray").create_dataset("features", data=np.ones((3, 4), np.float32)),
+            "stray: is a video but not in one of the merged datasets",
+        ),
         (
             lambda h: (h.create_group("b"), h.attrs.__setitem__(MERGED_ATTR, np.array([b"a", b"b"]))),
             "b: dataset group contains no videos",
         ),
-        (lambda h: h["a"].create_dataset("x", data=1), "a/x: is not a video group"),
+        (
+            lambda h: (h.create_group("stray"), h["a"].create_dataset("x", data=1), h["a/v1"].__delitem__("features")),
+            "a/v1/features: missing",
+        ),  # the stray group and a/x are not videos: ignored
         (lambda h: h["a/v1"].__delitem__("features"), "a/v1/features: missing"),
     ],
 )

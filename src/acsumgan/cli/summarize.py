@@ -190,6 +190,12 @@ def summarize(
         else ("auto" if max_shot_seconds == "auto" else _float(max_shot_seconds, "--max-shot-seconds"))
     )
     dev = resolve_device(device)
+    if model_path is not None:
+        from ..inference import unfinished_run_note
+
+        note = unfinished_run_note(model_path)
+        if note:
+            click.echo(f"acsumgan: note: {note}", err=True)
     options = None
     if train_config:
         options = {k: v for k, v in load_config_file(train_config).items() if k not in ("dataset", "splits", "out")}

@@ -28,7 +28,13 @@ Zhang et al., ECCV 2016) holds one group per dataset, each with its video groups
 its video keys are ``dataset/video_k`` (one ``/``), the root attribute
 ``merged_datasets`` lists the dataset groups in order, and each dataset group carries
 the root attributes of the file it came from (``eval_metric``, ``backbone``, ...).
-A file without that attribute is flat: every root member is a video group.
+A file without that attribute is flat: its root members are the videos.
+
+**What is a video**: a group that holds at least one field of the table above (usually
+``features``), or that a caller names explicitly (``keys``). Anything else in a file, a
+group without any of the fields (e.g. ``metadata``), a dataset outside a video group,
+attributes, is not a video: train, evaluate and validate ignore it, and ``dataset merge``
+copies it unchanged into the input's dataset group (:mod:`acsumgan.data.merge`).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import h5py
 import numpy as np
@@ -389,7 +395,8 @@ def _read_video(path, key: str, grp: h5py.Group) -> Video:
 
 
 def open_h5(path: str | os.PathLike, error=DatasetError) -> h5py.File:
-    """Open an HDF5 file for reading with one-line errors for the usual failures."""
+    """Open an HDF5 file for reading with one-line errors for the usual failures (a file
+    another process holds open for writing among them: HDF5 locks it)."""
     p = check_input_file(path, error, "an HDF5 file")
     try:
         return h5py.File(p, "r")
@@ -399,6 +406,10 @@ def open_h5(path: str | os.PathLike, error=DatasetError) -> h5py.File:
             raise error(p, "truncated HDF5 file (incomplete copy?)") from None
         if "signature" in msg or "not an HDF5" in msg or "file format" in msg.lower():
             raise error(p, "not an HDF5 file") from None
+        if "unable to lock file" in msg.lower():  # HDF5's file lock: a writer holds the file
+            raise error(
+                p, "is open for writing by another process (HDF5 file lock); wait until that process has finished"
+            ) from None
         raise error(p, f"cannot open as HDF5 ({msg.splitlines()[0] if msg else 'unknown error'})") from None
 
 
@@ -439,21 +450,60 @@ def merged_datasets(h5: h5py.File, path: str | os.PathLike = "<memory>") -> list
     return names
 
 
+def is_video_group(obj) -> bool:
+    """True for a video: an HDF5 group holding at least one field of the schema (see the
+    module docstring). A link that does not resolve, a dataset or a group without any of
+    the fields is not one."""
+    try:
+        return isinstance(obj, h5py.Group) and any(name in obj for name in KNOWN_FIELDS)
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError):
+        return False
+
+
+def get_member(node, name: str):
+    """``node[name]``, or None when it cannot be opened (a dangling link, a damaged object)."""
+    try:
+        return node.get(name)
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError):
+        return None
+
+
+def _videos_of(node) -> list[str]:
+    """The names of the video groups among ``node``'s members, in file order."""
+    return [name for name in node.keys() if is_video_group(get_member(node, name))]
+
+
 def _video_names(path, h5: h5py.File) -> list[str]:
-    """Every video key of the file, in file order (``dataset/video`` in a merged file)."""
+    """Every video key of the file, in file order (``dataset/video`` in a merged file);
+    members that are not videos are left out."""
     groups = merged_datasets(h5, path)
     if groups is None:
-        return list(h5.keys())
-    extra = [n for n in h5.keys() if n not in groups]
-    if extra:
-        raise _fail(path, extra[0], None, f"is not one of the merged datasets ({', '.join(groups)})")
+        return _videos_of(h5)
+    stray = [n for n in _videos_of(h5) if n not in groups]
+    if stray:
+        raise _fail(path, stray[0], None, f"is a video but not in one of the merged datasets ({', '.join(groups)})")
     names = []
     for g in groups:
-        inner = list(h5[g].keys())
+        inner = _videos_of(h5[g])
         if not inner:
             raise _fail(path, g, None, "dataset group contains no videos")
         names += [f"{g}/{k}" for k in inner]
     return names
+
+
+def other_members(path: str | os.PathLike) -> list[str]:
+    """The members of a file that are not videos (groups without a field of the schema,
+    datasets outside video groups), as paths in the file, in file order; those inside a
+    merged file's dataset groups as ``dataset/name``. Readers ignore them."""
+    out = []
+    with open_h5(path) as h5:
+        groups = merged_datasets(h5, path)
+        for name in h5.keys():
+            if groups is not None and name in groups:
+                out += [f"{name}/{k}" for k in h5[name].keys() if not is_video_group(get_member(h5[name], k))]
+            elif not (groups is None and is_video_group(get_member(h5, name))):
+                out.append(name)
+    return out
 
 
 def _has_video(h5: h5py.File, key: str, groups: list[str] | None) -> bool:
@@ -476,6 +526,7 @@ def load_dataset(
     must be present; fields that are present are always checked. ``keys`` restricts
     reading to those videos (each must exist). Returns ``{key: Video}`` in file order;
     a merged file's keys are ``dataset/video`` (datasets in ``merged_datasets`` order).
+    Members that are not videos (:func:`is_video_group`) are ignored unless ``keys`` names them.
     """
     videos: dict[str, Video] = {}
     with open_h5(path) as h5:
@@ -524,13 +575,15 @@ def save_dataset(
     validate: bool = True,
     attrs: Mapping | None = None,
     group_attrs: Mapping[str, Mapping] | None = None,
+    extra: Callable[[h5py.File], None] | None = None,
 ) -> Path:
     """Write videos to an eccv16 HDF5 file atomically (temp file, then rename).
 
     ``attrs`` become root attributes (e.g. ``eval_metric``). Keys ``dataset/video``
     (all of them, or none) make a merged file: a group per dataset, the root attribute
     ``merged_datasets`` (the datasets in the order of their first video), and
-    ``group_attrs[dataset]`` as that group's attributes."""
+    ``group_attrs[dataset]`` as that group's attributes. ``extra(h5)``, when given, is called
+    with the open file after the videos are written (to add members that are not videos)."""
     items = list(videos.values()) if isinstance(videos, Mapping) else list(videos)
     for v in items:
         problem = key_problem(v.key)
@@ -559,6 +612,8 @@ def save_dataset(
                         grp.attrs[k] = val
             for v in items:
                 write_video(h5, v)
+            if extra is not None:
+                extra(h5)
     return Path(path)
 
 

@@ -12,6 +12,13 @@ bytes, scalars as integers, ``video_name``, small extra fields), and each input'
 attributes (``eval_metric``, ``backbone``, ...) on its dataset group, together with
 ``source_file`` (the input's file name). The root attribute ``merged_datasets`` lists
 the datasets in the order given. Every video's features must have one size.
+
+What is not a video is kept too, unchanged (h5py's copy: data, dtype, attributes):
+an input's members that are not videos (a ``metadata`` group, a dataset at the root;
+see :func:`acsumgan.data.dataset.is_video_group`) go into its dataset group, where
+readers ignore them as they did in the input; the attributes of each video group and
+the members of a video group the reader does not read (sub-groups, large extra fields)
+stay on that video's group. Links are kept as links.
 """
 
 from __future__ import annotations
@@ -21,10 +28,11 @@ import os
 from pathlib import Path
 from typing import Sequence
 
+import h5py
 import numpy as np
 
 from ..errors import ConfigError, DatasetError, OutputError
-from .dataset import MERGED_ATTR, load_dataset, merged_datasets, open_h5, save_dataset
+from .dataset import MERGED_ATTR, get_member, is_video_group, load_dataset, merged_datasets, open_h5, save_dataset
 
 _PREFIX = "eccv16_dataset_"
 _SUFFIX = "_google_pool5"
@@ -128,4 +136,40 @@ def merge_datasets(
         attrs.pop(MERGED_ATTR, None)
         group_attrs[n] = attrs
         del data
-    return save_dataset(out, videos, validate=False, group_attrs=group_attrs)
+    return save_dataset(
+        out, videos, validate=False, group_attrs=group_attrs, extra=lambda h5: _copy_others(paths, names, h5)
+    )
+
+
+def _copy_node(src_group, name: str, dst_group) -> None:
+    """``src_group[name]`` into ``dst_group`` under the same name: objects copied, links recreated."""
+    link = src_group.get(name, getlink=True)
+    if isinstance(link, h5py.SoftLink):
+        dst_group[name] = h5py.SoftLink(link.path)
+    elif isinstance(link, h5py.ExternalLink):
+        dst_group[name] = h5py.ExternalLink(link.filename, link.path)
+    else:
+        src_group.copy(src_group[name], dst_group, name=name)
+
+
+def _copy_others(paths: Sequence[Path], names: Sequence[str], h5: h5py.File) -> None:
+    """What the reader does not take of each input, copied into the merged file ``h5``
+    (see the module docstring)."""
+    for p, n in zip(paths, names):
+        dst = h5[n]
+        with open_h5(p) as src:
+            try:
+                for name in src.keys():
+                    obj = get_member(src, name)
+                    if not is_video_group(obj):
+                        _copy_node(src, name, dst)
+                        continue
+                    video = dst[name]
+                    for k, val in obj.attrs.items():
+                        video.attrs[k] = val
+                    for member in obj.keys():
+                        if member not in video:
+                            _copy_node(obj, member, video)
+            except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+                why = (str(exc) or type(exc).__name__).splitlines()[0]
+                raise DatasetError(p, f"cannot copy its other members ({why})") from None

@@ -86,8 +86,11 @@ def read_splits(path: str | os.PathLike, videos: Iterable[str] | None = None) ->
             keys = s[name]
             if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
                 raise SplitsError(p, f"split {i}: {name} must be a list of video names")
-            if len(set(keys)) != len(keys):
-                raise SplitsError(p, f"split {i}: {name} names a video twice")
+            seen: set[str] = set()
+            for k in keys:
+                if k in seen:
+                    raise SplitsError(p, f"split {i}: {name} names {k!r} twice")
+                seen.add(k)
             if known is not None:
                 unknown = [k for k in keys if k not in known]
                 if unknown:
