@@ -94,10 +94,45 @@ class MissingDependencyError(AcsumganError):
     exit_code = 13
 
 
+class BusyError(AcsumganError):
+    """Another command is writing the same output folder or file (it holds the lock)."""
+
+    exit_code = 14
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where Ctrl-C raises KeyboardInterrupt, so that every
+    ``except KeyboardInterrupt`` (and every atomic unit that holds a Ctrl-C) treats the
+    three signals alike."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = int(signum)
+
+
+#: How each signal that ends a command is named in its message, and its exit code (128 + signal).
+SIGNAL_NAMES = {2: "SIGINT", 1: "SIGHUP", 15: "SIGTERM"}
+
+
+def interruption(exc: BaseException | None = None) -> tuple[str, int]:
+    """``("interrupted (Ctrl-C)", 130)`` for a KeyboardInterrupt, ``("terminated (SIGTERM)", 143)``
+    or ``("terminated (SIGHUP)", 129)`` for a :class:`Terminated`: the words and the exit code."""
+    signum = getattr(exc, "signum", 2)
+    if signum == 2:
+        return "interrupted (Ctrl-C)", 130
+    return f"terminated ({SIGNAL_NAMES.get(signum, f'signal {signum}')})", 128 + signum
+
+
 class InterruptedByUser(AcsumganError):
-    """Ctrl-C: what was finished is kept, the run is marked unfinished."""
+    """Ctrl-C, SIGTERM or SIGHUP: what was finished is kept, the run is marked unfinished.
+    Exit 130 (Ctrl-C), 143 (SIGTERM) or 129 (SIGHUP)."""
 
     exit_code = 130
+
+    def __init__(self, path, problem: str, exit_code: int | None = None):
+        super().__init__(path, problem)
+        if exit_code is not None:
+            self.exit_code = exit_code
 
 
 def checked_number(value, what: str, ok: Callable[[float], bool], expected: str) -> float:

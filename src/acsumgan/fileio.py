@@ -3,6 +3,9 @@
 A writer gets a temporary path beside the final one (same folder, so the rename is
 atomic on POSIX), writes there, and only on success is it renamed into place. Errors
 of the operating system become one-line :class:`OutputError` / :class:`DiskFullError`.
+A temporary file is named ``.<name>.<pid>.<random>.tmp``: an interruption (Ctrl-C,
+SIGTERM, SIGHUP) removes it; one left by a killed writer is removed by the next command
+that takes the folder's lock (:func:`remove_stale_temporaries`, :mod:`acsumgan.locks`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -57,6 +61,14 @@ def output_error(path: str | os.PathLike, exc: OSError) -> OutputError:
     return OutputError(path, f"cannot write: {exc.strerror or exc}")
 
 
+def refuse_to_replace(path: str | os.PathLike, force: bool, resuming: bool = False) -> None:
+    """A one-line OutputError when the file ``path`` exists and neither ``force`` (--force)
+    nor ``resuming`` (the command's own unfinished work on it) allows replacing it."""
+    p = Path(path)
+    if p.exists() and not p.is_dir() and not (force or resuming):
+        raise OutputError(p, "exists; pass --force to replace it, or use another --out")
+
+
 def ensure_dir(path: str | os.PathLike) -> Path:
     """Create ``path`` (and parents) or raise a one-line OutputError."""
     p = Path(path)
@@ -77,7 +89,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     final = Path(path)
     ensure_dir(final.parent if str(final.parent) else ".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=final.parent)
         os.close(fd)
     except OSError as exc:
         raise output_error(final, exc) from None
@@ -100,6 +112,55 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+#: ``.<name>.<pid>.<random>.tmp``: a temporary file of :func:`atomic_path`, with its writer's process id.
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]{8}\.tmp$")
+
+
+def stale_temporaries(folder: str | os.PathLike, name: str | None = None) -> list[Path]:
+    """Temporary files of :func:`atomic_path` under ``folder`` (its sub-folders too) whose
+    writer process is gone; with ``name``, only those of the file ``folder/name``."""
+    found = []
+    top = Path(folder)
+    walk = [(str(top), [], os.listdir(top) if top.is_dir() else [])] if name else os.walk(top)
+    for root, _dirs, files in walk:
+        for f in files:
+            m = _TEMPORARY.match(f)
+            if m and (name is None or m["name"] == name) and not _process_alive(int(m["pid"])):
+                p = Path(root) / f
+                if p.is_file() and not p.is_symlink():
+                    found.append(p)
+    return sorted(found)
+
+
+def remove_stale_temporaries(folder: str | os.PathLike, name: str | None = None) -> list[Path]:
+    """Remove :func:`stale_temporaries` (left by a writer killed mid-write); returns them.
+    Never fails: a file that cannot be removed stays."""
+    removed = []
+    try:
+        stale = stale_temporaries(folder, name)
+    except OSError:
+        return removed
+    for p in stale:
+        try:
+            p.unlink()
+            removed.append(p)
+        except OSError:
+            pass
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):
+        return True
+    return True
 
 
 def _out_of_space(folder: Path) -> bool:

@@ -3,6 +3,13 @@
 Each run is a separate process writing its own run folder, so a run killed at any
 moment (kill -9 included) leaves a folder without its COMPLETE marker; the next
 ``experiment`` command resumes it.
+
+The workers die with the driver: each runs in a session of its own (a Ctrl-C in the
+terminal reaches the driver alone, which passes its signal on, once, to every worker),
+asks the kernel for a SIGTERM when its parent dies (``PR_SET_PDEATHSIG``) and watches
+its parent's process id as a fallback (:func:`acsumgan.locks.die_with_parent`). A run
+folder still locked by a worker that is stopping makes its run wait, never a second
+trainer on the folder.
 """
 
 from __future__ import annotations
@@ -15,9 +22,14 @@ import time
 from typing import Callable
 
 from ..config import dump_yaml
+from ..errors import BusyError
 from ..fileio import ensure_dir, write_text
+from ..locks import PARENT_PID_ENV
 from ..runs import RunFolder
 from .plan import RunSpec
+
+#: How long a run whose folder another process still holds waits for it (seconds).
+BUSY_WAIT_S = 120.0
 
 
 def train_command(spec: RunSpec, threads: int | None) -> list[str]:
@@ -51,16 +63,23 @@ class LocalExecutor:
         pending = list(specs)
         running: dict[str, tuple[subprocess.Popen, RunSpec, object]] = {}
         codes: dict[str, int] = {}
+        busy_since: dict[str, float] = {}  # runs whose folder was in use: since when, and not before when
+        not_before: dict[str, float] = {}
         gpus = _gpu_ids() if self.device.startswith("cuda") else []
         free_gpus = list(gpus)
         try:
             while pending or running:
-                while pending and len(running) < self.workers:
-                    spec = pending.pop(0)
+                while len(running) < self.workers:
+                    ready = [sp for sp in pending if not_before.get(sp.name, 0.0) <= time.time()]
+                    if not ready:
+                        break
+                    spec = ready[0]
+                    pending.remove(spec)
                     ensure_dir(spec.run_dir)
                     write_text(spec.run_dir / "request.yaml", dump_yaml(spec.config))
                     run = RunFolder(spec.run_dir)
                     env = dict(os.environ)
+                    env[PARENT_PID_ENV] = str(os.getpid())
                     if self.threads:
                         env["OMP_NUM_THREADS"] = str(self.threads)
                     gpu = None
@@ -76,22 +95,31 @@ class LocalExecutor:
                         stderr=subprocess.STDOUT,
                         env=env,
                         stdin=subprocess.DEVNULL,
+                        start_new_session=True,
                     )
                     running[spec.name] = (proc, spec, (log, gpu))
                 for name, (proc, _spec, (log, gpu)) in list(running.items()):
                     rc = proc.poll()
                     if rc is not None:
                         log.close()
-                        codes[name] = rc
                         del running[name]
                         if gpu is not None:
                             free_gpus.append(gpu)
+                        if rc == BusyError.exit_code and time.time() - busy_since.setdefault(name, time.time()) < (
+                            BUSY_WAIT_S
+                        ):
+                            pending.append(_spec)  # its folder is still held (a worker stopping): try again soon
+                            not_before[name] = time.time() + 1.0
+                            continue
+                        codes[name] = rc
                 on_tick()
                 time.sleep(0.5)
-        except BaseException:
+        except BaseException as exc:
+            # the workers get the driver's own signal (Ctrl-C, SIGTERM or SIGHUP), once
+            sig = getattr(exc, "signum", signal.SIGINT)
             for proc, _, _ in running.values():
                 if proc.poll() is None:
-                    proc.send_signal(signal.SIGINT)
+                    proc.send_signal(sig)
             deadline = time.time() + 20
             for proc, _, (log, _) in running.values():
                 try:

@@ -1,0 +1,278 @@
+"""One writer per folder, and every termination signal treated as Ctrl-C.
+
+**Locks.** A command that writes a run folder, an experiment folder, a summary folder
+or a dataset file holds an OS file lock (``fcntl.flock``) on ``<folder>/.lock`` or
+``<dir>/.<file name>.lock`` while it writes (:func:`hold_lock`). The operating system
+drops the lock when the process ends, however it ends (SIGKILL included), so a lock
+is never stale; the file itself only records who holds it (process id, start time)
+for the message a second writer gets at once:
+``<target>: is in use by process 1234 since 10:42; wait or use another --out``
+(:class:`~acsumgan.errors.BusyError`). Readers take no lock. A process may take the
+same lock again (nested holds are counted). Once a lock is taken, the temporary files
+of atomic writes whose writer process is gone are removed from the target
+(:func:`acsumgan.fileio.remove_stale_temporaries`).
+
+**Signals.** :func:`install_signal_handlers` makes SIGTERM and SIGHUP raise
+:class:`~acsumgan.errors.Terminated`, a KeyboardInterrupt, so that everything that
+handles Ctrl-C handles them too; :func:`signals_held` holds any of the three inside
+an atomic unit (an epoch's files) until the unit is done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+from .errors import BusyError, Terminated
+from .fileio import ensure_dir, output_error, remove_stale_temporaries
+
+LOCK_NAME = ".lock"
+
+#: Open lock files of this process: lock path -> [fd, holds].
+_held: dict[str, list[int]] = {}
+_held_guard = threading.Lock()
+
+
+def lock_path(target: str | os.PathLike, is_file: bool = False) -> Path:
+    """Where the lock of ``target`` lives: ``<folder>/.lock``, or ``<dir>/.<name>.lock`` for a file."""
+    t = Path(target)
+    return t.with_name(f".{t.name}.lock") if is_file else t / LOCK_NAME
+
+
+def holder(path: str | os.PathLike) -> dict | None:
+    """What a lock file says about its holder (``pid``, ``since``, ``command``), or None."""
+    try:
+        info = json.loads(Path(path).read_text())
+        return info if isinstance(info, dict) and isinstance(info.get("pid"), int) else None
+    except (OSError, ValueError):
+        return None
+
+
+def is_locked(target: str | os.PathLike, is_file: bool = False) -> bool:
+    """True when some process holds the lock of ``target`` (this process's own holds included)."""
+    p = lock_path(target, is_file)
+    if str(p) in _held:
+        return True
+    try:
+        fd = os.open(p, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+@contextlib.contextmanager
+def hold_lock(target: str | os.PathLike, is_file: bool = False) -> Iterator[Path]:
+    """Hold the writer's lock of ``target`` (a folder, created if needed, or a file when
+    ``is_file``) for the block; a BusyError at once when another process holds it."""
+    target = Path(target)
+    ensure_dir(target.parent if is_file else target)
+    path = lock_path(target, is_file)
+    key = str(path)
+    with _held_guard:
+        if key in _held:
+            _held[key][1] += 1
+            nested = True
+        else:
+            _held[key] = [_acquire(path, target), 1]
+            nested = False
+    try:
+        if not nested:
+            remove_stale_temporaries(target.parent if is_file else target, name=target.name if is_file else None)
+        yield target
+    finally:
+        with _held_guard:
+            entry = _held[key]
+            entry[1] -= 1
+            if entry[1] == 0:
+                del _held[key]
+                _release(path, entry[0])
+
+
+def _acquire(path: Path, target: Path) -> int:
+    """Open, lock and sign the lock file; the same inode must still be at ``path`` once
+    locked (a releasing holder unlinks it), else try again with the new one."""
+    deadline = time.monotonic() + 1.0
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError as exc:
+            raise output_error(path, exc) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise output_error(path, exc) from None
+            info = holder(path)
+            if (info is None or not _alive(info["pid"])) and time.monotonic() < deadline:
+                time.sleep(0.02)  # the holder has locked but not yet signed the file
+                continue
+            raise BusyError(target, _busy(info)) from None
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:
+            os.close(fd)
+            continue
+        sign = json.dumps({"pid": os.getpid(), "since": time.time(), "command": " ".join(["acsumgan", *sys.argv[1:2]])})
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (sign + "\n").encode(), 0)
+        except OSError as exc:
+            os.close(fd)
+            raise output_error(path, exc) from None
+        return fd
+
+
+def _release(path: Path, fd: int) -> None:
+    """Remove the lock file, then unlock (in this order: a waiter that opened the old
+    file sees it gone and starts again)."""
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+    os.close(fd)
+
+
+def _busy(info: dict | None) -> str:
+    if info is None:
+        return "is in use by another process; wait or use another --out"
+    since = time.localtime(float(info.get("since") or 0))
+    fmt = "%H:%M" if since[:3] == time.localtime()[:3] else "%Y-%m-%d %H:%M"
+    return f"is in use by process {info['pid']} since {time.strftime(fmt, since)}; wait or use another --out"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+# --- signals ----------------------------------------------------------------------------
+
+#: The signals that end a command the way Ctrl-C does.
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated(signum)
+
+
+def _interrupt(signum: int) -> KeyboardInterrupt:
+    return KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+
+
+def install_signal_handlers() -> dict:
+    """SIGTERM and SIGHUP raise :class:`Terminated` (in the main thread, where their
+    handler is the default; an ignored SIGHUP, as under nohup, stays ignored). Returns
+    the handlers replaced, for :func:`restore_signal_handlers`."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    replaced = {}
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(s) is signal.SIG_DFL:
+            replaced[s] = signal.signal(s, _raise_terminated)
+    return replaced
+
+
+def restore_signal_handlers(replaced: dict) -> None:
+    for s, h in replaced.items():
+        signal.signal(s, h)
+
+
+def is_ours(handler) -> bool:
+    """True for the handlers that turn a signal into a KeyboardInterrupt (Python's own for
+    SIGINT, :func:`install_signal_handlers`'s for SIGTERM and SIGHUP)."""
+    return handler is signal.default_int_handler or handler is _raise_terminated
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold a Ctrl-C, SIGTERM or SIGHUP that arrives inside the block until the block is
+    done, then raise it (a second signal interrupts at once).
+
+    Only for the signals whose handler :func:`is_ours`, in the main thread; elsewhere (Ray
+    workers, other handlers) the block runs unchanged."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    ours = {s: h for s in SIGNALS if is_ours(h := signal.getsignal(s))}
+    if not ours:
+        yield
+        return
+    caught: list[int] = []
+
+    def hold(signum, frame):
+        if caught:
+            raise _interrupt(signum)
+        caught.append(signum)
+
+    for s in ours:
+        signal.signal(s, hold)
+    try:
+        yield
+    finally:
+        for s, h in ours.items():
+            signal.signal(s, h)
+    if caught:
+        raise _interrupt(caught[0])
+
+
+# --- workers that die with their parent -----------------------------------------------------
+
+#: Set by a parent (the local executor) in the environment of each worker it starts: its pid.
+PARENT_PID_ENV = "ACSUMGAN_PARENT_PID"
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(poll_s: float = 0.5, grace_s: float = 15.0) -> bool:
+    """In a worker started with :data:`PARENT_PID_ENV`: end this process when that parent
+    dies (kill -9 included). The kernel sends SIGTERM at the parent's death (Linux
+    ``PR_SET_PDEATHSIG``); a watchdog thread checks the parent's pid as well, sends the
+    same SIGTERM (which stops the worker as Ctrl-C would: finished epochs kept), and
+    ends the process outright ``grace_s`` seconds later if it is still there. Returns
+    whether a parent is watched."""
+    value = os.environ.pop(PARENT_PID_ENV, None)
+    try:
+        parent = int(value or "")
+    except ValueError:
+        return False
+    by_kernel = False
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            by_kernel = libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) == 0
+
+    # the kernel's SIGTERM comes only for a death after the prctl call
+    by_kernel = by_kernel and os.getppid() == parent
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        if not by_kernel:  # one SIGTERM only: a second one would not wait for the epoch's files
+            os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(grace_s)
+        os._exit(128 + int(signal.SIGTERM))
+
+    threading.Thread(target=watch, name="acsumgan-parent-watch", daemon=True).start()
+    return True
