@@ -65,3 +65,95 @@ def test_report_has_the_single_reference_in_a_column_of_its_own(tiny_experiment)
     header = next(line for line in md.splitlines() if line.startswith("| rule | uses test labels"))
     assert header.rstrip(" |").endswith("single reference (gtscore), mean")
     assert all("f_chosen_gtscore" in r for r in res["runs"])
+
+
+# --- the plots and tables people read (issue 17, "plots people read") ---------------------------
+
+
+def _visible_ticks(ax) -> list[float]:
+    lo, hi = ax.get_xlim()
+    return [t for t in ax.get_xticks() if lo <= t <= hi]
+
+
+@pytest.mark.slow
+def test_report_figures_have_integer_epochs_from_minus_one_and_legends_outside(tiny_experiment):
+    from acsumgan.experiment.report import report_figures
+    from acsumgan.experiment.select import select_experiment
+
+    sel = select_experiment(tiny_experiment)
+    figures = report_figures(sel.summaries, sel)
+    assert sorted(figures) == [
+        "criterion_split0.png",
+        "criterion_split1.png",
+        "fscore_split0.png",
+        "fscore_split1.png",
+        "fscore_vs_sigma.png",
+    ]
+    for name, fig in figures.items():
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        (legend,) = fig.legends
+        box = legend.get_window_extent(renderer)
+        assert not any(box.overlaps(ax.get_window_extent(renderer)) for ax in fig.axes), name
+        if name.startswith(("fscore_split", "criterion")):
+            for ax in fig.axes:
+                ticks = _visible_ticks(ax)
+                assert ticks and all(float(t).is_integer() for t in ticks), (name, ticks)
+    for k in (0, 1):
+        ax = figures[f"fscore_split{k}.png"].axes[0]
+        assert -1 in _visible_ticks(ax)
+        curves = [line for line in ax.get_lines() if line.get_label().startswith("σ=")]
+        assert len(curves) == 2
+        for line in curves:
+            s = float(line.get_label()[2:])
+            v = sel.summaries[(s, k)]
+            x, y = line.get_xdata(), line.get_ydata()
+            assert list(x) == list(range(-1, v.epochs))
+            assert y[0] == pytest.approx(v.f_untrained) and list(y[1:]) == pytest.approx(v.f_score)
+
+
+@pytest.fixture(scope="module")
+def unlabeled_experiment(tmp_path_factory, tiny_synth, tiny_splits):
+    """The tiny experiment on the tiny dataset without any annotation (trained without labels)."""
+    import shutil
+    import subprocess
+
+    import h5py
+
+    from conftest import experiment_cmd
+
+    d = tmp_path_factory.mktemp("unlabeled")
+    data = shutil.copy(tiny_synth, d / "unlabeled.h5")
+    with h5py.File(data, "r+") as h5:
+        for video in h5.values():
+            for name in ("user_summary", "user_scores", "gtscore", "gtsummary"):
+                if name in video:
+                    del video[name]
+    proc = subprocess.run(experiment_cmd(data, tiny_splits, d / "exp"), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return d / "exp"
+
+
+@pytest.mark.slow
+def test_unlabeled_report_shows_the_choice_and_no_empty_plot(unlabeled_experiment):
+    import subprocess
+    import sys
+
+    exp = unlabeled_experiment
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "acsumgan", "report", str(exp)], capture_output=True, text=True
+    )
+    assert proc.returncode == 0 and "Warning" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    sel = json.loads((exp / "selection.json").read_text())
+    md = (exp / "report.md").read_text()
+    assert "None" not in md
+    row = next(line for line in md.splitlines() if line.startswith("| label-free |"))
+    for k in sel["splits"]:
+        c = sel["per_split"][str(k)]["label-free"]
+        assert c["f_score"] is None
+        assert f"- (σ={c['sigma']:g}, e{c['epoch']})" in row
+    assert "No test F-scores: the test videos have no annotations" in md
+    assert sorted(p.name for p in (exp / "plots").iterdir()) == ["criterion_split0.png", "criterion_split1.png"]
+    assert "fscore_" not in md and "fscore_" not in (exp / "report.html").read_text()
+    for run in sel["runs"].values():
+        assert f"| {run['chosen_epoch']} | - | - | - | - | - |" in md

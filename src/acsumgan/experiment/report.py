@@ -4,6 +4,11 @@
 unless given the selection, then writes one row per split and sigma, the final F-score
 of every rule of :mod:`acsumgan.selection`, the baselines, and PNG plots under ``plots/``;
 ``report.html`` holds report.md's tables with the plots embedded and links to each run's files.
+
+Plots (:func:`report_figures`, style of :mod:`acsumgan.pages.plots`): legends outside the
+axes, integer epoch ticks, the F-score per epoch from epoch -1 (before training). An
+experiment without test F-scores (its dataset has no annotations) gets no F-score plots
+and a note saying so; its tables show each rule's choice (sigma, epoch) with ``-`` for the F-score.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError
-from ..fileio import atomic_path, ensure_dir, write_json, write_text
+from ..fileio import ensure_dir, write_json, write_text
 from ..pages.media import relative_href
 from ..pages.report import Cell, Figure, Link, Section, Table, write_report_page
 from ..runs import ExperimentFolder
@@ -156,6 +161,12 @@ _RULES_NOTE = (
     "`untrained` is the model before training; `best-epoch` is the best test F-score of any epoch "
     "(an upper bound that uses the test labels)."
 )
+_NO_F_NOTE = (
+    "No test F-scores: the test videos have no annotations (`user_summary`), so `oracle` and `best-epoch` "
+    "choose nothing and the F-score plots are left out. `label-free` chooses by the paper's criterion alone: "
+    "its sigma and epoch per split are in the table (`best/label-free/split<k>.pt`; "
+    "`acsumgan summarize --model EXPERIMENT` uses it)."
+)
 _RULES_TITLE = "Final F-score per selection rule"
 _BASELINES_TITLE = "Baselines on the same test videos"
 _RUNS_TITLE = "Every run"
@@ -171,6 +182,15 @@ def _intro(sel: Selection) -> str:
 # The tables of report.md and report.html: headers and rows of cell texts, one home for both.
 
 
+def _choice_cell(e: dict | None) -> str:
+    """A rule's choice for one split: its F-score (``-`` without one) and, for a trained
+    model, its sigma and epoch, shown also when there is no F-score (no annotations)."""
+    if not e:
+        return "-"
+    f = _fmt(e["f_score"])
+    return f if e["sigma"] is None else f"{f} (σ={e['sigma']:g}, e{e['epoch']})"
+
+
 def _rule_table(sel: Selection, single: dict | None = None) -> tuple[list[str], list[list[str]]]:
     """Rows: rule, uses test labels, mean (shown bold), one cell per split; and, with the
     single-reference F-scores, their mean in a column of its own (never mixed in)."""
@@ -178,14 +198,7 @@ def _rule_table(sel: Selection, single: dict | None = None) -> tuple[list[str], 
     rows = []
     for rule in RULES:
         f = sel["final"][rule]
-        cells = []
-        for k in splits:
-            e = sel["per_split"][str(k)].get(rule)
-            cells.append(
-                "-"
-                if not e or e["f_score"] is None
-                else f"{e['f_score']:.2f}" + ("" if e["sigma"] is None else f" (σ={e['sigma']:g}, e{e['epoch']})")
-            )
+        cells = [_choice_cell(sel["per_split"][str(k)].get(rule)) for k in splits]
         extra = [] if single is None else [_fmt(single["final"][rule]["mean"])]
         rows.append([rule, f"{USES_LABELS[rule]}", _fmt(f["mean"])] + cells + extra)
     extra = [] if single is None else [f"single reference ({single['reference']}), mean"]
@@ -214,7 +227,7 @@ def _run_table(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
                 _fmt(r["f_chosen"]) + ("" if r.get("f_chosen_std") is None else f" ± {r['f_chosen_std']:.2f}"),
                 _fmt(r["f_untrained"]),
                 _fmt(r["f_last"]),
-                f"{r['best_epoch']}",
+                "-" if r["best_epoch"] is None else f"{r['best_epoch']}",
                 _fmt(r["f_best_epoch"]),
             ]
             for r in rows
@@ -222,15 +235,15 @@ def _run_table(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
     )
 
 
-def _plot_names(splits) -> list[tuple[str, str]]:
-    """(file under plots/, caption) of every plot, in the report's order."""
+def _plot_names(splits, has_f: bool = True) -> list[tuple[str, str]]:
+    """(file under plots/, caption) of every plot, in the report's order; without any
+    test F-score (a dataset without annotations) only the criterion plots."""
     out = []
     for k in splits:
-        out += [
-            (f"fscore_split{k}.png", f"F-score per epoch, split {k}"),
-            (f"criterion_split{k}.png", f"criterion, split {k}"),
-        ]
-    return out + [("fscore_vs_sigma.png", "F-score against sigma")]
+        if has_f:
+            out.append((f"fscore_split{k}.png", f"F-score per epoch, split {k}"))
+        out.append((f"criterion_split{k}.png", f"criterion, split {k}"))
+    return out + ([("fscore_vs_sigma.png", "F-score against sigma")] if has_f else [])
 
 
 def _md_table(headers: list[str], rows: list[list[str]], strong: int | None = None) -> list[str]:
@@ -288,12 +301,14 @@ def _markdown(sel: Selection, rows: list[dict], baselines: list[dict], single: d
         "",
         *_md_table(*_rule_table(sel, single), strong=2),
     ]
+    if not _has_f(sel.summaries):
+        lines += ["", _NO_F_NOTE]
     if baselines:
         lines += ["", f"## {_BASELINES_TITLE}", "", *_md_table(*_baseline_table(baselines))]
     if _has_random(baselines):
         lines += ["", f"## {_POR_TITLE}", "", *_md_table(*_por_table(sel, baselines)), "", _POR_NOTE]
     lines += ["", _RULES_NOTE, "", f"## {_RUNS_TITLE}", "", *_md_table(*_run_table(rows)), "", "## Plots", ""]
-    lines += [f"![{caption}](plots/{name})" for name, caption in _plot_names(sel["splits"])]
+    lines += [f"![{caption}](plots/{name})" for name, caption in _plot_names(sel["splits"], _has_f(sel.summaries))]
     lines += [""]
     return "\n".join(lines)
 
@@ -304,7 +319,8 @@ def _html(
     """The title, subtitle and sections of report.html: report.md's tables and plots, each run linking its files."""
     headers, cells = _rule_table(sel, single)
     rules = Table(headers, [[*r[:2], Cell(r[2], strong=True), *r[3:]] for r in cells], name="rules")
-    sections = [Section(_RULES_TITLE, tables=[rules], notes=[_RULES_NOTE])]
+    no_f = [] if _has_f(sel.summaries) else [_NO_F_NOTE]
+    sections = [Section(_RULES_TITLE, tables=[rules], notes=[*no_f, _RULES_NOTE])]
     if baselines:
         sections.append(Section(_BASELINES_TITLE, tables=[Table(*_baseline_table(baselines), name="baselines")]))
     if _has_random(baselines):
@@ -317,79 +333,115 @@ def _html(
         linked.append(c + [Cell(links=[Link(f.name, relative_href(f, exp.path)) for f in files if f.is_file()])])
     sections.append(Section(_RUNS_TITLE, tables=[Table(headers + ["files"], linked, name="runs")]))
     sections.append(
-        Section("Plots", figures=[Figure(exp.plots / name, caption) for name, caption in _plot_names(sel["splits"])])
+        Section(
+            "Plots",
+            figures=[
+                Figure(exp.plots / name, caption) for name, caption in _plot_names(sel["splits"], _has_f(sel.summaries))
+            ],
+        )
     )
     return f"Experiment report: `{Path(sel['experiment']).name}`", _intro(sel), sections
 
 
-def _plots(plots_dir: Path, summaries: dict, sel: Selection) -> dict[str, Path]:
-    import matplotlib
+def _has_f(summaries: dict) -> bool:
+    """True when some run has a test F-score (its dataset has annotations)."""
+    return any(f is not None for v in summaries.values() for f in [v.f_untrained, *v.f_score])
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+def _floats(xs) -> np.ndarray:
+    return np.asarray([np.nan if x is None else float(x) for x in xs], dtype=np.float64)
+
+
+def _plots(plots_dir: Path, summaries: dict, sel: Selection) -> dict[str, Path]:
+    """Write the plots of :func:`report_figures` under ``plots/`` (PNG, atomically); remove
+    an earlier report's F-score plots that this one does not make."""
+    from ..pages.plots import save_png
+
+    pdir = ensure_dir(plots_dir)
+    figures = report_figures(summaries, sel)
+    for stale in [*pdir.glob("fscore_split*.png"), pdir / "fscore_vs_sigma.png"]:
+        if stale.name not in figures and stale.is_file():
+            stale.unlink()
+    return {f"plots/{name}": save_png(fig, pdir / name, dpi=110) for name, fig in figures.items()}
+
+
+def report_figures(summaries: dict, sel: Selection) -> dict:
+    """The report's figures by file name (:func:`_plot_names`): legends outside the axes,
+    integer epochs, the F-score from epoch -1 (before training); no F-score figures when
+    no run has a test F-score."""
+    from matplotlib import colormaps
+
+    from ..pages.plots import epoch_axis, legend_outside, new_figure
 
     out = {}
-    pdir = ensure_dir(plots_dir)
     splits, sigmas = sel["splits"], sel["sigmas"]
-    cmap = plt.get_cmap("viridis")
+    cmap = colormaps["viridis"]
     color = {s: cmap(i / max(1, len(sigmas) - 1)) for i, s in enumerate(sigmas)}
+    has_f = _has_f(summaries)
 
     def save(fig, name):
-        with atomic_path(pdir / name) as tmp:
-            fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        out[f"plots/{name}"] = pdir / name
+        out[name] = fig
 
     for k in splits:
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        for s in sigmas:
-            v = summaries.get((s, k))
-            if not v or all(f is None for f in v.f_score):
-                continue
-            ep = np.arange(len(v.f_score))
-            ax.plot(ep, [np.nan if f is None else f for f in v.f_score], color=color[s], lw=1.2, label=f"σ={s:g}")
-            c = v.chosen_epoch
-            ax.plot([c], [v.f_score[c]], "o", color=color[s], ms=7, mec="black")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("test F-score (%)")
-        ax.set_title(f"split {k}: F-score per epoch (dots: the criterion's epoch)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, ncol=2)
-        save(fig, f"fscore_split{k}.png")
+        if has_f:
+            fig = new_figure(8.5, 4.5)
+            ax = fig.add_subplot(1, 1, 1)
+            for s in sigmas:
+                v = summaries.get((s, k))
+                if not v:
+                    continue
+                f = _floats([v.f_untrained, *v.f_score])
+                if np.isnan(f).all():
+                    continue
+                ax.plot(np.arange(-1, len(v.f_score)), f, color=color[s], lw=1.2, marker=".", ms=4, label=f"σ={s:g}")
+                c = v.chosen_epoch
+                if 0 <= c < len(v.f_score) and v.f_score[c] is not None:
+                    ax.plot([c], [v.f_score[c]], "o", color=color[s], ms=7, mec="black")
+            ax.set_xlabel("epoch (-1: before training)")
+            ax.set_ylabel("test F-score (%)")
+            ax.set_title(f"split {k}: F-score per epoch (dots: the criterion's epoch)")
+            ax.grid(alpha=0.3)
+            epoch_axis(ax)
+            legend_outside(fig, ax, fontsize=8)
+            save(fig, f"fscore_split{k}.png")
 
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        fig = new_figure(12, 4)
+        axes = fig.subplots(1, 2)
         for s in sigmas:
             v = summaries.get((s, k))
             if not v:
                 continue
             ep = np.arange(len(v.reward))
             c = v.chosen_epoch
-            axes[0].plot(ep, v.reward, color=color[s], lw=1.2, label=f"σ={s:g}")
+            axes[0].plot(ep, _floats(v.reward), color=color[s], lw=1.2, label=f"σ={s:g}")
             axes[0].plot([c], [v.reward[c]], "o", color=color[s], mec="black")
-            axes[1].plot(ep, np.abs(v.actor_loss), color=color[s], lw=1.2)
+            axes[1].plot(ep, np.abs(_floats(v.actor_loss)), color=color[s], lw=1.2)
             axes[1].plot([c], [abs(v.actor_loss[c])], "o", color=color[s], mec="black")
         axes[0].set(xlabel="epoch", ylabel="mean reward", title=f"split {k}: reward")
         axes[1].set(xlabel="epoch", ylabel="|actor loss|", title="|actor loss| (dots: chosen epoch)")
         for a in axes:
             a.grid(alpha=0.3)
-        axes[0].legend(fontsize=7, ncol=2)
+            epoch_axis(a)
+        legend_outside(fig, axes[0], fontsize=8)
         save(fig, f"criterion_split{k}.png")
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for k in splits:
-        xs = [s for s in sigmas if (s, k) in summaries and summaries[(s, k)].f_chosen is not None]
-        if xs:
-            ax.plot(xs, [summaries[(s, k)].f_chosen for s in xs], "o-", alpha=0.5, lw=1, label=f"split {k}")
-    means = [(s, _mean([summaries[(s, k)].f_chosen for k in splits if (s, k) in summaries])) for s in sigmas]
-    means = [(s, m) for s, m in means if m is not None]
-    if means:
-        ax.plot([s for s, _ in means], [m for _, m in means], "k-", lw=2.5, label="mean over splits")
-    ax.set(
-        xlabel="sigma (regularization_factor)",
-        ylabel="test F-score at the criterion's epoch (%)",
-        title="F-score against sigma",
-    )
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    save(fig, "fscore_vs_sigma.png")
+    if has_f:
+        fig = new_figure(8, 4.5)
+        ax = fig.add_subplot(1, 1, 1)
+        for k in splits:
+            xs = [s for s in sigmas if (s, k) in summaries and summaries[(s, k)].f_chosen is not None]
+            if xs:
+                ax.plot(xs, [summaries[(s, k)].f_chosen for s in xs], "o-", alpha=0.5, lw=1, label=f"split {k}")
+        means = [(s, _mean([summaries[(s, k)].f_chosen for k in splits if (s, k) in summaries])) for s in sigmas]
+        means = [(s, m) for s, m in means if m is not None]
+        if means:
+            ax.plot([s for s, _ in means], [m for _, m in means], "k-", lw=2.5, label="mean over splits")
+        ax.set(
+            xlabel="sigma (regularization_factor)",
+            ylabel="test F-score at the criterion's epoch (%)",
+            title="F-score against sigma",
+        )
+        ax.grid(alpha=0.3)
+        legend_outside(fig, ax, fontsize=8)
+        save(fig, "fscore_vs_sigma.png")
     return out

@@ -5,7 +5,9 @@
   summary video, the totals, links to the files) and ``index.html`` of several;
 - :mod:`.media`: the thumbnails (one JPEG per shot, one pass over the video) and a
   video the browser can play (the original, or an H.264 copy of it);
-- :mod:`.report`: ``report.html`` of an experiment (tables, plots embedded, links).
+- :mod:`.report`: ``report.html`` of an experiment (tables, plots embedded, links);
+- :mod:`.plots`: the PNG plots people read (``scores.png`` of a summary, the report's
+  style: legends outside the axes, integer epochs, light shot ticks when there are many).
 
 The pages make no network request: styles and scripts are inline, every other
 file is a relative link beside the page (or, for the report's plots, a ``data:`` URI).
@@ -13,6 +15,7 @@ This package uses only :mod:`acsumgan.errors` and :mod:`acsumgan.fileio` of acsu
 """
 
 from .media import playable_href, relative_href, write_browser_copy, write_thumbnails
+from .plots import score_figure, write_score_plot
 from .report import Cell, Figure, Link, Section, Table, write_report_page
 from .summary import IndexEntry, ShotView, SummaryView, timecode, write_index_page, write_summary_page
 
@@ -27,10 +30,12 @@ __all__ = [
     "Table",
     "playable_href",
     "relative_href",
+    "score_figure",
     "timecode",
     "write_browser_copy",
     "write_index_page",
     "write_report_page",
     "write_summary_page",
+    "write_score_plot",
     "write_thumbnails",
 ]
