@@ -374,3 +374,53 @@ def test_resolve_metric_without_keys_when_the_datasets_agree(inputs, tmp_path):
 def test_resolve_metric_of_flat_files_is_unchanged(inputs):
     assert resolve_metric(inputs[0]) == "max" and resolve_metric(inputs[1]) == "avg"
     assert resolve_metric(inputs[1], keys=["video_1"]) == "avg"
+
+
+# --- what is not a video: ignored by readers, kept by merge (issue 17, item 12) ---------------------
+
+
+def _with_others(path):
+    save_dataset(path, [_video("v1"), _video("v2")])
+    with h5py.File(path, "r+") as h5:
+        meta = h5.create_group("metadata")
+        meta.attrs["tool"] = "x"
+        meta["big"] = np.arange(300_000, dtype=np.float64)  # beyond the reader's small extras
+        meta["alias"] = h5py.SoftLink("/metadata/big")
+        h5["v1"].attrs["camera"] = "phone"
+        h5["v1"].create_group("boxes")["frame_0"] = np.ones(4)
+        h5["v1/big_extra"] = np.zeros(300_000)
+        h5.attrs["site"] = "lab"
+    return path
+
+
+def test_other_members_are_not_videos_and_merge_keeps_them(tmp_path):
+    from acsumgan.data.dataset import is_video_group, other_members
+
+    a = _with_others(tmp_path / "a.h5")
+    b = save_dataset(tmp_path / "b.h5", [_video("v1")])
+    assert list(load_dataset(a, purpose="train")) == ["v1", "v2"]
+    assert other_members(a) == ["metadata"]
+    with h5py.File(a, "r") as h5:
+        assert is_video_group(h5["v1"]) and not is_video_group(h5["metadata"]) and not is_video_group(None)
+    out = merge_datasets([a, b], tmp_path / "m.h5", names=["a", "b"])
+    assert list(load_dataset(out, purpose="train")) == ["a/v1", "a/v2", "b/v1"]
+    assert other_members(out) == ["a/metadata"]
+    with h5py.File(out, "r") as m, h5py.File(a, "r") as src:
+        assert m["a/metadata"].attrs["tool"] == "x" and m["a"].attrs["site"] == "lab"
+        np.testing.assert_array_equal(m["a/metadata/big"][()], src["metadata/big"][()])
+        assert m["a/metadata"].get("alias", getlink=True).path == "/metadata/big"  # a link stays a link
+        assert m["a/v1"].attrs["camera"] == "phone"
+        np.testing.assert_array_equal(m["a/v1/boxes/frame_0"][()], np.ones(4))
+        assert m["a/v1/big_extra"].shape == (300_000,)
+        np.testing.assert_array_equal(m["a/v1/features"][()], src["v1/features"][()])
+
+
+def test_a_stray_video_in_a_merged_file_is_an_error_a_stray_group_is_not(tmp_path):
+    good = save_dataset(tmp_path / "m.h5", [_video("a/v1")])
+    with h5py.File(good, "r+") as h5:
+        h5.create_group("notes").attrs["x"] = 1
+    assert list(load_dataset(good)) == ["a/v1"]
+    with h5py.File(good, "r+") as h5:
+        h5.create_group("lost")["features"] = np.ones((2, 3), np.float32)
+    with pytest.raises(DatasetError, match="lost: is a video but not in one of the merged datasets"):
+        load_dataset(good)
