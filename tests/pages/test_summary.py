@@ -23,7 +23,7 @@ from acsumgan.pages import (
     write_thumbnails,
 )
 from acsumgan.pages import media as pmedia
-from acsumgan.pages.summary import MANY_SHOTS, clock, summary_html
+from acsumgan.pages.summary import MANY_SHOTS, TL_BAND, TL_CURVE, clock, summary_html
 from acsumgan.synthetic.media import counter_video, make_scene_video, scene_video, write_video
 from acsumgan.video.writer import write_summary_video
 
@@ -449,6 +449,16 @@ def test_an_hour_with_650_shots_keeps_every_kept_shot_visible(driver, tmp_path):
     page = write_summary_page(tmp_path / "summary.html", view)
     open_page(driver, page)
     assert driver.execute_script("return document.getElementById('timeline').classList.contains('many')")
+    # boundaries: short light ticks along the axis, not full-height lines (no grey wall over the curve)
+    ticks = driver.execute_script(
+        "const tl = document.getElementById('timeline').getBoundingClientRect();"
+        "return [...document.querySelectorAll('#timeline .tick')].map(t => {"
+        "const r = t.getBoundingClientRect(), st = getComputedStyle(t);"
+        "return [r.height / tl.height, parseFloat(st.strokeOpacity), r.bottom - tl.top, tl.height]; })"
+    )
+    assert len(ticks) == 649
+    assert max(h for h, *_ in ticks) < 0.12 and max(o for _, o, *_ in ticks) < 1
+    assert all(b <= th * TL_CURVE / (TL_CURVE + TL_BAND) + 1 for *_, b, th in ticks)  # above the kept band
     rects = driver.execute_script(
         "return [...document.querySelectorAll(\"#timeline .shot[data-kept='1']\")]"
         ".map(r => r.getBoundingClientRect().width)"

@@ -2,7 +2,7 @@
 
 The summary page shows the original video in a player (``id="original"``) and under
 it a timeline of the whole video (inline SVG, ``id="timeline"``): the importance
-curve, a tick at each shot boundary (light when there are many shots) and the kept
+curve, a tick at each shot boundary (short and light when there are many shots) and the kept
 shots highlighted (never narrower than a few pixels, so they stay visible on an hour
 of 600 shots). Then a strip with one thumbnail per shot (``id="shots"``), its
 timecodes, length and score, kept shots marked; the summary video (``id="summary"``);
@@ -29,8 +29,10 @@ from ..fileio import write_text
 from .common import esc as _e
 from .common import page as _page
 
-#: Above this many shots the boundary ticks are drawn light.
-MANY_SHOTS = 120
+#: Above this many shots the boundary ticks are drawn light and short, along the band (not a grey wall).
+MANY_SHOTS = 60
+#: The height of a boundary tick with many shots (timeline units, above the kept band).
+SHORT_TICK = 8.0
 #: The curve is drawn with at most this many points (the maximum of each bucket).
 MAX_CURVE_POINTS = 1000
 #: The timeline's SVG coordinates: width, curve height, kept-band height.
@@ -296,16 +298,19 @@ def _timeline(view: SummaryView) -> str:
                 f'<rect class="keptmark" x="{_u(x0)}" y="{_u(TL_CURVE + 2)}" width="{_u(w)}" '
                 f'height="{_u(TL_BAND - 4)}"/>'
             )
+    y1 = TL_CURVE - SHORT_TICK if many else 0.0  # many shots: short ticks along the axis
     for s in view.shots[1:]:
         xs = _u(x(s.start_seconds))
-        parts.append(f'<line class="tick" x1="{xs}" x2="{xs}" y1="0" y2="{_u(TL_CURVE)}" pointer-events="none"/>')
+        parts.append(
+            f'<line class="tick" x1="{xs}" x2="{xs}" y1="{_u(y1)}" y2="{_u(TL_CURVE)}" pointer-events="none"/>'
+        )
     parts.append(f'<line id="playhead" class="playhead" x1="0" x2="0" y1="0" y2="{_u(height)}"/>')
     parts.append("</svg>")
     marks = "".join(f"<span>{_e(clock(d * q / 4))}</span>" for q in range(5))
     legend = (
         '<div class="legend"><span><i class="c"></i>importance score</span>'
         '<span><i class="k"></i>kept shot (in the summary)</span>'
-        f'<span><i class="t"></i>shot boundary{" (light: many shots)" if many else ""}</span></div>'
+        f'<span><i class="t"></i>shot boundary{" (short ticks: many shots)" if many else ""}</span></div>'
     )
     return (
         f'<div class="timeline">{"".join(parts)}<div class="axis tnum" aria-hidden="true">{marks}</div>{legend}</div>'
