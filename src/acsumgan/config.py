@@ -7,11 +7,15 @@ Every run writes its resolved config, seed and library versions next to its resu
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import math
 import os
 import platform
+import re
 import sys
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 import yaml
 
@@ -47,34 +51,21 @@ class TrainConfig:
     discount: float = 0.99  # gamma of the returns (fixed in the release)
     reward_chunk_steps: int = 1 << 16  # phase-4 rewards: padded steps per VAE call (memory bound)
     checkpoint_interval_s: float = 60.0  # how often the resumable state is saved (0 = every epoch)
-    threads: int | None = None  # torch CPU threads; None = torch's default
+    threads: int | None = None  # torch CPU threads; None = default_threads() (recorded resolved)
 
-    def validate(self, source: str | None = None) -> "TrainConfig":
-        def bad(msg: str) -> ConfigError:
-            return ConfigError(source, msg)
-
-        for name in ("input_size", "hidden_size", "num_layers", "n_epochs", "action_state_size"):
-            if name == "input_size" and self.input_size is None:
-                continue  # taken from the dataset
-            if int(getattr(self, name)) < (0 if name == "n_epochs" else 1):
-                raise bad(f"{name} must be positive, got {getattr(self, name)}")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise bad(f"batch_size must be >= 1, got {self.batch_size}")
-        if not 0 < self.budget < 1:
-            raise bad(f"budget must be between 0 and 1 (exclusive), got {self.budget}")
-        for name in ("lr", "discriminator_lr", "clip"):
-            if not getattr(self, name) > 0:
-                raise bad(f"{name} must be > 0, got {getattr(self, name)}")
-        if self.eval_policy not in ("sample", "greedy"):
-            raise bad(f"eval_policy must be sample or greedy, got {self.eval_policy!r}")
-        if int(self.eval_samples) < 1:
-            raise bad(f"eval_samples must be >= 1, got {self.eval_samples}")
-        if int(self.eval_samples) > 1 and self.eval_policy != "sample":
-            raise bad("eval_samples > 1 draws the sampled policy several times; the greedy policy has one answer")
-        if self.eval_metric not in (None, "max", "avg"):
-            raise bad(f"eval_metric must be max or avg, got {self.eval_metric!r}")
-        if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):
-            raise bad(f"device must be auto, cpu or cuda, got {self.device!r}")
+    def validate(self, source: str | os.PathLike | None = None) -> "TrainConfig":
+        """Check every option (its type and range: :func:`check_option`) and how they go
+        together; ConfigError naming ``source`` otherwise. The one validation of both
+        ``--config`` files and command-line flags."""
+        for f in dataclasses.fields(self):
+            try:
+                setattr(self, f.name, check_option(f.name, getattr(self, f.name)))
+            except ConfigError as exc:
+                raise ConfigError(source, exc.problem) from None
+        if self.eval_samples > 1 and self.eval_policy != "sample":
+            raise ConfigError(
+                source, "eval_samples > 1 draws the sampled policy several times; the greedy policy has one answer"
+            )
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,10 +73,9 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str | None = None) -> "TrainConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
+        unknown = sorted(set(d) - set(OPTION_RULES))
         if unknown:
-            raise ConfigError(source, f"unknown option {unknown[0]!r}")
+            raise ConfigError(source, unknown_option(unknown[0]))
         return cls(**d)
 
     def model_kwargs(self) -> dict[str, int]:
@@ -100,7 +90,11 @@ class TrainConfig:
 
 
 def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a YAML (or JSON) config file of TrainConfig options; keys may use dashes."""
+    """Read a YAML (or JSON) config file of TrainConfig options; keys may use dashes.
+
+    Every value is checked and converted as a command-line flag is (``lr: 1e-4``, which
+    YAML reads as a string, is the number 0.0001); an unknown key, a value of the wrong
+    type or out of range is a ConfigError naming the file and the key."""
     p = check_input_file(path, ConfigError, "a YAML config file", allow_empty=True, not_found="config file not found")
     try:
         data = yaml.safe_load(p.read_text()) or {}
@@ -108,12 +102,207 @@ def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
         raise ConfigError(p, f"not valid YAML ({type(exc).__name__})") from None
     if not isinstance(data, dict):
         raise ConfigError(p, "must be a mapping of option: value")
-    out = {str(k).replace("-", "_"): v for k, v in data.items()}
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(out) - names - {"dataset", "splits", "out"})
-    if unknown:
-        raise ConfigError(p, f"unknown option {unknown[0]!r}")
+    out = {}
+    for key, value in data.items():
+        name = str(key).replace("-", "_")
+        if name not in OPTION_RULES:
+            raise ConfigError(p, unknown_option(str(key)))
+        try:
+            out[name] = check_option(name, value)
+        except ConfigError as exc:
+            raise ConfigError(p, exc.problem) from None
     return out
+
+
+#: Keys that belong on the command line, not in a config file.
+COMMAND_LINE_ONLY = {"dataset": "--dataset", "splits": "--splits", "out": "--out", "config": "--config"}
+
+
+def unknown_option(key: str) -> str:
+    """The problem of a key that is no TrainConfig option, with the closest valid name."""
+    name = key.replace("-", "_")
+    if name in COMMAND_LINE_ONLY:
+        return f"{key!r} is not a config option (give {COMMAND_LINE_ONLY[name]} on the command line)"
+    close = difflib.get_close_matches(name, list(OPTION_RULES), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (options: {', '.join(OPTION_RULES)})"
+    return f"unknown option {key!r}{hint}"
+
+
+# --- the rules of every option (one validation for config files and flags) ----------------
+
+
+@dataclass(frozen=True)
+class OptionRule:
+    """What one TrainConfig option accepts: its kind (int, float, choice, device), the
+    range of a number (``ok``, described by ``expected``), the choices of a name, and
+    whether ``None`` (the default's "decide for me") is allowed."""
+
+    kind: str
+    ok: Callable[[Any], bool] | None = None
+    expected: str = ""
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+
+
+def _at_least(n):
+    return OptionRule("int", lambda v: v >= n, f">= {n}")
+
+
+OPTION_RULES: dict[str, OptionRule] = {
+    "video_type": OptionRule("choice", choices=("SumMe", "TVSum"), optional=True),
+    "input_size": OptionRule("int", lambda v: v >= 1, ">= 1", optional=True),
+    "hidden_size": _at_least(1),
+    "num_layers": _at_least(1),
+    "regularization_factor": OptionRule("float", lambda v: 0 <= v <= 1, "between 0 and 1 (the target mean score)"),
+    "entropy_coef": OptionRule("float", lambda v: v >= 0, ">= 0"),
+    "n_epochs": _at_least(0),
+    "batch_size": OptionRule("int", lambda v: v >= 1, ">= 1", optional=True),
+    "clip": OptionRule("float", lambda v: v > 0, "> 0"),
+    "lr": OptionRule("float", lambda v: v > 0, "> 0"),
+    "discriminator_lr": OptionRule("float", lambda v: v > 0, "> 0"),
+    "split_index": _at_least(0),
+    "action_state_size": _at_least(1),
+    "seed": OptionRule("int", lambda v: 0 <= v < 2**63, "between 0 and 2**63 - 1"),
+    "device": OptionRule("device"),
+    "eval_policy": OptionRule("choice", choices=("sample", "greedy")),
+    "eval_samples": _at_least(1),
+    "eval_metric": OptionRule("choice", choices=("max", "avg"), optional=True),
+    "budget": OptionRule("float", lambda v: 0 < v < 1, "between 0 and 1 (exclusive)"),
+    "discount": OptionRule("float", lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "reward_chunk_steps": _at_least(1),
+    "checkpoint_interval_s": OptionRule("float", lambda v: v >= 0, ">= 0 seconds"),
+    "threads": OptionRule("threads", optional=True),
+}
+
+
+def check_option(name: str, value: Any) -> Any:
+    """``value`` of option ``name`` checked and converted as a command-line flag would be:
+    integers from ints or integer strings, numbers from ints, floats or numeric strings
+    (``"1e-4"``), finite and in range; names from their choices. ConfigError (no path)
+    saying what is wrong, e.g. ``n_epochs must be an integer, got 1.7``."""
+    rule = OPTION_RULES[name]
+    if value is None:
+        if rule.optional:
+            return None
+        raise ConfigError(None, f"{name} must be set (it has no automatic value)")
+    if rule.kind in ("int", "threads"):
+        v = _as_int(value)
+        if v is None:
+            raise ConfigError(None, f"{name} must be an integer, got {value!r}")
+        if rule.kind == "threads":
+            return check_threads(v, name)
+    elif rule.kind == "float":
+        v = _as_float(value)
+        if v is None:
+            raise ConfigError(None, f"{name} must be a number, got {value!r}")
+        if not math.isfinite(v):
+            raise ConfigError(None, f"{name} must be a finite number, got {value!r}")
+    elif rule.kind == "choice":
+        if not isinstance(value, str) or value not in rule.choices:
+            close = difflib.get_close_matches(str(value), rule.choices, n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(None, f"{name} must be {' or '.join(rule.choices)}, got {value!r}{hint}")
+        return value
+    else:  # device
+        if not isinstance(value, str) or not (value in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:\d+", value)):
+            raise ConfigError(None, f"device must be auto, cpu, cuda or cuda:N, got {value!r}")
+        return value
+    if rule.ok is not None and not rule.ok(v):
+        raise ConfigError(None, f"{name} must be {rule.expected}, got {value!r}")
+    return v
+
+
+def _as_int(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+\s*", value):
+        return int(value)
+    return None
+
+
+def _as_float(value) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+# --- CPU threads ----------------------------------------------------------------------
+
+#: Threads of each run of an experiment unless --threads says otherwise (whatever the
+#: executor and the number of workers, so that both executors give the same numbers).
+RUN_THREADS = 2
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on: its affinity mask (``os.sched_getaffinity``,
+    what taskset, cgroups cpusets, Slurm and containers set), capped by a cgroup CPU
+    quota (``cpu.max``) when there is one."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        n = os.cpu_count() or 1
+    quota = _cgroup_cpu_quota()
+    return max(1, min(n, quota) if quota else n)
+
+
+def _cgroup_cpu_quota() -> int | None:
+    """Whole CPUs of this process's cgroup quota (v2 ``cpu.max``, v1 ``cpu.cfs_quota_us``), None without one."""
+    root = Path("/sys/fs/cgroup")
+    try:
+        fields = (root / "cpu.max").read_text().split()
+        if len(fields) == 2 and fields[0] != "max":
+            return max(1, math.ceil(int(fields[0]) / int(fields[1])))
+        return None
+    except (OSError, ValueError, ZeroDivisionError):
+        pass
+    try:
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        return max(1, math.ceil(quota / period)) if quota > 0 and period > 0 else None
+    except (OSError, ValueError):
+        return None
+
+
+def default_threads(cap: int | None = None) -> int:
+    """Threads when none are asked for: ``OMP_NUM_THREADS`` when it is set to a positive
+    integer, else every available core (:func:`available_cores`); never more than those
+    cores, nor than ``cap``."""
+    cores = available_cores()
+    env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    n = int(env) if env.isdigit() and int(env) > 0 else cores
+    n = min(n, cores)
+    return max(1, min(n, cap) if cap else n)
+
+
+def check_threads(value, name: str = "threads") -> int:
+    """A thread count between 1 and the available cores, else ConfigError (no path)."""
+    cores = available_cores()
+    v = _as_int(value)
+    if v is None:
+        raise ConfigError(None, f"{name} must be an integer, got {value!r}")
+    if not 1 <= v <= cores:
+        raise ConfigError(
+            None, f"{name} must be between 1 and {cores} (the CPU cores available to this process), got {value!r}"
+        )
+    return v
+
+
+def set_threads(threads: int | None) -> int:
+    """Set PyTorch's CPU threads: ``threads``, else :func:`default_threads`; returns the count."""
+    import torch
+
+    n = check_threads(threads) if threads is not None else default_threads()
+    torch.set_num_threads(n)
+    return n
 
 
 def resolve_device(device) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 from pathlib import Path
@@ -139,8 +140,23 @@ class RunFolder:
         return sorted(int(m.group(1)) for m in found if m)
 
     # --- state ---
-    def is_complete(self) -> bool:
-        return is_complete(self.path)
+    def is_complete(self, epochs: int | None = None) -> bool:
+        """The run finished (its COMPLETE marker); with ``epochs``, finished with at least
+        that many epochs (a run of fewer is extended by the next train command)."""
+        if not is_complete(self.path):
+            return False
+        if epochs is None:
+            return True
+        n = self.complete_epochs()
+        return n is None or n >= epochs
+
+    def complete_epochs(self) -> int | None:
+        """Epochs of a finished run as its COMPLETE marker records them (None when it does not say)."""
+        try:
+            n = json.loads((self.path / "COMPLETE").read_text()).get("epochs")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return n if isinstance(n, int) else None
 
     def mark_complete(self, info: dict) -> Path:
         return mark_complete(self.path, info)
@@ -273,13 +289,29 @@ class ExperimentFolder:
         return self.path / "best" / rule / f"split{split}.pt"
 
     def best_model(self, rule: str = "label-free", split: int | None = None) -> Path:
-        """The exported model of ``rule`` for ``split`` (default: the first split that has one)."""
+        """The exported model of ``rule`` for ``split`` (default: the first split that has one).
+
+        An unknown rule, or a split the experiment does not have, is a ConfigError saying
+        so; a rule and split that exist but were not exported yet, a CheckpointError
+        saying to run ``acsumgan select``."""
+        from .selection import EXPORTED_RULES
+
+        if rule not in EXPORTED_RULES:
+            raise ConfigError(
+                None, f"--rule {rule!r} is not a selection rule with a model (use {' or '.join(EXPORTED_RULES)})"
+            )
+        try:
+            known = self.read_request().get("split_indices")
+        except ConfigError:
+            known = None
+        if split is not None and isinstance(known, list) and split not in known:
+            have = ", ".join(str(k) for k in known) or "none"
+            raise ConfigError(self.path, f"has no split {split} (its splits: {have}); choose one with --split")
         folder = self.path / "best" / rule
         files = sorted(folder.glob("split*.pt"), key=lambda q: int(q.stem[5:]) if q.stem[5:].isdigit() else -1)
         if split is not None:
             files = [f for f in files if f.stem == f"split{split}"]
         if not files:
-            raise CheckpointError(
-                self.path, f"has no selected model best/{rule}/split*.pt; run `acsumgan select {self.path}` first"
-            )
+            which = f"best/{rule}/split{'*' if split is None else split}.pt"
+            raise CheckpointError(self.path, f"has no selected model {which}; run `acsumgan select {self.path}` first")
         return files[0]

@@ -10,6 +10,7 @@ import click
 from rich.table import Table
 
 from .common import CONTEXT, console, dataset, device_option
+from .train import threads_option
 
 
 @dataset.command("synth")
@@ -103,7 +104,11 @@ def dataset_validate(path: str, purpose: str, as_json: bool) -> None:
 )
 @device_option
 @click.option("--rate", type=float, default=2.0, show_default=True, help="Sampled steps per second.")
-def dataset_build(videos, out, backbone, device, rate) -> None:
+@threads_option(
+    "CPU threads of the feature extractor, at most the cores available.  [default: OMP_NUM_THREADS when set, "
+    "else every available core]"
+)
+def dataset_build(videos, out, backbone, device, rate, threads) -> None:
     """Build an eccv16-schema dataset from your own videos (no labels needed).
 
     Features of frames sampled at RATE per second, KTS shots, picks, n_frames, names;
@@ -115,7 +120,9 @@ def dataset_build(videos, out, backbone, device, rate) -> None:
     from ..config import resolve_device
     from ..video.build import build_dataset
     from .summarize import expand_videos
+    from .train import apply_threads
 
+    apply_threads(threads)
     paths = expand_videos(videos)
     with Progress(
         TextColumn("{task.description}"),

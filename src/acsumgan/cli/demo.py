@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 
 from .common import cli, console
+from .train import apply_threads, threads_option
 
 SHARED_VIDEOS = Path("..") / "shared" / "data" / "videos"
 
@@ -40,7 +41,11 @@ SHARED_VIDEOS = Path("..") / "shared" / "data" / "videos"
     "videos the demo generates).",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
-def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, seed: int) -> None:
+@threads_option(
+    "CPU threads of PyTorch, at most the cores available.  [default: OMP_NUM_THREADS when set, else every "
+    "available core]"
+)
+def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, seed: int, threads: int | None) -> None:
     """Run the whole tool on built-in data and write results to look at.
 
     1. A synthetic dataset with the SumMe profile: one 80/20 split trained for a few
@@ -57,6 +62,7 @@ def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, s
     from ..video.pipeline import summarize_videos
     from .summarize import StageProgress
 
+    threads = apply_threads(threads)
     t_start = time.perf_counter()
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
@@ -66,7 +72,7 @@ def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, s
     keys = list(load_dataset(data))
     splits = write_splits(root / "synthetic_splits.json", make_random_splits(keys, 1, 0.2, seed=seed))
     run = train(
-        TrainConfig(n_epochs=epochs, seed=seed, checkpoint_interval_s=3600),
+        TrainConfig(n_epochs=epochs, seed=seed, checkpoint_interval_s=3600, threads=threads),
         data,
         splits,
         root / "synthetic_run",
@@ -86,7 +92,9 @@ def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, s
     videos = _demo_videos(root, videos_dir)
     console.print("videos: " + ", ".join(v.name for v in videos))
     with StageProgress() as prog:
-        res = summarize_videos(videos, root / "summary", epochs=epochs, seed=seed, progress=prog.update)
+        res = summarize_videos(
+            videos, root / "summary", epochs=epochs, seed=seed, threads=threads, progress=prog.update
+        )
     for r in res.summaries:
         console.print(
             f"{r.video_path.name}: {r.n_frames / r.fps:.1f} s -> {r.summary_seconds:.1f} s "

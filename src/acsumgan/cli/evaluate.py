@@ -117,7 +117,15 @@ def evaluate(
         None: [None],
     }[metric]
     needs_f = None in names or "max" in names or "avg" in names
-    videos = load_dataset(dataset_path, purpose="evaluate" if needs_f and reference == "users" else "any")
+    skipped = None
+    if metric == "all":  # every metric the file can give; the others are skipped, and said so
+        videos, skipped = _videos_for_all(dataset_path, reference)
+        if skipped:
+            names.remove(None)
+            needs_f = False
+            click.echo(f"acsumgan: note: F-score skipped ({dataset_path}: {skipped}); rank correlation only", err=True)
+    else:
+        videos = load_dataset(dataset_path, purpose="evaluate" if needs_f and reference == "users" else "any")
     if None in names:
         names[names.index(None)] = resolve_metric(dataset_path)
     if model_path is not None:
@@ -183,6 +191,29 @@ def evaluate(
         for e, per in results.items():
             table.add_row(str(e), *[_fmt(per[n]["mean"], n) for n in names])
         console.print(table)
+
+
+def _videos_for_all(dataset_path, reference: str):
+    """``(videos, None)`` when the file has what the F-score needs, else ``(videos, why
+    not)``: with ``--metric all`` the F-score is skipped where rank correlation still works
+    (e.g. a file with only ``user_scores``)."""
+    from ..data.dataset import load_dataset
+    from ..errors import DatasetError
+    from ..evaluation.metrics import resolve_metric
+
+    if reference != "users":
+        return load_dataset(dataset_path, purpose="any"), None
+    try:
+        videos = load_dataset(dataset_path, purpose="evaluate")
+    except DatasetError as exc:
+        if "(needed to evaluate)" not in exc.problem:
+            raise
+        return load_dataset(dataset_path, purpose="any"), exc.problem
+    try:
+        resolve_metric(dataset_path)
+    except ConfigError as exc:
+        return videos, exc.problem
+    return videos, None
 
 
 def _fmt(x, name: str) -> str:

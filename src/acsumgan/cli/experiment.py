@@ -19,8 +19,8 @@ def _floats(text: str | None) -> list[float] | None:
         values = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise ConfigError(None, f"--sigmas must be comma-separated numbers, got {text!r}") from None
-    if not values or not all(math.isfinite(v) and v >= 0 for v in values):
-        raise ConfigError(None, f"--sigmas must be finite numbers >= 0, got {text!r}")
+    if not values or not all(math.isfinite(v) and 0 <= v <= 1 for v in values):
+        raise ConfigError(None, f"--sigmas must be numbers between 0 and 1 (target mean scores), got {text!r}")
     return values
 
 
@@ -125,21 +125,31 @@ def experiment(
     resumes unfinished ones from their last saved epoch. At the end, `select` and
     `report` run: report.md, results.csv, results.json, plots/ and best/<rule>/split<k>.pt.
     """
-    from ..experiment.plan import plan
+    from ..config import available_cores, resolve_device
+    from ..experiment.plan import default_workers, plan, run_threads
     from ..experiment.runner import run_experiment
     from ..runs import RunFolder
 
     cfg = config_from_cli(ctx, values)
     exp = plan(out, dataset_path, splits_path, _floats(sigmas), _ints(split_indices), cfg, force=force)
+    threads = run_threads(cfg.threads)
     console.print(
         f"experiment {out}: {len(exp.specs)} runs ({len(exp.sigmas)} sigmas x "
-        f"{len(exp.split_indices)} splits), {cfg.n_epochs} epochs each"
+        f"{len(exp.split_indices)} splits), {cfg.n_epochs} epochs each, {threads} threads per run"
     )
+    if executor == "local":
+        w = workers or default_workers(resolve_device(cfg.device), threads)
+        if w * threads > available_cores():
+            click.echo(
+                f"acsumgan: note: {w} runs at a time x {threads} threads on {available_cores()} cores: slower than "
+                f"--threads {max(1, available_cores() // w)} (whose numbers differ in the last digits)",
+                err=True,
+            )
     ray_opts = {"cpus_per_run": ray_cpus_per_run, "max_retries": ray_max_retries, "shared_path": ray_shared_path}
     codes = run_experiment(
         exp,
         workers=workers,
-        threads=cfg.threads,
+        threads=threads,
         executor=executor,
         ray_address=ray_address,
         progress=progress,

@@ -11,6 +11,7 @@ from rich.table import Table
 from ..errors import ConfigError, VideoError
 from ..video.decode import VIDEO_SUFFIXES, videos_in
 from .common import budget_option, cli, console, device_option
+from .train import apply_threads, threads_option
 
 
 def expand_videos(items: tuple[str, ...]) -> list[Path]:
@@ -83,11 +84,9 @@ def expand_videos(items: tuple[str, ...]) -> list[Path]:
     "with; efficientnet-lite0 when training here).",
 )
 @device_option
-@click.option(
-    "--threads",
-    type=click.IntRange(min=1),
-    default=None,
-    help="CPU threads of the training (default: PyTorch's choice).",
+@threads_option(
+    "CPU threads of PyTorch (features and training), at most the cores available.  [default: "
+    "OMP_NUM_THREADS when set, else every available core]"
 )
 @click.option(
     "--policy",
@@ -181,6 +180,9 @@ def summarize(
     from ..pages.summary import clock
     from ..video.pipeline import summarize_videos
 
+    if seconds is not None and click.get_current_context().get_parameter_source("budget").name != "DEFAULT":
+        raise click.UsageError("--seconds and --budget both set the summary length; pick one")
+    threads = apply_threads(threads)
     paths = expand_videos(videos)
     if seconds is not None and seconds <= 0:
         raise ConfigError(None, f"--seconds must be > 0, got {seconds}")

@@ -6,7 +6,7 @@ import click
 from click.core import ParameterSource
 from rich.table import Table
 
-from ..config import TrainConfig, load_config_file
+from ..config import TrainConfig, available_cores, load_config_file
 from .common import cli, console, finite
 
 # (TrainConfig field, click type, help). Each is accepted as --name_with_underscores
@@ -14,7 +14,7 @@ from .common import cli, console, finite
 RELEASE_OPTIONS = [
     (
         "video_type",
-        str,
+        click.Choice(["SumMe", "TVSum"]),
         "SumMe or TVSum. The release used it to name folders; here it also picks the "
         "evaluation metric (max / avg) when the dataset file does not say.",
     ),
@@ -97,11 +97,9 @@ def train_options(f):
             callback=finite,
             help="Summary length used by evaluation, fraction of the video.  [default: 0.15]",
         ),
-        click.option(
-            "--threads",
-            type=click.IntRange(min=1),
-            default=None,
-            help="CPU threads for PyTorch (default: PyTorch's choice).",
+        threads_option(
+            "CPU threads of PyTorch, at most the cores available.  [default: train: OMP_NUM_THREADS when set, "
+            "else every available core; experiment: 2 per run, whatever the executor and --workers]"
         ),
         click.option(
             "--checkpoint-interval",
@@ -119,13 +117,36 @@ def train_options(f):
     return f
 
 
+def check_threads_flag(ctx, param, value):
+    """Click callback of --threads: between 1 and the cores this process may use (a usage error otherwise)."""
+    if value is None:
+        return None
+    cores = available_cores()
+    if not 1 <= value <= cores:
+        raise click.BadParameter(
+            f"{value} threads: give between 1 and {cores} (the CPU cores available to this process)"
+        )
+    return value
+
+
+def threads_option(help_: str):
+    """``--threads N``: checked against the available cores (:func:`check_threads_flag`)."""
+    return click.option("--threads", type=int, default=None, callback=check_threads_flag, help=help_)
+
+
+def apply_threads(threads: int | None) -> int:
+    """At the start of a command: PyTorch's CPU threads, ``threads`` or the default (``config.set_threads``)."""
+    from ..config import set_threads
+
+    return set_threads(threads)
+
+
 def config_from_cli(ctx: click.Context, values: dict) -> TrainConfig:
-    """Defaults < --config file < flags given on the command line."""
+    """Defaults < --config file < flags given on the command line, checked by one
+    validation (:meth:`TrainConfig.validate`: the file's values name the file and key)."""
     merged: dict = {}
     if values.get("config_file"):
-        merged.update(
-            {k: v for k, v in load_config_file(values["config_file"]).items() if k not in ("dataset", "splits", "out")}
-        )
+        merged.update(load_config_file(values["config_file"]))
     for name in [n for n, _, _ in RELEASE_OPTIONS] + [
         "seed",
         "device",
@@ -138,7 +159,7 @@ def config_from_cli(ctx: click.Context, values: dict) -> TrainConfig:
     ]:
         if values.get(name) is not None and ctx.get_parameter_source(name) != ParameterSource.DEFAULT:
             merged[name] = values[name]
-    return TrainConfig.from_dict(merged, values.get("config_file")).validate(values.get("config_file"))
+    return TrainConfig.from_dict(merged, values.get("config_file")).validate()
 
 
 @cli.command()
@@ -171,10 +192,19 @@ def train(
     by `acsumgan evaluate`), tensorboard/, checkpoints/ and COMPLETE when done. Running
     the same command again resumes an unfinished run from its last saved epoch.
     """
+    cfg = config_from_cli(ctx, values)  # before torch is imported: a bad option fails at once
+
     from ..train.trainer import train as run_train
 
-    cfg = config_from_cli(ctx, values)
-    result = run_train(cfg, dataset_path, splits_path, out, progress=progress, force=force)
+    result = run_train(
+        cfg,
+        dataset_path,
+        splits_path,
+        out,
+        progress=progress,
+        force=force,
+        notify=lambda line: click.echo(f"acsumgan: note: {line}", err=True),
+    )
     _print_run_summary(result)
 
 

@@ -69,6 +69,9 @@ def plan(
         )
     all_splits = read_splits(splits, videos)
     split_indices = list(range(len(all_splits))) if split_indices is None else list(split_indices)
+    twice = sorted({k for k in split_indices if split_indices.count(k) > 1})
+    if twice:  # refused, as repeated --sigmas are: the user meant something else
+        raise ConfigError(None, f"--split-indices lists split {twice[0]} more than once; give each split once")
     for k in split_indices:
         check_split_index(splits, k, len(all_splits), ConfigError)
     sigmas = [float(s) for s in (DEFAULT_SIGMAS if sigmas is None else sigmas)]
@@ -95,13 +98,7 @@ def plan(
     }
     ensure_dir(out)
     if folder.request_file.exists() and not force:
-        old = folder.read_request()
-        if any(old.get(k) != request[k] for k in ("config", "dataset", "splits")):
-            raise ConfigError(
-                out,
-                "holds an experiment with another config, dataset or splits file; use another "
-                "--out or --force to start over",
-            )
+        _check_same_request(out, folder.read_request(), request)
     if force:
         for d in folder.run_dirs():
             shutil.rmtree(d, ignore_errors=True)
@@ -114,15 +111,47 @@ def plan(
     return exp
 
 
+def _check_same_request(out: Path, old: dict, new: dict) -> None:
+    """The folder's request against this one: equal, or only more epochs (the finished runs
+    are extended); any other difference is a ConfigError naming each key and both values."""
+    oc, nc = old.get("config") or {}, new["config"]
+    diffs = [(k, oc.get(k), nc.get(k)) for k in list(nc) + [k for k in oc if k not in nc] if oc.get(k) != nc.get(k)]
+    diffs += [(k, old.get(k), new[k]) for k in ("dataset", "splits") if old.get(k) != new[k]]
+    if not diffs:
+        return
+    if [k for k, _, _ in diffs] == ["n_epochs"] and isinstance(diffs[0][1], int) and diffs[0][2] > diffs[0][1]:
+        return  # more epochs: every run is extended (acsumgan.train.trainer)
+    what = "; ".join(f"{k}: {'none' if a is None else a} there, {'none' if b is None else b} here" for k, a, b in diffs)
+    extra = " (--n_epochs can grow, never shrink)" if [k for k, _, _ in diffs] == ["n_epochs"] else ""
+    raise ConfigError(
+        out,
+        f"holds an experiment with another config, dataset or splits file ({what}){extra}; use another "
+        "--out or --force to start over",
+    )
+
+
+def run_threads(threads: int | None) -> int:
+    """Threads of each run of an experiment: ``threads`` (--threads), else
+    :data:`~acsumgan.config.RUN_THREADS` (2; fewer when OMP_NUM_THREADS or the available
+    cores say so). Decided once, on the driver, and given to every run whatever the
+    executor and the number of workers: the thread count changes the last bits of the
+    losses, so both executors give the same numbers only with the same count."""
+    from ..config import RUN_THREADS, check_threads, default_threads
+
+    return check_threads(threads) if threads is not None else default_threads(cap=RUN_THREADS)
+
+
 def default_workers(device: str, threads: int | None = None) -> int:
-    """Runs at a time: one per GPU on CUDA; on CPU, cores / 2 (each run gets two
-    threads), capped by memory (about 4 GiB per run)."""
+    """Runs at a time: one per GPU on CUDA; on CPU, the available cores / threads per run
+    (:func:`run_threads`), capped by memory (about 4 GiB per run)."""
+    from ..config import available_cores
+
     if device.startswith("cuda"):
         import torch
 
         return max(1, torch.cuda.device_count())
-    cores = os.cpu_count() or 1
-    per = threads or 2
+    cores = available_cores()
+    per = threads or run_threads(None)
     by_cpu = max(1, cores // per)
     try:
         avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")

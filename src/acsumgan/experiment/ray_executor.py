@@ -1,6 +1,9 @@
 """Run an experiment's (sigma, split) runs as Ray tasks, on a cluster or a local Ray.
 
-Each run is one task: one GPU when the device is CUDA, else ``cpus_per_run`` CPUs.
+Each run is one task: one GPU when the device is CUDA, else ``cpus_per_run`` CPUs
+(default: the run's threads). Every task trains with the threads the driver decided
+(:func:`acsumgan.experiment.plan.run_threads`), as the local executor's processes do,
+so that both executors give the same numbers.
 The task trains into a folder on its own node and returns that run folder as a tar
 archive; the driver unpacks it into ``--out`` with the local executor's layout
 (atomically: a folder appears complete or not at all), so resume and reports work
@@ -74,8 +77,7 @@ def _train_task(
         else:
             dataset, splits = Path(spec["dataset"]), Path(spec["splits"])
         cfg = TrainConfig.from_dict(spec["config"])
-        if threads:
-            cfg.threads = threads
+        cfg.threads = threads  # the driver's choice (None: the worker's default)
         run_dir = work / "run"
 
         def on_epoch(row):
@@ -114,7 +116,7 @@ class RayExecutor:
         self.address = address
         self.device = device
         self.threads = threads
-        self.cpus_per_run = cpus_per_run or 2
+        self.cpus_per_run = cpus_per_run or threads or 2
         self.max_retries = max_retries
         self.shared_path = shared_path
         self.num_cpus = num_cpus
@@ -150,7 +152,7 @@ class RayExecutor:
             threads = self.threads
         else:
             resources = {"num_cpus": self.cpus_per_run}
-            threads = self.threads or self.cpus_per_run
+            threads = self.threads
         task = ray.remote(max_retries=self.max_retries, retry_exceptions=False, **resources)(_train_task)
         refs = {}
         for spec in specs:

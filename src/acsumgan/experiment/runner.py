@@ -9,12 +9,10 @@ recomputed, with identical results). The folder's layout is :mod:`acsumgan.runs`
 
 from __future__ import annotations
 
-import os
-
 from ..errors import MissingDependencyError
 from ..runs import RunFolder
 from .local import LocalExecutor
-from .plan import Experiment, default_workers
+from .plan import Experiment, default_workers, run_threads
 
 
 def run_experiment(
@@ -30,12 +28,12 @@ def run_experiment(
     from ..config import resolve_device
 
     device = resolve_device(exp.base.device)
-    todo = [s for s in exp.specs if not RunFolder(s.run_dir).is_complete()]
-    total_epochs = len(exp.specs) * exp.base.n_epochs
+    n_epochs = exp.base.n_epochs
+    todo = [s for s in exp.specs if not RunFolder(s.run_dir).is_complete(n_epochs)]
+    total_epochs = len(exp.specs) * n_epochs
+    threads = run_threads(threads)  # the same for every run, executor and --workers
     if workers is None:
         workers = default_workers(device, threads)
-    if threads is None and device == "cpu":
-        threads = max(1, (os.cpu_count() or 1) // workers)
     if executor == "ray":
         try:
             from .ray_executor import RayExecutor
@@ -51,11 +49,11 @@ def run_experiment(
 
     def tick() -> None:
         if bar:
-            done_runs = sum(RunFolder(s.run_dir).is_complete() for s in exp.specs)
+            done_runs = sum(RunFolder(s.run_dir).is_complete(n_epochs) for s in exp.specs)
             remote = getattr(runner, "epochs_done", None)
             done_epochs = sum(
-                exp.base.n_epochs
-                if RunFolder(s.run_dir).is_complete()
+                n_epochs
+                if RunFolder(s.run_dir).is_complete(n_epochs)
                 else ((remote(s) if remote else None) or RunFolder(s.run_dir).epochs_done())
                 for s in exp.specs
             )

@@ -32,6 +32,10 @@ class Selection:
 def select_experiment(exp_dir: str | os.PathLike, export: bool = True) -> Selection:
     """Apply every rule; write selection.json and best/<rule>/split<k>.pt."""
     exp = ExperimentFolder(exp_dir)
+    if not exp.path.exists():
+        raise ConfigError(exp.path, "experiment folder not found")
+    if not exp.path.is_dir():
+        raise ConfigError(exp.path, "is a file, not an experiment folder")
     runs = exp.complete_runs()
     if not runs:
         raise ConfigError(exp.path, "holds no complete runs (sigma<s>/split<k> folders with a COMPLETE marker)")

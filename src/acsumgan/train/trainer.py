@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..config import TrainConfig, dump_yaml, resolve_device, versions
+from ..config import TrainConfig, dump_yaml, resolve_device, set_threads, versions
 from ..data.dataset import Video, dataset_attrs, load_dataset, validate_video
 from ..data.splits import get_split
 from ..errors import ConfigError, FeatureSizeError, InterruptedByUser, TrainingDivergedError
@@ -50,6 +50,7 @@ class RunResult:
     rows: list[dict] = field(default_factory=list)
     chosen_epoch: int | None = None
     metric: str | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. "extending the run from 3 to 5 epochs"
 
     def row(self, epoch: int) -> dict:
         return next(r for r in self.rows if r["epoch"] == epoch)
@@ -69,6 +70,27 @@ def run_identity(cfg: TrainConfig, dataset: str, splits: str | None, train_keys,
         "train_keys": list(train_keys),
         "test_keys": list(test_keys),
     }
+
+
+def identity_differences(old: dict, new: dict) -> list[tuple[str, object, object]]:
+    """``(key, old value, new value)`` of every difference between two run identities
+    (config keys by name; ``dataset``, ``splits``, ``train_keys``, ``test_keys``)."""
+    diffs = []
+    oc, nc = old.get("config") or {}, new.get("config") or {}
+    for k in list(nc) + [k for k in oc if k not in nc]:
+        if oc.get(k) != nc.get(k):
+            diffs.append((k, oc.get(k), nc.get(k)))
+    for k in ("dataset", "splits", "train_keys", "test_keys"):
+        if old.get(k) != new.get(k):
+            diffs.append((k, old.get(k), new.get(k)))
+    return diffs
+
+
+def _show(value) -> str:
+    """A value of a differing key, short enough for a one-line message."""
+    if isinstance(value, list):
+        return f"{len(value)} videos"
+    return "none" if value is None else str(value)
 
 
 @dataclass
@@ -95,8 +117,10 @@ class Trainer:
         out: str | os.PathLike,
         force: bool = False,
         identity_paths: tuple | None = None,
+        notify: Callable[[str], None] | None = None,
     ):
         self.cfg = cfg.validate()
+        self.notify = notify
         self.dataset_path = str(dataset)
         self.splits_path = None if splits is None else str(splits)
         # the paths recorded in config.yaml (a Ray task trains on a copy of the files)
@@ -105,8 +129,9 @@ class Trainer:
         self.run_dir = self.folder.path
         self.force = force
         self.device = resolve_device(cfg.device)
-        if cfg.threads:
-            torch.set_num_threads(int(cfg.threads))
+        # --threads, else OMP_NUM_THREADS, else every available core: resolved, set and recorded
+        self.cfg = dataclasses.replace(self.cfg, threads=set_threads(self.cfg.threads))
+        self.notes: list[str] = []  # lines for the person who started the run (the CLI prints them)
         self._load_data()
 
     # --- data -----------------------------------------------------------------------
@@ -182,13 +207,12 @@ class Trainer:
         """Create the folder, or check an existing one; returns the resume state if any."""
         folder = self.folder
         ensure_dir(folder.path)
+        extend = None
         if folder.config.exists() and not self.force:
-            if folder.read_config().get("identity") != self._identity():
-                raise ConfigError(
-                    folder.path,
-                    "holds a run with another config, dataset or split; use another --out or --force to start over",
-                )
-            if folder.is_complete():
+            old, new = folder.read_config().get("identity"), self._identity()
+            if old != new:
+                extend = self._extension(old, new)
+            if folder.is_complete() and extend is None:
                 return {"complete": True}
             if folder.resume.exists():
                 try:
@@ -200,6 +224,8 @@ class Trainer:
                 p.unlink(missing_ok=True)
             for p in folder.checkpoints.glob("*.pt"):
                 p.unlink()
+        if extend is not None:
+            (folder.path / "COMPLETE").unlink(missing_ok=True)  # no longer finished: it has epochs to go
         write_text(
             folder.config,
             dump_yaml(
@@ -208,21 +234,69 @@ class Trainer:
                     "resolved": self.cfg.to_dict(),
                     "seed": self.cfg.seed,
                     "device": self.device,
+                    "threads": self.cfg.threads,
                     "eval_metric": self.metric,
                     "batch_size": self.batch_size,
                     "versions": versions(),
                 }
             ),
         )
-        return None
+        return extend
+
+    def _extension(self, old: dict | None, new: dict) -> dict | None:
+        """An existing run of fewer epochs and otherwise the same identity: what to resume
+        from to train the extra epochs (its resume state when it has one, else a fresh
+        start: a finished run keeps no optimizer state, so its epochs are trained again,
+        with the same results). Any other difference: a ConfigError naming each key."""
+        old = old if isinstance(old, dict) else {}
+        diffs = identity_differences(old, new)
+        if not diffs:
+            return None
+        if [k for k, _, _ in diffs] == ["n_epochs"]:
+            before, after = diffs[0][1], diffs[0][2]
+            if isinstance(before, int) and isinstance(after, int) and after > before:
+                saved = None
+                if self.folder.resume.exists():
+                    try:
+                        saved = read_checkpoint(self.folder.resume)
+                    except Exception as exc:  # a broken resume file: train from the start, say so
+                        log.warning("resume state unreadable (%s); starting the run over", exc)
+                if saved is not None and int(saved["epoch"]) < before:
+                    how = f"resuming after epoch {saved['epoch']}"
+                else:
+                    saved = {"extend_from_start": True}
+                    how = (
+                        f"a finished run keeps no optimizer state, so epochs 0-{before - 1} are trained "
+                        "again (same seed: the same results) before the new ones"
+                    )
+                self._note(f"{self.run_dir}: extending the run from {before} to {after} epochs; {how}")
+                return saved
+        what = "; ".join(f"{k}: {_show(a)} there, {_show(b)} here" for k, a, b in diffs)
+        extra = ""
+        if [k for k, _, _ in diffs] == ["n_epochs"]:
+            extra = " (--n_epochs can grow, never shrink, in a folder that holds a run)"
+        raise ConfigError(
+            self.run_dir,
+            f"holds a run with another config, dataset or split ({what}){extra}; use another --out or --force "
+            "to start over",
+        )
+
+    def _note(self, line: str) -> None:
+        self.notes.append(line)  # train.log gets it once its handler is set up (run)
+        if self.notify:
+            self.notify(line)
 
     # --- the run ----------------------------------------------------------------------
     def run(self, progress: bool = True, on_epoch: Callable[[dict], None] | None = None) -> RunResult:
         saved = self._prepare_folder()
         if saved and saved.get("complete"):
             rows = self.folder.read_metrics()
-            return RunResult(self.run_dir, rows, chosen_epoch(rows), self.metric)
+            return RunResult(self.run_dir, rows, chosen_epoch(rows), self.metric, notes=list(self.notes))
+        if saved and saved.get("extend_from_start"):
+            saved = None
         handler = _setup_logging(self.folder.log)
+        for line in self.notes:
+            log.warning("%s", line)
         self.last_epoch_kept: int | None = None
         try:
             return self._run(saved, progress, on_epoch)
@@ -440,7 +514,7 @@ class Trainer:
 
     def _finish(self, rows: list[dict]) -> RunResult:
         """Drop the resume state and mark the run complete (never one without the other)."""
-        result = RunResult(self.run_dir, rows, chosen_epoch(rows), self.metric)
+        result = RunResult(self.run_dir, rows, chosen_epoch(rows), self.metric, notes=list(self.notes))
         with _ctrl_c_after_block():
             self.folder.resume.unlink(missing_ok=True)
             self.folder.mark_complete(
@@ -534,8 +608,10 @@ def train(
     force: bool = False,
     on_epoch=None,
     identity_paths: tuple | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> RunResult:
-    """Train one run (resuming an unfinished one in ``out``); see the module docstring."""
-    return Trainer(cfg, dataset, splits, out, force=force, identity_paths=identity_paths).run(
+    """Train one run (resuming an unfinished one in ``out``, or extending one of fewer
+    epochs); see the module docstring. ``notify`` gets each note for the user."""
+    return Trainer(cfg, dataset, splits, out, force=force, identity_paths=identity_paths, notify=notify).run(
         progress=progress, on_epoch=on_epoch
     )
