@@ -65,9 +65,11 @@ def _run(args: list[str], debug: bool) -> None:
     except (KeyboardInterrupt, click.exceptions.Abort) as exc:
         if debug:
             raise
-        how, code = interruption(exc if isinstance(exc, KeyboardInterrupt) else None)
+        # click turns a KeyboardInterrupt (a Terminated too) into Abort: the signal is its cause
+        how, code = interruption(exc if isinstance(exc, KeyboardInterrupt) else (exc.__cause__ or exc.__context__))
         out = _option(args, "--out")
         kept = next((v for k, v in KEPT.items() if k in args[:2]), "finished results were kept")
+        kept = kept.replace("OUT", out or "OUT")
         _say(f"acsumgan: error: {out + ': ' if out else ''}{how}; {kept}")
         sys.exit(code)
     except click.exceptions.Exit as exc:

@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from ..fileio import refuse_to_replace
+from ..locks import hold_lock
 from .common import CONTEXT, console, dataset, device_option
 from .train import threads_option
 
@@ -30,7 +32,8 @@ from .train import threads_option
     help="Keep only the first K videos of the profile (default: all: 25 SumMe, 50 TVSum).",
 )
 @click.option("--dim", type=click.IntRange(min=1), default=1024, show_default=True, help="Feature size.")
-def dataset_synth(profile: str, out: str, seed: int, videos: int | None, dim: int) -> None:
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+def dataset_synth(profile: str, out: str, seed: int, videos: int | None, dim: int, force: bool) -> None:
     """Generate a synthetic dataset with the shape of SumMe or TVSum.
 
     Real step counts of the benchmark videos (15 frames a step), features from
@@ -39,6 +42,8 @@ def dataset_synth(profile: str, out: str, seed: int, videos: int | None, dim: in
     """
     from ..synthetic.dataset import write_synth_dataset
 
+    click.get_current_context().with_resource(hold_lock(out, is_file=True))  # one writer per file
+    refuse_to_replace(out, force)
     path = write_synth_dataset(out, profile=profile, seed=seed, videos=videos, dim=dim)
     console.print(f"wrote {path} ({profile} profile, seed {seed})")
 
@@ -104,11 +109,12 @@ def dataset_validate(path: str, purpose: str, as_json: bool) -> None:
 )
 @device_option
 @click.option("--rate", type=float, default=2.0, show_default=True, help="Sampled steps per second.")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists (an unfinished build of OUT resumes without it).")
 @threads_option(
     "CPU threads of the feature extractor, at most the cores available.  [default: OMP_NUM_THREADS when set, "
     "else every available core]"
 )
-def dataset_build(videos, out, backbone, device, rate, threads) -> None:
+def dataset_build(videos, out, backbone, device, rate, force, threads) -> None:
     """Build an eccv16-schema dataset from your own videos (no labels needed).
 
     Features of frames sampled at RATE per second, KTS shots, picks, n_frames, names;
@@ -118,12 +124,14 @@ def dataset_build(videos, out, backbone, device, rate, threads) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..config import resolve_device
-    from ..video.build import build_dataset
+    from ..video.build import build_dataset, parts_dir
     from .summarize import expand_videos
     from .train import apply_threads
 
     apply_threads(threads)
     paths = expand_videos(videos)
+    click.get_current_context().with_resource(hold_lock(out, is_file=True))  # one writer per file
+    refuse_to_replace(out, force, resuming=parts_dir(out).is_dir())
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

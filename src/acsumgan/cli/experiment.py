@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from ..errors import ConfigError
+from ..locks import hold_lock
 from .common import cli, console
 from .train import config_from_cli, train_options
 
@@ -131,6 +132,7 @@ def experiment(
     from ..runs import RunFolder
 
     cfg = config_from_cli(ctx, values)
+    ctx.with_resource(hold_lock(out))  # one writer per experiment folder, until the command ends
     exp = plan(out, dataset_path, splits_path, _floats(sigmas), _ints(split_indices), cfg, force=force)
     threads = run_threads(cfg.threads)
     console.print(

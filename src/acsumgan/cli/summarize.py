@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 
 from ..errors import ConfigError, VideoError
+from ..locks import hold_lock
 from ..video.decode import VIDEO_SUFFIXES, videos_in
 from .common import budget_option, cli, console, device_option
 from .train import apply_threads, threads_option
@@ -201,7 +202,7 @@ def summarize(
     options = None
     if train_config:
         options = {k: v for k, v in load_config_file(train_config).items() if k not in ("dataset", "splits", "out")}
-    with StageProgress() as prog:
+    with hold_lock(out), StageProgress() as prog:  # one writer per summary folder
         res = summarize_videos(
             paths,
             out,

@@ -17,12 +17,15 @@ the task again, up to ``max_retries`` times; each attempt is logged to
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
 import shutil
+import signal
 import tarfile
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -125,6 +128,7 @@ class RayExecutor:
     def _init(self) -> None:
         if ray.is_initialized():
             return
+        kept = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         if self.address:
             ray.init(address=self.address, log_to_driver=False, logging_level=logging.ERROR)
         else:
@@ -135,6 +139,10 @@ class RayExecutor:
                 object_store_memory=512 * 1024 * 1024,
                 logging_level=logging.ERROR,
             )
+        if threading.current_thread() is threading.main_thread():  # ray.init's SIGTERM handler exits at once:
+            for s, h in kept.items():  # the command's own again, which stops as Ctrl-C does
+                if h is not None:
+                    signal.signal(s, h)
 
     def run(self, specs: list[RunSpec], on_tick: Callable[[], None]) -> dict[str, int]:
         if not specs:
@@ -192,9 +200,14 @@ class RayExecutor:
                     self._unpack(data, spec.run_dir)
                     codes[spec.name] = 0
                 on_tick()
-        except BaseException:
+        except BaseException:  # Ctrl-C, SIGTERM, SIGHUP: a KeyboardInterrupt in each task (its trainer
+            for ref in pending:  # stops, its temporary folder goes), then by force what is left
+                ray.cancel(ref, force=False)
+            with contextlib.suppress(Exception):
+                ray.wait(pending, num_returns=len(pending), timeout=10.0)
             for ref in pending:
-                ray.cancel(ref, force=True)
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref, force=True)
             raise
         return codes
 

@@ -9,13 +9,10 @@ machine gives the same files (timings aside).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import math
 import os
-import signal
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +24,11 @@ import torch
 from ..config import TrainConfig, dump_yaml, resolve_device, set_threads, versions
 from ..data.dataset import Video, dataset_attrs, load_dataset, validate_video
 from ..data.splits import get_split
-from ..errors import ConfigError, FeatureSizeError, InterruptedByUser, TrainingDivergedError
+from ..errors import ConfigError, FeatureSizeError, InterruptedByUser, TrainingDivergedError, interruption
 from ..evaluation.metrics import evaluate_scores, resolve_metric
 from ..evaluation.scores import write_scores
 from ..fileio import ensure_dir, write_text
+from ..locks import hold_lock, signals_held
 from ..model.episode import Batch, draw_seed, make_batch, score_videos, test_time_uniforms
 from ..model.networks import ACSumGAN
 from ..runs import COLUMNS, LOSSES, STD_COLUMN, RunFolder, read_metrics  # noqa: F401  (re-exported for callers)
@@ -288,6 +286,10 @@ class Trainer:
 
     # --- the run ----------------------------------------------------------------------
     def run(self, progress: bool = True, on_epoch: Callable[[dict], None] | None = None) -> RunResult:
+        with hold_lock(self.run_dir):  # one writer per run folder (a second one: BusyError at once)
+            return self._run_locked(progress, on_epoch)
+
+    def _run_locked(self, progress: bool, on_epoch: Callable[[dict], None] | None) -> RunResult:
         saved = self._prepare_folder()
         if saved and saved.get("complete"):
             rows = self.folder.read_metrics()
@@ -300,7 +302,8 @@ class Trainer:
         self.last_epoch_kept: int | None = None
         try:
             return self._run(saved, progress, on_epoch)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM or SIGHUP
+            how, code = interruption(exc)
             done = self.last_epoch_kept
             kept = (
                 "before any result was written"
@@ -309,11 +312,11 @@ class Trainer:
                 if done < 0
                 else f"after epoch {done} (metrics.csv, scores.h5 and checkpoints up to it are kept)"
             )
-            log.warning("interrupted (Ctrl-C) %s", kept)
+            log.warning("%s %s", how, kept)
             raise InterruptedByUser(
                 self.run_dir,
-                f"interrupted (Ctrl-C) {kept}; run the same command again to "
-                "resume; the run has no COMPLETE marker until then",
+                f"{how} {kept}; run the same command again to resume; the run has no COMPLETE marker until then",
+                exit_code=code,
             ) from None
         finally:
             log.removeHandler(handler)
@@ -538,33 +541,14 @@ def _setup_logging(path: Path) -> logging.Handler:
     return handler
 
 
-@contextlib.contextmanager
 def _ctrl_c_after_block():
-    """Hold a Ctrl-C (SIGINT) that arrives inside the block until the block is done (a
-    second Ctrl-C interrupts at once; the block's atomic writes leave nothing half-done).
+    """Hold a Ctrl-C, SIGTERM or SIGHUP that arrives inside the block until the block is
+    done (a second one interrupts at once; the block's atomic writes leave nothing
+    half-done): :func:`acsumgan.locks.signals_held`.
 
-    Only where Python's own handler is installed, in the main thread (the ``acsumgan``
-    command); elsewhere (Ray workers, other handlers) the block runs unchanged."""
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
-        yield
-        return
-    caught: list[int] = []
-
-    def hold(signum, frame):
-        if caught:
-            raise KeyboardInterrupt
-        caught.append(signum)
-
-    signal.signal(signal.SIGINT, hold)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    if caught:
-        raise KeyboardInterrupt
+    Only where the ``acsumgan`` command's handlers are installed, in the main thread;
+    elsewhere (Ray workers, other handlers) the block runs unchanged."""
+    return signals_held()
 
 
 def _tensorboard(path: Path):
