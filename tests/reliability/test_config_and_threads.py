@@ -85,7 +85,9 @@ def test_yaml_numeric_strings_are_numbers_as_flags(tiny_synth, tiny_splits, tmp_
 def test_experiment_and_summarize_configs_use_the_same_validation(tiny_synth, tiny_splits, videos, tmp_path):
     conf = tmp_path / "c.yaml"
     conf.write_text("discount: 7\n")
-    proc = cli("experiment", "--dataset", tiny_synth, "--splits", tiny_splits, "--out", tmp_path / "e", "--config", conf)
+    proc = cli(
+        "experiment", "--dataset", tiny_synth, "--splits", tiny_splits, "--out", tmp_path / "e", "--config", conf
+    )
     assert_one_line_error(proc, 11, conf, "discount must be between 0 and 1, got 7")
     proc = cli("summarize", videos["one_frame"], "--out", tmp_path / "s", "--train-config", conf)
     assert_one_line_error(proc, 11, conf, "discount must be between 0 and 1, got 7")
@@ -130,6 +132,7 @@ def test_device_cuda_without_cuda_is_one_line(tiny_synth, tiny_splits, tmp_path)
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(ERROR_PREFIX), proc.stderr
     assert "--device cuda was asked for but CUDA is not available" in lines[0]
+    assert not out.exists()
 
 
 # --- D. messages that used to mislead ----------------------------------------------------------------
@@ -165,6 +168,35 @@ def test_rerun_names_the_differing_key_and_more_epochs_extend_the_run(tiny_synth
     assert sorted(p.name for p in (full / "checkpoints").iterdir()) == sorted(
         p.name for p in (short / "checkpoints").iterdir()
     )
+
+
+def _leaves(obj, path=""):
+    if isinstance(obj, dict):
+        return {k2: v2 for k, v in obj.items() if k != "experiment" for k2, v2 in _leaves(v, f"{path}/{k}").items()}
+    if isinstance(obj, list):
+        return {k2: v2 for i, v in enumerate(obj) for k2, v2 in _leaves(v, f"{path}[{i}]").items()}
+    return {path: obj}
+
+
+@pytest.mark.slow  # three tiny experiments of one run each
+def test_experiment_names_the_differing_key_and_more_epochs_extend_its_runs(tiny_synth, tiny_splits, tmp_path):
+    def experiment(out, *extra):
+        args = ["experiment", "--dataset", tiny_synth, "--splits", tiny_splits, "--out", out, "--sigmas", "0.5"]
+        return cli(*args, "--split-indices", "0", "--baseline-draws", "0", *TINY, *extra)
+
+    full, short = tmp_path / "full", tmp_path / "short"
+    assert experiment(full, "--n_epochs", "3").returncode == 0
+    assert experiment(short, "--n_epochs", "2").returncode == 0
+    proc = experiment(short, "--n_epochs", "2", "--lr", "0.001")
+    assert_one_line_error(proc, 11, short, "another config", "lr: 0.0001 there, 0.001 here")
+    proc = experiment(short, "--n_epochs", "1")
+    assert_one_line_error(proc, 11, short, "n_epochs: 2 there, 1 here", "can grow, never shrink")
+    proc = experiment(short, "--n_epochs", "3")
+    assert proc.returncode == 0, proc.stderr
+    assert "extending the run from 2 to 3 epochs" in (short / "sigma0.5" / "split0" / "run.log").read_text()
+    a = _leaves(json.loads((full / "results.json").read_text()))
+    b = _leaves(json.loads((short / "results.json").read_text()))
+    assert a == b
 
 
 @pytest.fixture()
