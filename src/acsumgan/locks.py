@@ -172,8 +172,19 @@ def _alive(pid: int) -> bool:
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
+#: The SIGTERM / SIGHUP signals this process received (a library that turns the exception into
+#: a plain KeyboardInterrupt, as Ray's ``wait`` does, loses which signal it was; this keeps it).
+_received: list[int] = []
+
+
 def _raise_terminated(signum, frame) -> None:
+    _received.append(int(signum))
     raise Terminated(signum)
+
+
+def signal_received() -> int | None:
+    """The first SIGTERM or SIGHUP this process received through :func:`install_signal_handlers`, if any."""
+    return _received[0] if _received else None
 
 
 def _interrupt(signum: int) -> KeyboardInterrupt:
@@ -186,6 +197,7 @@ def install_signal_handlers() -> dict:
     the handlers replaced, for :func:`restore_signal_handlers`."""
     if threading.current_thread() is not threading.main_thread():
         return {}
+    _received.clear()
     replaced = {}
     for s in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(s) is signal.SIG_DFL:
@@ -221,6 +233,8 @@ def signals_held() -> Iterator[None]:
     caught: list[int] = []
 
     def hold(signum, frame):
+        if signum != signal.SIGINT:
+            _received.append(int(signum))
         if caught:
             raise _interrupt(signum)
         caught.append(signum)

@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from acsumgan.evaluation.scores import read_scores
+from conftest import experiment_cmd
 
 from .conftest import PYTHON, TINY, assert_one_line_error, cli, tmp_files
 
@@ -185,3 +186,64 @@ def test_a_signal_while_waiting_outside_any_unit_says_what_was_kept(tmp_path):
         pytest.skip("the file was written before the signal arrived")
     assert_one_line_error(done, 143, tmp_path / "big.h5", "terminated (SIGTERM); finished results were kept")
     assert not (tmp_path / "big.h5").exists() and sorted(os.listdir(tmp_path)) == []
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (read from /proc)."""
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(d.name))
+    found, todo = set(), [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            if c not in found:
+                found.add(c)
+                todo.append(c)
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow  # Ray
+def test_sigterm_to_a_ray_experiment_stops_its_tasks_and_ray(tiny_synth, tiny_splits, tmp_path):
+    pytest.importorskip("ray")
+    out = tmp_path / "ray"
+    argv = experiment_cmd(
+        tiny_synth, tiny_splits, out, "--n_epochs", "300", "--executor", "ray", "--ray-cpus-per-run", "1"
+    )
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, "RAY_ADDRESS": ""},
+    )
+    log = out / "ray_attempts.log"
+    deadline = time.time() + 240
+    while not (log.exists() and log.read_text().strip()):
+        assert proc.poll() is None and time.time() < deadline, proc.communicate()
+        time.sleep(0.1)
+    time.sleep(2.0)  # into training
+    ray_processes = _descendants(proc.pid)
+    assert ray_processes
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    done = subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
+    assert_one_line_error(done, 143, out, "terminated (SIGTERM); finished runs and epochs were kept")
+    t0 = time.monotonic()
+    while any(_running(p) for p in ray_processes) and time.monotonic() - t0 < 30:
+        time.sleep(0.2)
+    assert not any(_running(p) for p in ray_processes), "Ray processes left behind"
+    assert not list(out.glob("sigma*/split*/COMPLETE"))  # nothing unfinished looks finished

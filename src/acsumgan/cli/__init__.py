@@ -19,8 +19,8 @@ import threading
 
 import click
 
-from ..errors import AcsumganError, interruption
-from ..locks import die_with_parent, install_signal_handlers, restore_signal_handlers
+from ..errors import AcsumganError, Terminated, interruption
+from ..locks import die_with_parent, install_signal_handlers, restore_signal_handlers, signal_received
 from . import baseline as _baseline  # noqa: F401,E402
 
 # Importing the command modules registers their commands on ``cli``.
@@ -66,7 +66,10 @@ def _run(args: list[str], debug: bool) -> None:
         if debug:
             raise
         # click turns a KeyboardInterrupt (a Terminated too) into Abort: the signal is its cause
-        how, code = interruption(exc if isinstance(exc, KeyboardInterrupt) else (exc.__cause__ or exc.__context__))
+        cause = exc if isinstance(exc, KeyboardInterrupt) else (exc.__cause__ or exc.__context__)
+        if getattr(cause, "signum", None) is None and signal_received():  # a library lost which signal it was
+            cause = Terminated(signal_received())
+        how, code = interruption(cause)
         out = _option(args, "--out")
         kept = next((v for k, v in KEPT.items() if k in args[:2]), "finished results were kept")
         kept = kept.replace("OUT", out or "OUT")

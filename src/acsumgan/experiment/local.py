@@ -24,7 +24,7 @@ from typing import Callable
 from ..config import dump_yaml
 from ..errors import BusyError
 from ..fileio import ensure_dir, write_text
-from ..locks import PARENT_PID_ENV
+from ..locks import PARENT_PID_ENV, signal_received
 from ..runs import RunFolder
 from .plan import RunSpec
 
@@ -116,7 +116,7 @@ class LocalExecutor:
                 time.sleep(0.5)
         except BaseException as exc:
             # the workers get the driver's own signal (Ctrl-C, SIGTERM or SIGHUP), once
-            sig = getattr(exc, "signum", signal.SIGINT)
+            sig = getattr(exc, "signum", None) or signal_received() or signal.SIGINT
             for proc, _, _ in running.values():
                 if proc.poll() is None:
                     proc.send_signal(sig)
