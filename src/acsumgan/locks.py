@@ -115,6 +115,8 @@ def _acquire(path: Path, target: Path) -> int:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
+            if exc.errno in _NO_LOCKS:  # a file system without locks (some network mounts): unlocked, as before
+                return fd
             os.close(fd)
             if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise output_error(path, exc) from None
@@ -138,6 +140,10 @@ def _acquire(path: Path, target: Path) -> int:
             os.close(fd)
             raise output_error(path, exc) from None
         return fd
+
+
+#: flock errors of a file system that has no locks.
+_NO_LOCKS = {getattr(errno, n) for n in ("ENOLCK", "EOPNOTSUPP", "ENOTSUP", "ENOSYS") if hasattr(errno, n)}
 
 
 def _release(path: Path, fd: int) -> None:
