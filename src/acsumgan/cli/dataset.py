@@ -121,7 +121,14 @@ def dataset_build(videos, out, backbone, device, rate, force, threads) -> None:
     `train` and `experiment` accept the file as it is. Interrupted builds resume: each
     finished video is kept in OUT.parts/ until the file is complete.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from ..config import resolve_device
     from ..video.build import build_dataset, parts_dir
@@ -136,16 +143,26 @@ def dataset_build(videos, out, backbone, device, rate, force, threads) -> None:
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[unit]}"),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
         console=console,
         transient=True,
     ) as prog:
-        task = prog.add_task("videos", total=len(paths))
+        task = prog.add_task("videos", total=len(paths), unit="videos")
+        frames = prog.add_task("", total=None, unit="frames", visible=False)
+        current = {"video": -1}
 
         def progress(p):
+            name = Path(p.path).name
+            if p.video_index != current["video"]:  # a new video: its own rate and ETA
+                current["video"] = p.video_index
+                prog.reset(frames, total=p.total_frames or None, completed=0, description=name, visible=True)
+            prog.update(frames, completed=p.done_frames, total=p.total_frames or None)
             prog.update(
                 task,
-                description=f"{Path(p.path).name}" + (" (cached)" if p.cached else ""),
+                description=f"videos ({name}" + (", cached)" if p.cached else ")"),
                 completed=p.video_index + (1 if p.finished else 0),
             )
 

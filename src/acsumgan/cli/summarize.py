@@ -255,7 +255,8 @@ def summarize(
 
 
 class StageProgress:
-    """One progress bar per stage (features, training, summaries) with elapsed time and ETA."""
+    """One progress bar per stage (features, shots, training, encoding, summaries): done /
+    total in the stage's unit, elapsed time and ETA."""
 
     def __init__(self):
         from rich.progress import (
@@ -279,6 +280,7 @@ class StageProgress:
             transient=False,
         )
         self.tasks: dict[str, int] = {}
+        self.labels: dict[str, str] = {}
 
     def __enter__(self):
         self.p.start()
@@ -289,8 +291,14 @@ class StageProgress:
         return False
 
     def update(self, stage: str, label: str, done: int, total: int, info: str) -> None:
+        """Stage ``stage`` of ``label`` has done ``done`` of ``total``; a new label starts
+        the stage's bar again (so its rate and ETA are those of this video)."""
         if stage not in self.tasks:
             self.tasks[stage] = self.p.add_task(label, total=total or None, stage=stage, info=info)
+            self.labels[stage] = label
+        elif self.labels.get(stage) != label:
+            self.labels[stage] = label
+            self.p.reset(self.tasks[stage], total=total or None, completed=0, description=label)
         self.p.update(self.tasks[stage], description=label, completed=done, total=total or None, info=info)
 
 

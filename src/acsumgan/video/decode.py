@@ -51,10 +51,12 @@ from __future__ import annotations
 
 import math
 import os
+import queue
+import threading
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence, TypeVar
 
 import av
 import numpy as np
@@ -63,6 +65,7 @@ from ..errors import ConfigError, VideoError, checked_number
 from ..fileio import check_input_file
 
 DEFAULT_RATE = 2.0
+T = TypeVar("T")
 #: Used only when a video's metadata gives no frame rate at all.
 FALLBACK_FPS = Fraction(25)
 #: File name suffixes taken as videos when a folder is given.
@@ -284,17 +287,28 @@ class DecodeErrorPolicy:
             )
 
 
-def decode_frames(container, stream, path, extra_streams: Sequence = ()) -> Iterator:
+def set_decoder_threads(stream, threads: int = 0) -> None:
+    """``threads`` 0: FFmpeg's frame and slice threads on every core (``AUTO``); ``n >= 1``:
+    at most ``n`` decoder threads (1 decodes on the calling thread only)."""
+    try:
+        if threads == 1:
+            stream.thread_type = "NONE"
+        else:
+            stream.thread_type = "AUTO"
+            stream.codec_context.thread_count = max(0, int(threads))
+    except (RuntimeError, ValueError):
+        pass  # decoder already open (decoding again after a seek): keeps its setting
+
+
+def decode_frames(container, stream, path, extra_streams: Sequence = (), threads: int = 0) -> Iterator:
     """Demux and decode; yield ``("video", index, time, frame)`` for every video frame
     and ``("audio", None, None, frame)`` for frames of ``extra_streams`` (audio).
 
-    Video decoding errors follow :class:`DecodeErrorPolicy`; errors in the extra
-    streams skip that packet. Raises VideoError when no video frame decodes.
+    ``threads``: FFmpeg's decoder threads (:func:`set_decoder_threads`). Video decoding
+    errors follow :class:`DecodeErrorPolicy`; errors in the extra streams skip that
+    packet. Raises VideoError when no video frame decodes.
     """
-    try:
-        stream.thread_type = "AUTO"
-    except RuntimeError:
-        pass  # decoder already open (decoding again after a seek): keeps its setting
+    set_decoder_threads(stream, threads)
     clock = FrameClock(stream.time_base, metadata_fps(stream) or FALLBACK_FPS)
     policy = DecodeErrorPolicy(path)
     streams = [stream, *extra_streams]
@@ -373,9 +387,16 @@ class FrameSampler:
     :attr:`fps` and :attr:`constant_rate` are set.
     """
 
-    def __init__(self, path: str | os.PathLike, rate: float = DEFAULT_RATE, size: tuple[int, int] | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        rate: float = DEFAULT_RATE,
+        size: tuple[int, int] | None = None,
+        decoder_threads: int = 0,
+    ):
         self.path = Path(path)
         self.rate = check_rate(rate)
+        self.decoder_threads = int(decoder_threads)
         if size is not None:
             w, h = (int(size[0]), int(size[1]))
             if w <= 0 or h <= 0:
@@ -407,7 +428,7 @@ class FrameSampler:
         r = self.rate
         with open_container(p) as container:
             stream = video_stream(container, p)
-            for _, i, t, frame in decode_frames(container, stream, p):
+            for _, i, t, frame in decode_frames(container, stream, p, threads=self.decoder_threads):
                 times.append(float(t))
                 pts_list.append(frame.pts)
                 if frame.key_frame:
@@ -448,6 +469,56 @@ class FrameSampler:
         self.fps = float(fps)
         ideal = np.arange(n, dtype=np.float64) / self.fps
         self.constant_rate = bool(n == 0 or np.max(np.abs(self.frame_times - ideal)) <= 0.5 / self.fps)
+
+
+def prefetch(items: Iterable[T], depth: int) -> Iterator[T]:
+    """Iterate over ``items`` on a background thread, at most ``depth`` items ahead.
+
+    Decoding (FFmpeg, which releases the GIL) then runs beside what the caller does
+    with the items (the network). An exception in the background is raised here, at
+    the item where it happened; when the caller stops early (an error, Ctrl-C, a
+    ``break``) the background iteration is closed on its own thread and joined.
+    """
+    q: queue.Queue = queue.Queue(maxsize=max(1, int(depth)))
+    stop = threading.Event()
+    done = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        it = iter(items)
+        try:
+            for x in it:
+                if not put((x, None)):
+                    return
+            put((done, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put((None, exc))
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=work, name="acsumgan-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            x, exc = q.get()
+            if exc is not None:
+                raise exc
+            if x is done:
+                return
+            yield x
+    finally:
+        stop.set()
+        worker.join()
 
 
 def frame_seconds(frame: int, fps: float, frame_times: np.ndarray | None, constant_rate: bool) -> float:

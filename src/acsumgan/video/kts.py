@@ -42,15 +42,35 @@ costs are clipped at 0 to remove round-off. Each DP row is computed in blocks of
 segment ends, over the lower triangle only (``s < t``), which keeps the work in
 the CPU cache.
 
-Memory and time: O(n^2) memory (a few ``(n+1) x (n+1)`` float64 arrays: 12 MB
-each for n = 1200, 415 MB for n = 7200, an hour at 2 steps/s) and O(rows x n^2)
-time.
+Memory and time of one exact run: O(n^2) memory (a few ``(n+1) x (n+1)`` float64
+arrays: 12 MB each for n = 1200, 72 MB for n = 3000, 415 MB for n = 7200) and
+O(rows x n^2) time.
+
+Long videos: windows
+--------------------
+:func:`kts` is exact (the DP above over the whole input) up to :data:`EXACT_STEPS`
+steps (2,400: 20 minutes at 2 steps per second): every video up to that length gets
+exactly the change points of one exact run, at the cost it always had. Longer
+inputs are cut into overlapping windows of :data:`WINDOW_STEPS` steps (1,200: 10
+minutes), spread evenly so that neighbours overlap by at least
+:data:`WINDOW_OVERLAP` steps (300). Exact KTS runs on each window on its own (its
+penalty uses the window's length); a window keeps the change points of its middle
+part, from the middle of its overlap with the previous window to the middle of its
+overlap with the next, so every kept change point has at least 150 steps (75 s) of
+context on both sides. Memory is that of one window (a few 11 MB arrays) and time
+grows linearly with the number of windows, i.e. with the video's length. Beyond
+``EXACT_STEPS`` the result is not guaranteed to equal one exact run: where the two
+windows of a seam disagree about a change point near it, the seam can gain or lose
+one change point, and the number of change points follows the penalty per window
+rather than per video. Tests check that on long inputs of clear scenes the windows
+find every scene change and no other, as one exact run does.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -58,6 +78,12 @@ from ..errors import ConfigError, checked_number
 
 #: Rows of t per vectorised block of the DP (fits the CPU cache).
 _BLOCK = 128
+#: Inputs up to this many steps get one exact KTS run (20 minutes at 2 steps per second).
+EXACT_STEPS = 2400
+#: Longer inputs: windows of this many steps (10 minutes at 2 steps per second) ...
+WINDOW_STEPS = 1200
+#: ... neighbours overlapping by at least this many (2.5 minutes at 2 steps per second).
+WINDOW_OVERLAP = 300
 
 
 @dataclass
@@ -195,12 +221,15 @@ def kts_fixed(features: np.ndarray, n_change_points: int) -> np.ndarray:
     return _backtrack(back, m, n)
 
 
-def split_long_segments(features: np.ndarray, change_points: np.ndarray, max_len: int) -> np.ndarray:
+def split_long_segments(
+    features: np.ndarray, change_points: np.ndarray, max_len: int, window: int = EXACT_STEPS
+) -> np.ndarray:
     """Split every segment longer than ``max_len`` steps, content-aware.
 
     A segment of ``L > max_len`` steps gets ``ceil(L / max_len) - 1`` change points
     placed by :func:`kts_fixed` on its own features (least within-segment variance);
-    pieces still too long are split again.
+    pieces still too long are split again. A segment longer than ``window`` steps is
+    first cut into ``ceil(L / window)`` equal pieces (memory stays that of one window).
     """
     if max_len < 1:
         raise ConfigError(None, f"maximum segment length must be >= 1 step, got {max_len}")
@@ -214,6 +243,15 @@ def split_long_segments(features: np.ndarray, change_points: np.ndarray, max_len
         a, b = stack.pop()
         if b - a <= max_len:
             continue
+        if b - a > window:
+            # Longer than one exact run (a take of over 20 minutes): first cut into
+            # equal pieces of at most `window` steps, so memory stays bounded.
+            k = math.ceil((b - a) / window)
+            cuts = [a + round(j * (b - a) / k) for j in range(1, k)]
+            out.update(cuts)
+            edges = [a, *cuts, b]
+            stack.extend((p, q) for p, q in zip(edges[:-1], edges[1:]))
+            continue
         m = math.ceil((b - a) / max_len) - 1
         cps = (kts_fixed(x[a:b], m) + a).tolist()
         out.update(cps)
@@ -222,13 +260,65 @@ def split_long_segments(features: np.ndarray, change_points: np.ndarray, max_len
     return np.asarray(sorted(out), dtype=np.int64)
 
 
-def kts(features: np.ndarray, max_change_points: int | None = None, vmax: float = 1.0) -> np.ndarray:
+@dataclass(frozen=True)
+class Window:
+    """Steps ``[start, stop)`` run together; change points in ``[keep_from, keep_to)`` are kept."""
+
+    start: int
+    stop: int
+    keep_from: int
+    keep_to: int
+
+
+def windows(n: int, size: int = WINDOW_STEPS, overlap: int = WINDOW_OVERLAP) -> list[Window]:
+    """The windows of an ``n``-step input (one window covering all when ``n <= size``)."""
+    if size < 2 or not 0 <= overlap < size:
+        raise ConfigError(None, f"KTS windows need size >= 2 and 0 <= overlap < size, got {size} and {overlap}")
+    if n <= size:
+        return [Window(0, n, 0, n)]
+    k = math.ceil((n - overlap) / (size - overlap))
+    starts = [round(i * (n - size) / (k - 1)) for i in range(k)]
+    stops = [a + size for a in starts]
+    cuts = [0] + [(starts[i + 1] + stops[i]) // 2 for i in range(k - 1)] + [n]
+    return [Window(starts[i], stops[i], cuts[i], cuts[i + 1]) for i in range(k)]
+
+
+def kts(
+    features: np.ndarray,
+    max_change_points: int | None = None,
+    vmax: float = 1.0,
+    exact_steps: int = EXACT_STEPS,
+    window: int = WINDOW_STEPS,
+    overlap: int = WINDOW_OVERLAP,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
     """Change points (step indices where a new segment starts), number chosen automatically.
 
-    ``max_change_points`` caps the number considered (default ``n - 1``); ``vmax``
-    scales the penalty (larger: fewer, longer segments).
+    ``max_change_points`` caps the number considered (default ``n - 1``; beyond one
+    window, each window's share of it by length); ``vmax`` scales the penalty
+    (larger: fewer, longer segments). Inputs longer than ``exact_steps`` run in
+    overlapping windows of ``window`` steps (see the module docstring).
+    ``progress(done, total)`` is called after each window.
     """
-    return kts_segment(features, max_change_points, vmax).change_points
+    x = np.asarray(features)
+    n = x.shape[0] if x.ndim == 2 else 0
+    parts = windows(n, window, overlap) if n > exact_steps else [Window(0, n, 0, n)]
+    if len(parts) == 1:
+        cps = kts_segment(features, max_change_points, vmax).change_points
+        if progress is not None:
+            progress(1, 1)
+        return cps
+    _check(x, max_change_points, vmax)
+    kept: list[np.ndarray] = []
+    for i, w in enumerate(parts):
+        cap = None
+        if max_change_points is not None:
+            cap = math.ceil(int(max_change_points) * (w.stop - w.start) / n)
+        cps = kts_segment(x[w.start : w.stop], cap, vmax).change_points + w.start
+        kept.append(cps[(cps >= max(w.keep_from, 1)) & (cps < w.keep_to)])
+        if progress is not None:
+            progress(i + 1, len(parts))
+    return np.unique(np.concatenate(kept)).astype(np.int64)
 
 
 def steps_to_frames(change_steps: np.ndarray, picks: np.ndarray, n_frames: int) -> np.ndarray:
@@ -255,16 +345,17 @@ def shot_boundaries(
     max_change_points: int | None = None,
     vmax: float = 1.0,
     max_shot_steps: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """KTS shots as inclusive frame ranges ``(S, 2)`` covering ``0 .. n_frames-1``.
 
     ``max_shot_steps`` (default: no limit, pure KTS) splits longer shots with
-    :func:`split_long_segments`.
+    :func:`split_long_segments`. ``progress(windows done, windows)``: see :func:`kts`.
     """
     picks = np.asarray(picks)
     if picks.shape[0] != np.asarray(features).shape[0]:
         raise ValueError(f"{picks.shape[0]} picks for {np.asarray(features).shape[0]} feature steps")
-    cps = kts(features, max_change_points, vmax)
+    cps = kts(features, max_change_points, vmax, progress=progress)
     if max_shot_steps is not None:
         cps = split_long_segments(features, cps, int(max_shot_steps))
     return steps_to_frames(cps, picks, int(n_frames))

@@ -54,8 +54,12 @@ _NO_PTS = np.iinfo(np.int64).min  # frame_pts entry of a frame without a pts
 log = logging.getLogger("acsumgan.summarize")
 
 #: ``progress(stage, label, done, total, info)``: stage is "features" (frames of one
-#: video), "training" (epochs), "summaries" (videos); ``info`` a short status text.
+#: video decoded), "shots" (KTS windows of one video), "training" (epochs),
+#: "encoding" (frames of one summary written), "summaries" (videos); ``label`` names
+#: the video; ``info`` a short status text (the unit, or what was reused).
 Progress = Callable[[str, str, int, int, str], None]
+#: The unit each stage of :func:`acsumgan.video.summarize.summarize_video` counts.
+STAGE_UNITS = {"features": "frames", "shots": "KTS windows", "encoding": "frames"}
 
 
 def source_identity(path: Path) -> dict:
@@ -206,11 +210,15 @@ def video_features(
 
             def on_frames(done: int, total: int, _label=label) -> None:
                 if progress is not None:
-                    progress("features", _label, done, total, "")
+                    progress("features", _label, done, total, "frames")
+
+            def on_windows(done: int, total: int, _label=label) -> None:
+                if progress is not None:
+                    progress("shots", _label, done, total, "KTS windows")
 
             t0 = time.perf_counter()
             ex = extract_features(p, bb, rate=rate, progress=on_frames)
-            cps = shot_boundaries(ex.features, ex.picks, ex.n_frames)
+            cps = shot_boundaries(ex.features, ex.picks, ex.n_frames, progress=on_windows)
             result.computed.append(p)
             log.info("features: %s computed (%d steps, %.1f s)", p.name, len(ex.picks), time.perf_counter() - t0)
         key = f"video_{i + 1}"
@@ -443,7 +451,7 @@ def summarize_videos(
 
             def on_stage(kind, done, total, _p=p):
                 if progress is not None:
-                    progress("summaries", f"{_p.name}: {kind}", done, total, "")
+                    progress(kind, _p.name, done, total, STAGE_UNITS.get(kind, ""))
 
             extracted = cps = None
             if feats is not None:

@@ -42,7 +42,8 @@ import numpy as np
 
 from ..errors import ConfigError, checked_number
 from ..evaluation.summary import DEFAULT_BUDGET, select_shots
-from ..fileio import atomic_path, ensure_dir, write_json
+from ..fileio import ensure_dir, write_json
+from ..pages.plots import write_score_plot
 from ..pages.summary import timecode
 from .backbones import DEFAULT_BACKBONE, Backbone, ExtractedFeatures, as_backbone, extract_features
 from .decode import DEFAULT_RATE, frame_seconds
@@ -163,37 +164,14 @@ def build_segments(
 def plot_scores(
     path, ex: ExtractedFeatures, change_points: np.ndarray, scores: np.ndarray, selected: list[int], title: str = ""
 ) -> Path:
-    """Importance over time, selected shots shaded, shot boundaries as thin lines (PNG)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    """Importance over time, kept shots marked, shot boundaries (PNG; see
+    :func:`acsumgan.pages.plots.score_figure`)."""
 
     def at(frame: int) -> float:
         return frame_seconds(frame, ex.fps, ex.frame_times, ex.constant_rate)
 
-    end = at(ex.n_frames)
-    fig = Figure(figsize=(10, 3), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    for k, i in enumerate(selected):
-        s, e = change_points[i]
-        ax.axvspan(
-            at(int(s)), at(int(e) + 1), color="tab:orange", alpha=0.3, lw=0, label="selected shots" if k == 0 else None
-        )
-    for s in change_points[1:, 0]:
-        ax.axvline(at(int(s)), color="0.6", lw=0.5)
-    x = np.append(ex.timestamps, end)
-    y = np.append(scores, scores[-1])
-    ax.step(x, y, where="post", color="tab:blue", lw=1.2, label="importance")
-    ax.set_xlim(0, max(end, 1e-6))
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("importance score")
-    if title:
-        ax.set_title(title, fontsize=10)
-    ax.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    return Path(path)
+    shots = [(at(int(s)), at(int(e) + 1)) for s, e in change_points]
+    return write_score_plot(path, ex.timestamps, at(ex.n_frames), scores, shots, selected, title)
 
 
 @contextmanager
@@ -234,13 +212,15 @@ def _max_shot_seconds(max_shot_seconds: float | str | None, budget: float, ex: E
     return min(AUTO_MAX_SHOT_SECONDS, budget * duration)
 
 
-def _shots(ex: ExtractedFeatures, change_points: np.ndarray | None, max_shot_seconds) -> np.ndarray:
+def _shots(ex: ExtractedFeatures, change_points: np.ndarray | None, max_shot_seconds, progress=None) -> np.ndarray:
     """The given change points, else KTS shots no longer than ``max_shot_seconds``."""
     if change_points is None:
         max_steps = None
         if max_shot_seconds is not None:
             max_steps = max(1, int(float(max_shot_seconds) * float(ex.rate)))
-        change_points = shot_boundaries(ex.features, ex.picks, ex.n_frames, max_shot_steps=max_steps)
+        change_points = shot_boundaries(
+            ex.features, ex.picks, ex.n_frames, max_shot_steps=max_steps, progress=_stage_progress(progress, "shots")
+        )
     return np.asarray(change_points, dtype=np.int64)
 
 
@@ -321,9 +301,9 @@ def summarize_video(
     ``scorer(features (T, D) float32) -> (T,)`` gives step importance. ``budget`` is
     the summary's share of the video's frames; ``seconds`` (if given) replaces it by
     ``seconds * fps / n_frames`` (capped at 1). ``progress(stage, done, total)`` is
-    called with stage ``"features"`` (frames decoded) and ``"encoding"`` (frames
-    written). ``extracted`` / ``change_points`` (e.g. from an earlier result) skip
-    those stages.
+    called with stage ``"features"`` (frames decoded), ``"shots"`` (KTS windows
+    done, see :func:`acsumgan.video.kts.kts`) and ``"encoding"`` (frames written).
+    ``extracted`` / ``change_points`` (e.g. from an earlier result) skip those stages.
     """
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
@@ -341,7 +321,7 @@ def summarize_video(
         budget = budget_for_seconds(seconds, ex.fps, ex.n_frames)
     max_shot_seconds = _max_shot_seconds(max_shot_seconds, budget, ex)
     with _stage(timings, "kts"):
-        change_points = _shots(ex, change_points, max_shot_seconds)
+        change_points = _shots(ex, change_points, max_shot_seconds, progress)
     with _stage(timings, "scoring"):
         scores = step_scores_from(scorer, ex.features)
     with _stage(timings, "selection"):
