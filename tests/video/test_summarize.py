@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import av
 import numpy as np
@@ -204,3 +205,31 @@ def test_long_takes_are_split_to_fit_the_budget(vtest_summary, tmp_path):
     assert lengths.max() <= 40 and res.change_points.shape[0] >= 20
     assert res.segments["max_shot_seconds"] == 4
     assert 0 < res.summary_frames <= int(795 * 0.15)
+
+
+@pytest.mark.slow
+def test_sample_videos_keep_the_shots_selected_before_the_speed_ups(backbone, tmp_path):
+    """Known answer: tests/fixtures/sample_summaries.json holds the shots (frame ranges)
+    and step scores that summarize gave on the three sample videos before decoding moved
+    to a thread, the network lost its padding passes and KTS got windows (commit 5203a3f),
+    with an untrained model seeded 0 (default sizes), at budgets 0.15 and 0.4."""
+    import torch
+
+    from acsumgan.config import TrainConfig
+    from acsumgan.inference import Scorer
+    from acsumgan.model.networks import ACSumGAN
+    from acsumgan.train.checkpoint import save_checkpoint
+
+    known = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "sample_summaries.json").read_text())
+    torch.manual_seed(0)
+    cfg = TrainConfig(input_size=1280)
+    model = tmp_path / "m.pt"
+    save_checkpoint(model, ACSumGAN(**cfg.model_kwargs()), cfg, 0, extra={"feature_backbone": "efficientnet-lite0"})
+    scorer = Scorer.load(model, device="cpu")
+    assert len(known) == 6
+    for key, want in known.items():
+        name, budget = key.split("@")
+        res = summarize_video(REAL_VIDEOS / name, scorer, tmp_path / key, budget=float(budget), backbone=backbone)
+        assert [[s["start_frame"], s["end_frame"]] for s in res.segments["shots"]] == want["shots"], key
+        assert res.segments["n_shots"] == want["n_shots"], key
+        np.testing.assert_allclose(res.scores, want["scores"], rtol=0, atol=1e-6, err_msg=key)

@@ -33,10 +33,10 @@ from __future__ import annotations
 import math
 import os
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, ContextManager, Iterator
 
 import numpy as np
 
@@ -175,11 +175,13 @@ def plot_scores(
 
 
 @contextmanager
-def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
-    """Time the block into ``timings[name]`` (seconds; not recorded if it raises)."""
-    t = time.perf_counter()
-    yield
-    timings[name] = time.perf_counter() - t
+def _stage(timings: dict[str, float], name: str, observe=None) -> Iterator[None]:
+    """Time the block into ``timings[name]`` (seconds; not recorded if it raises), inside
+    ``observe(name)`` (a context manager, e.g. a memory probe) when given."""
+    with observe(name) if observe is not None else nullcontext():
+        t = time.perf_counter()
+        yield
+        timings[name] = time.perf_counter() - t
 
 
 def _stage_progress(progress: Callable[[str, int, int], None] | None, stage: str):
@@ -295,6 +297,7 @@ def summarize_video(
     extracted: ExtractedFeatures | None = None,
     change_points: np.ndarray | None = None,
     max_shot_seconds: float | str | None = "auto",
+    observe: Callable[[str], ContextManager] | None = None,
 ) -> SummaryResult:
     """Summarise the video at ``path`` into ``out_dir`` (summary.mp4, segments.json, scores.png).
 
@@ -304,6 +307,8 @@ def summarize_video(
     called with stage ``"features"`` (frames decoded), ``"shots"`` (KTS windows
     done, see :func:`acsumgan.video.kts.kts`) and ``"encoding"`` (frames written).
     ``extracted`` / ``change_points`` (e.g. from an earlier result) skip those stages.
+    ``observe(stage)``, a context manager, wraps each stage (``timings``' names; the
+    benchmarks measure each stage's peak memory with it).
     """
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
@@ -311,7 +316,7 @@ def summarize_video(
     budget = _check_options(budget, seconds, max_shot_seconds)
     out_dir = ensure_dir(out_dir)
 
-    with _stage(timings, "decode_features"):
+    with _stage(timings, "decode_features", observe):
         if extracted is None:
             extracted = extract_features(
                 video_path, as_backbone(backbone, device), rate=rate, progress=_stage_progress(progress, "features")
@@ -320,18 +325,18 @@ def summarize_video(
     if seconds is not None:
         budget = budget_for_seconds(seconds, ex.fps, ex.n_frames)
     max_shot_seconds = _max_shot_seconds(max_shot_seconds, budget, ex)
-    with _stage(timings, "kts"):
+    with _stage(timings, "kts", observe):
         change_points = _shots(ex, change_points, max_shot_seconds, progress)
-    with _stage(timings, "scoring"):
+    with _stage(timings, "scoring", observe):
         scores = step_scores_from(scorer, ex.features)
-    with _stage(timings, "selection"):
+    with _stage(timings, "selection", observe):
         selected = select_shots(scores, ex.picks, ex.n_frames, change_points, budget)
     if not selected:
         raise _empty_summary(video_path, change_points, budget, ex)
     summary_path = out_dir / SUMMARY_FILE
-    with _stage(timings, "encoding"):
+    with _stage(timings, "encoding", observe):
         stats = _encode_summary(video_path, summary_path, ex, change_points, selected, crf, preset, progress)
-    with _stage(timings, "outputs"):
+    with _stage(timings, "outputs", observe):
         segments, segments_path, plot_path = _write_outputs(
             out_dir, video_path, ex, change_points, scores, selected, budget, seconds, max_shot_seconds, stats
         )
