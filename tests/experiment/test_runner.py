@@ -75,11 +75,14 @@ def test_rerun_skips_finished_runs(uninterrupted, tiny_synth, tiny_splits):
 
 
 def test_changed_config_is_refused(uninterrupted, tiny_synth, tiny_splits):
-    cmd = _cmd(tiny_synth, tiny_splits, uninterrupted)
-    cmd[cmd.index("--n_epochs") + 1] = "5"
+    cmd = _cmd(tiny_synth, tiny_splits, uninterrupted, "--lr", "0.001")
     proc = subprocess.run(cmd, capture_output=True, text=True)
-    assert proc.returncode == 11 and "another config" in proc.stderr
+    assert proc.returncode == 11 and "another config" in proc.stderr and "lr: 0.0001 there, 0.001 here" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+    cmd = _cmd(tiny_synth, tiny_splits, uninterrupted)
+    cmd[cmd.index("--n_epochs") + 1] = str(EPOCHS - 1)  # fewer epochs: refused (more extend the runs)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 11 and f"n_epochs: {EPOCHS} there, {EPOCHS - 1} here" in proc.stderr
 
 
 def test_sigkill_midway_then_rerun_gives_identical_results(tmp_path, uninterrupted, tiny_synth, tiny_splits):
