@@ -14,10 +14,20 @@ Timed (median of ``--repeats`` runs):
   minimum over the segment start as one numpy expression, all rows up to n-1
   (the shape of the original KTS code); run once (it is slow).
 
-Checks that all three give the same change points (and the true ones). Prints a
-summary and writes JSON (``--out``, default benchmarks/results/kts_speed.json).
+Checks that all three give the same change points (and the true ones).
 
-    .venv/bin/python benchmarks/kts_speed.py [--steps 1200] [--dim 1280] [--repeats 7]
+Scaling (``--scaling``, default 1200,7200,14400 steps: 10 minutes, 1 hour and 2 hours
+at 2 steps per second): :func:`acsumgan.video.kts.kts` as the pipeline calls it (one
+exact run up to 2,400 steps, windows beyond) on shots of 4-60 steps (2-30 s), its
+seconds, its peak memory (NumPy's allocations, traced with tracemalloc), the number of
+windows, and for each length the time and memory relative to the first length
+divided by the length ratio (1.0: linear growth; above the window size the
+time ratio stays near 1 and memory stays flat). The exact single run's memory at
+each length (a few (n+1) x (n+1) float64 arrays) is given for comparison.
+
+Prints a summary and writes JSON (``--out``, default benchmarks/results/kts_speed.json).
+
+    .venv/bin/python benchmarks/kts_speed.py [--steps 1200] [--dim 1280] [--repeats 7] [--scaling 1200,7200,14400]
 """
 
 from __future__ import annotations
@@ -34,9 +44,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+import tracemalloc
+
 from acsumgan import __version__
 from acsumgan.fileio import write_json
-from acsumgan.video.kts import kts_segment
+from acsumgan.video.kts import kts, kts_segment, windows
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "kts_speed.json"
 
@@ -98,6 +110,45 @@ def median_time(fn, repeats: int) -> tuple[float, list[float], object]:
     return float(np.median(times)), times, out
 
 
+def shots_signal(steps: int, dim: int, seed: int) -> np.ndarray:
+    """Shots of 4-60 steps, each a random direction plus noise of 0.3-1.0 of it."""
+    rng = np.random.default_rng(seed)
+    x = np.empty((steps, dim), np.float32)
+    t = 0
+    while t < steps:
+        n = min(int(rng.integers(4, 61)), steps - t)
+        x[t : t + n] = rng.standard_normal(dim) + rng.uniform(0.3, 1.0) * rng.standard_normal((n, dim))
+        t += n
+    return x
+
+
+def scaling(lengths: list[int], dim: int, seed: int) -> dict:
+    """Seconds and peak traced memory of kts() at each length; ratios per unit length."""
+    rows = {}
+    for n in lengths:
+        x = shots_signal(n, dim, seed)
+        tracemalloc.start()
+        t = time.perf_counter()
+        cps = kts(x)
+        seconds = time.perf_counter() - t
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        rows[str(n)] = {
+            "seconds": seconds,
+            "peak_mib": peak / 2**20,
+            "windows": len(windows(n)) if n > 2400 else 1,
+            "change_points": int(len(cps)),
+            "exact_single_run_array_mib": (n + 1) ** 2 * 8 / 2**20,
+        }
+    base = lengths[0]
+    for prev, n in zip([lengths[0], *lengths], lengths):
+        r = rows[str(n)]
+        r["time_per_step_vs_first"] = (r["seconds"] / n) / (rows[str(base)]["seconds"] / base)
+        r["time_per_step_vs_previous"] = (r["seconds"] / n) / (rows[str(prev)]["seconds"] / prev)
+        r["memory_vs_first"] = r["peak_mib"] / rows[str(base)]["peak_mib"]
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=1200)
@@ -108,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--no-reference", action="store_true", help="skip the slow loop-based reference")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--scaling", default="1200,7200,14400", help="lengths (steps) of the scaling runs; '' skips them")
     args = ap.parse_args(argv)
 
     x, truth = make_signal(args.steps, args.dim, args.segments, args.noise, args.seed)
@@ -142,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         result["same_as_reference"] = fast.change_points.tolist() == ref
         result["speedup_vs_reference"] = ref_s / fast_s
         result["speedup_all_rows_vs_reference"] = ref_s / full_s
+    if args.scaling:
+        result["scaling"] = scaling([int(v) for v in args.scaling.split(",")], args.dim, args.seed)
     result["machine"] = {
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -163,6 +217,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"  speed-up: {result['speedup_vs_reference']:.0f}x (all rows: {result['speedup_all_rows_vs_reference']:.0f}x)"
+        )
+    for n, r in result.get("scaling", {}).items():
+        print(
+            f"  kts at {int(n):6d} steps: {r['seconds']:7.2f} s, peak {r['peak_mib']:7.1f} MiB, "
+            f"{r['windows']} window(s); per step {r['time_per_step_vs_first']:.2f}x (vs the previous length "
+            f"{r['time_per_step_vs_previous']:.2f}x), memory {r['memory_vs_first']:.2f}x those at "
+            f"{args.scaling.split(',')[0]} steps "
+            f"(one exact run: {r['exact_single_run_array_mib']:.0f} MiB per array)"
         )
     print(f"  load average during the run: {result['machine']['load_average_1min']:.2f} on {os.cpu_count()} CPUs")
     write_json(args.out, result)
