@@ -121,18 +121,20 @@ def test_default_threads_are_the_available_cores_and_recorded(tiny_synth, tiny_s
     assert conf["threads"] == CORES and conf["versions"]["cpu_threads"] == str(CORES)
 
 
-def test_device_cuda_without_cuda_is_one_line(tiny_synth, tiny_splits, tmp_path):
+@pytest.mark.parametrize("command", ["train", "experiment"])
+def test_device_cuda_without_cuda_is_one_line(command, tiny_synth, tiny_splits, tmp_path):
     import torch
 
     if torch.cuda.is_available():
         pytest.skip("a CUDA GPU is visible here")
     out = tmp_path / "run"
-    proc = cli(*_train(tiny_synth, tiny_splits, out, "--device", "cuda"))
+    args = _train(tiny_synth, tiny_splits, out, "--device", "cuda")
+    proc = cli(command, *args[1:])
     assert "Traceback" not in proc.stderr and proc.returncode == 11, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(ERROR_PREFIX), proc.stderr
     assert "--device cuda was asked for but CUDA is not available" in lines[0]
-    assert not out.exists()
+    assert not list(out.glob("*.yaml")) and not list(out.glob("sigma*"))  # no run, no experiment.yaml
 
 
 # --- D. messages that used to mislead ----------------------------------------------------------------

@@ -132,6 +132,7 @@ def experiment(
     from ..runs import RunFolder
 
     cfg = config_from_cli(ctx, values)
+    device = resolve_device(cfg.device)  # e.g. --device cuda without CUDA: one line, before anything is written
     ctx.with_resource(hold_lock(out))  # one writer per experiment folder, until the command ends
     exp = plan(out, dataset_path, splits_path, _floats(sigmas), _ints(split_indices), cfg, force=force)
     threads = run_threads(cfg.threads)
@@ -140,7 +141,7 @@ def experiment(
         f"{len(exp.split_indices)} splits), {cfg.n_epochs} epochs each, {threads} threads per run"
     )
     if executor == "local":
-        w = workers or default_workers(resolve_device(cfg.device), threads)
+        w = workers or default_workers(device, threads)
         if w * threads > available_cores():
             click.echo(
                 f"acsumgan: note: {w} runs at a time x {threads} threads on {available_cores()} cores: slower than "
