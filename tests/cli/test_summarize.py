@@ -48,3 +48,26 @@ def test_model_of_another_feature_size_is_refused_before_decoding(tiny_experimen
     )
     assert proc.returncode == 12
     assert "features have 1280 dimensions" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_stage_progress_shows_done_total_and_eta_per_stage_and_video():
+    """Each stage has its own bar (done / total in its unit, elapsed, ETA); a new video
+    starts the stage's bar again, so its rate and ETA are that video's."""
+    from acsumgan.cli.summarize import StageProgress
+
+    sp = StageProgress()
+    sp.update("features", "a.mp4", 300, 1000, "frames")
+    sp.update("features", "a.mp4", 600, 1000, "frames")
+    sp.update("shots", "a.mp4", 1, 3, "KTS windows")
+    task = {t.fields["stage"]: t for t in sp.p.tasks}
+    assert task["features"].completed == 600 and task["features"].total == 1000
+    assert task["shots"].completed == 1 and task["shots"].total == 3
+    sp.update("features", "b.mp4", 50, 200, "frames")
+    task = {t.fields["stage"]: t for t in sp.p.tasks}
+    assert len(sp.p.tasks) == 2  # still one bar per stage
+    assert task["features"].description == "b.mp4"
+    assert task["features"].completed == 50 and task["features"].total == 200
+    # the rate (and so the ETA) counts only b.mp4's frames: no sample of a.mp4 is left
+    assert [s.completed for s in task["features"]._progress] == [50]
+    columns = [type(c).__name__ for c in sp.p.columns]
+    assert {"MofNCompleteColumn", "TimeElapsedColumn", "TimeRemainingColumn"} <= set(columns)
