@@ -204,10 +204,12 @@ class RayExecutor:
             for ref in pending:  # stops, its temporary folder goes), then by force what is left
                 ray.cancel(ref, force=False)
             with contextlib.suppress(Exception):
-                ray.wait(pending, num_returns=len(pending), timeout=10.0)
-            for ref in pending:
+                _, pending = ray.wait(pending, num_returns=len(pending), timeout=10.0)
+            for ref in pending:  # only those still running (a finished one cancelled again upsets Ray)
                 with contextlib.suppress(Exception):
                     ray.cancel(ref, force=True)
+            with contextlib.suppress(Exception):
+                ray.shutdown()  # now, not at interpreter exit while replies still arrive
             raise
         return codes
 
