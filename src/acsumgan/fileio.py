@@ -118,13 +118,20 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]{8}\.tmp$")
 
 
-def stale_temporaries(folder: str | os.PathLike, name: str | None = None) -> list[Path]:
-    """Temporary files of :func:`atomic_path` under ``folder`` (its sub-folders too) whose
+def stale_temporaries(folder: str | os.PathLike, name: str | None = None, depth: int = 3) -> list[Path]:
+    """Temporary files of :func:`atomic_path` in ``folder`` and its sub-folders (``depth``
+    levels down: a run's checkpoints/, an experiment's sigma*/split*/checkpoints/) whose
     writer process is gone; with ``name``, only those of the file ``folder/name``."""
     found = []
     top = Path(folder)
     walk = [(str(top), [], os.listdir(top) if top.is_dir() else [])] if name else os.walk(top)
-    for root, _dirs, files in walk:
+    seen = 0
+    for root, dirs, files in walk:
+        seen += len(files) + len(dirs)
+        if seen > 200_000:  # an --out pointed at a huge folder: enough
+            break
+        if len(Path(root).relative_to(top).parts) >= depth:
+            dirs.clear()
         for f in files:
             m = _TEMPORARY.match(f)
             if m and (name is None or m["name"] == name) and not _process_alive(int(m["pid"])):

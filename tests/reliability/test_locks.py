@@ -182,7 +182,7 @@ def test_kill_9_of_the_experiment_driver_takes_its_workers_along(tiny_synth, tin
             time.sleep(0.05)
         gone_after = time.monotonic() - t0
         assert not any(_alive(pid) for pid in workers), "orphaned workers still training"
-        assert gone_after < 5, gone_after
+        assert gone_after < 10, f"the workers took {gone_after:.1f} s to stop"
         assert not _busy_runs(out) and not is_locked(out)
     finally:
         for pid in workers:
