@@ -206,3 +206,20 @@ def test_real_videos(name, n, fps, step):
     assert s.picks == expected_cfr(n, fps)
     if step:
         assert s.picks == list(range(0, n, step))
+
+
+def test_a_folder_gives_its_videos_and_names_the_other_files(tmp_path):
+    from acsumgan.video.decode import folder_videos, skipped_note
+
+    for name in ("b.MTS", "a.mp4", "c.m2ts", "d.3gp", "notes.txt", "cover.jpg", ".DS_Store", ".hidden.mp4"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "sub.mp4").mkdir()
+    videos, skipped = folder_videos(tmp_path)
+    assert [p.name for p in videos] == [".hidden.mp4", "a.mp4", "b.MTS", "c.m2ts", "d.3gp"]
+    assert [p.name for p in skipped] == ["cover.jpg", "notes.txt"]
+    assert (
+        skipped_note(tmp_path, skipped)
+        == f"{tmp_path}: skipped 2 files that are not videos (by name): cover.jpg, notes.txt"
+    )
+    many = [tmp_path / f"f{i}.txt" for i in range(10)]
+    assert skipped_note(tmp_path, many).endswith("f7.txt and 2 more")

@@ -10,20 +10,25 @@ from rich.table import Table
 
 from ..errors import ConfigError, VideoError
 from ..locks import hold_lock
-from ..video.decode import VIDEO_SUFFIXES, videos_in
+from ..video.decode import VIDEO_SUFFIXES, folder_videos, probe, skipped_note
 from .common import budget_option, cli, console, device_option
 from .train import apply_threads, threads_option
 
 
 def expand_videos(items: tuple[str, ...]) -> list[Path]:
-    """Files as given, every video file of a folder (sorted), and glob patterns."""
+    """Files as given, every video file of a folder (sorted; one note on stderr names the other
+    files, skipped), and glob patterns; each is probed (a one-line VideoError for the first bad
+    one) before the command does any work."""
     out: list[Path] = []
+    notes: list[str] = []
     for item in items:
         p = Path(item)
         if p.is_dir():
-            found = videos_in(p)
+            found, skipped = folder_videos(p)
             if not found:
                 raise VideoError(p, "folder holds no video files (" + ", ".join(sorted(VIDEO_SUFFIXES)) + ")")
+            if skipped:
+                notes.append(skipped_note(p, skipped))
             out.extend(found)
         elif any(ch in item for ch in "*?[") and not p.exists():
             found = sorted(Path(q) for q in glob.glob(item, recursive=True) if Path(q).is_file())
@@ -34,6 +39,10 @@ def expand_videos(items: tuple[str, ...]) -> list[Path]:
             out.append(p)
     if not out:
         raise ConfigError(None, "no videos given")
+    for p in out:  # every file is checked before any work: one line names the first bad one
+        probe(p)
+    for note in notes:
+        click.echo(f"acsumgan: note: {note}", err=True)
     return out
 
 

@@ -28,10 +28,10 @@ import h5py
 import numpy as np
 
 from ..data.dataset import Video, derive_fields, load_dataset, save_dataset
-from ..errors import ConfigError, DatasetError, OutputError, VideoError
-from ..fileio import check_input_file, ensure_dir
+from ..errors import ConfigError, DatasetError, OutputError
+from ..fileio import ensure_dir
 from .backbones import DEFAULT_BACKBONE, Backbone, as_backbone, extract_features
-from .decode import DEFAULT_RATE, check_rate
+from .decode import DEFAULT_RATE, check_rate, probe
 from .kts import shot_boundaries
 
 PART_VERSION = 1
@@ -114,8 +114,8 @@ def build_dataset(
             ok = False
         if not ok:
             raise ConfigError(None, f"maximum shot length must be > 0 seconds, got {max_shot_seconds!r}")
-    for p in paths:  # fail early on a missing file rather than after hours of work
-        check_input_file(p, VideoError, "a video file", allow_empty=True)
+    for p in paths:  # fail on a bad file before any work (not after hours on the others)
+        probe(p)
     out_path = Path(out_path)
     if out_path.is_dir():
         raise OutputError(out_path, "is a folder, expected a file name for the dataset")
@@ -137,6 +137,10 @@ def build_dataset(
                     progress(BuildProgress(_i, n, _p, done, total, False, False))
 
             ex = extract_features(p, bb, rate=rate, progress=on_frames)
+            if max_steps is not None:  # the steps per second of this video (fewer below `rate` fps)
+                from .summarize import steps_per_second
+
+                max_steps = max(1, int(float(max_shot_seconds) * steps_per_second(ex)))
             cps = shot_boundaries(ex.features, ex.picks, ex.n_frames, max_shot_steps=max_steps)
             v = derive_fields(
                 Video(

@@ -68,13 +68,43 @@ DEFAULT_RATE = 2.0
 T = TypeVar("T")
 #: Used only when a video's metadata gives no frame rate at all.
 FALLBACK_FPS = Fraction(25)
-#: File name suffixes taken as videos when a folder is given.
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
+#: File name suffixes taken as videos when a folder is given: the video containers FFmpeg
+#: (hence PyAV) demuxes, camera and phone formats included (AVCHD .mts/.m2ts, 3GPP, MXF, DV).
+#: Images, audio and other files of a folder are skipped (and named, see :func:`folder_videos`).
+VIDEO_SUFFIXES = {
+    ".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts",
+    ".mts", ".m2ts", ".m2t", ".3gp", ".3g2", ".mxf", ".ogv", ".vob", ".divx", ".f4v", ".asf",
+    ".dv", ".mk3d", ".mod", ".tod", ".qt", ".rm", ".rmvb", ".nut", ".y4m", ".h264", ".264", ".hevc",
+    ".h265", ".m1v", ".m2v", ".mpv",
+}  # fmt: skip
+
+
+def folder_videos(folder: str | os.PathLike) -> tuple[list[Path], list[Path]]:
+    """``(videos, skipped)`` of a folder, each sorted by name: the files with a video suffix
+    (:data:`VIDEO_SUFFIXES`) and the other files (hidden ones, ``.name``, left out of both
+    unless they have a video suffix). Sub-folders are not searched."""
+    videos, skipped = [], []
+    for q in sorted(Path(folder).iterdir()):
+        if not q.is_file():
+            continue
+        if q.suffix.lower() in VIDEO_SUFFIXES:
+            videos.append(q)
+        elif not q.name.startswith("."):
+            skipped.append(q)
+    return videos, skipped
 
 
 def videos_in(folder: str | os.PathLike) -> list[Path]:
     """The video files of a folder (by suffix, :data:`VIDEO_SUFFIXES`), sorted by name."""
-    return sorted(q for q in Path(folder).iterdir() if q.is_file() and q.suffix.lower() in VIDEO_SUFFIXES)
+    return folder_videos(folder)[0]
+
+
+def skipped_note(folder: str | os.PathLike, skipped: Sequence[Path], limit: int = 8) -> str:
+    """One line naming the files of ``folder`` that were skipped as not videos."""
+    names = [q.name for q in skipped]
+    shown = ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    what = "1 file that is not a video" if len(names) == 1 else f"{len(names)} files that are not videos"
+    return f"{folder}: skipped {what} (by name): {shown}"
 
 
 @dataclass

@@ -214,12 +214,24 @@ def _max_shot_seconds(max_shot_seconds: float | str | None, budget: float, ex: E
     return min(AUTO_MAX_SHOT_SECONDS, budget * duration)
 
 
+def steps_per_second(ex: ExtractedFeatures) -> float:
+    """Sampled steps per second of the video: the sampling rate for a constant-rate video
+    at least that fast (every 15th frame at 30 fps: 2), else the steps over the duration
+    (a 1 fps video sampled at 2 steps per second has 1 step per second: every frame)."""
+    if ex.constant_rate and ex.fps >= ex.rate:
+        return float(ex.rate)
+    duration = frame_seconds(ex.n_frames, ex.fps, ex.frame_times, ex.constant_rate)
+    if duration <= 0:
+        return float(ex.rate)
+    return min(float(ex.rate), len(ex.picks) / duration)
+
+
 def _shots(ex: ExtractedFeatures, change_points: np.ndarray | None, max_shot_seconds, progress=None) -> np.ndarray:
     """The given change points, else KTS shots no longer than ``max_shot_seconds``."""
     if change_points is None:
         max_steps = None
         if max_shot_seconds is not None:
-            max_steps = max(1, int(float(max_shot_seconds) * float(ex.rate)))
+            max_steps = max(1, int(float(max_shot_seconds) * steps_per_second(ex)))
         change_points = shot_boundaries(
             ex.features, ex.picks, ex.n_frames, max_shot_steps=max_steps, progress=_stage_progress(progress, "shots")
         )
