@@ -245,7 +245,7 @@ def summarize(
     for col in ("video", "length", "shots", "kept", "summary", "summary.mp4"):
         table.add_column(col, justify="left" if col in ("video", "summary.mp4") else "right")
     for r in res.summaries:
-        dur = r.n_frames / r.fps
+        dur = r.segments.get("duration_seconds") or r.n_frames / r.fps  # a variable rate: real time
         table.add_row(
             r.video_path.name,
             clock(dur),

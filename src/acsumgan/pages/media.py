@@ -91,20 +91,30 @@ def _rotation(frame) -> int:
     return int(round((r or 0) / 90.0)) * 90 % 360
 
 
-def _display_size(frame) -> tuple[float, float]:
-    """Width and height as shown (pixel aspect ratio applied), before rotation."""
+def _sample_aspect(stream) -> float:
+    """The stream's sample (pixel) aspect ratio (PyAV's frames do not carry it); 1 when unknown."""
+    for sar in (
+        getattr(stream, "sample_aspect_ratio", None),
+        getattr(stream.codec_context, "sample_aspect_ratio", None),
+    ):
+        try:
+            f = float(sar) if sar else 0.0
+        except (TypeError, ValueError, ZeroDivisionError):
+            f = 0.0
+        if 0.1 <= f <= 10:
+            return f
+    return 1.0
+
+
+def _display_size(frame, sar: float = 1.0) -> tuple[float, float]:
+    """Width and height as shown (pixel aspect ratio ``sar`` applied), before rotation."""
     w, h = frame.width, frame.height
-    sar = getattr(frame, "sample_aspect_ratio", None)
-    try:
-        sar = float(sar) if sar else 1.0
-    except (TypeError, ZeroDivisionError):
-        sar = 1.0
     return (w * sar if sar > 0 else w), h
 
 
-def _thumbnail(frame, width: int):
+def _thumbnail(frame, width: int, sar: float = 1.0):
     """The frame as an RGB Pillow image ``width`` pixels wide (never enlarged), upright."""
-    dw, dh = _display_size(frame)
+    dw, dh = _display_size(frame, sar)
     rot = _rotation(frame)
     shown_w, shown_h = (dh, dw) if rot in (90, 270) else (dw, dh)
     tw = max(1, min(int(width), int(round(shown_w))))
@@ -137,12 +147,13 @@ def write_thumbnails(
     last_needed = max(wanted)
 
     def save(frame, shot_indices):
-        img = _thumbnail(frame, width)
+        img = _thumbnail(frame, width, sar)
         for i in shot_indices:
             with atomic_path(paths[i]) as tmp:
                 img.save(tmp, format="JPEG", quality=82)
 
     p, container, stream = _open(video_path)
+    sar = _sample_aspect(stream)
     with container:
         stream.thread_type = "AUTO"
         last = None
@@ -257,7 +268,7 @@ def write_browser_copy(
                             audio.add(frame)
                         continue
                     if ovs is None:  # the first video frame fixes the output's size and start
-                        ovs = _video_stream(out, frame, rate, tb, max_width, crf, preset)
+                        ovs = _video_stream(out, frame, rate, tb, max_width, crf, preset, _sample_aspect(vs))
                         first_pts = frame.pts if frame.pts is not None else 0
                         if ain is not None:
                             audio = _AudioCopy(out, ain, float(first_pts * tb))
@@ -278,8 +289,8 @@ def write_browser_copy(
     return Path(out_path)
 
 
-def _video_stream(out, frame, rate, tb, max_width: int, crf: int, preset: str):
-    dw, dh = _display_size(frame)
+def _video_stream(out, frame, rate, tb, max_width: int, crf: int, preset: str, sar: float = 1.0):
+    dw, dh = _display_size(frame, sar)
     ow = _even(min(max_width, dw))
     oh = _even(round(dh * ow / dw))
     ovs = out.add_stream("libx264", rate=rate, options={"crf": str(crf), "preset": preset})

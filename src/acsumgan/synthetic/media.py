@@ -166,6 +166,8 @@ def write_video(
     tone_level: float = 0.2,
     audio_codec: str = "aac",
     container_options: dict | None = None,
+    rotation: int = 0,
+    sample_aspect_ratio: Fraction | None = None,
 ) -> Path:
     """Encode ``frames`` (H x W x 3 uint8 each, ``size`` = (W, H)) to ``path``.
 
@@ -175,7 +177,11 @@ def write_video(
     ``time_base`` units when ``pts`` is given (variable frame rate), else ``i`` in
     units of ``1 / fps``. With ``frame_tones`` (Hz, one per frame) the file gets a
     mono tone track (``audio_codec``, amplitude ``tone_level``) whose pitch during
-    frame ``i`` (up to ``(i + 1) / fps`` seconds) is ``frame_tones[i]``.
+    frame ``i`` (up to the next frame's time: ``(i + 1) / fps``, or ``pts[i + 1]``) is
+    ``frame_tones[i]``.
+    ``rotation`` (degrees counter-clockwise, a multiple of 90) is written as the stream's
+    display matrix, as phones do (FFmpeg 7 and later ignore a ``rotate`` metadata tag when
+    writing, so the matrix is the way); ``sample_aspect_ratio`` makes the pixels non-square.
     """
     w, h = size
     fps = Fraction(fps)
@@ -186,6 +192,10 @@ def write_video(
             vs.width, vs.height, vs.pix_fmt = w, h, pix_fmt
             if time_base is not None:
                 vs.codec_context.time_base = time_base
+            if rotation:
+                vs.set_display_rotation(int(rotation))
+            if sample_aspect_ratio is not None:
+                vs.codec_context.sample_aspect_ratio = Fraction(sample_aspect_ratio)
             track = _ToneTrack(out, audio_codec, tone_level) if frame_tones is not None else None
             for i, img in enumerate(frames):
                 frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
@@ -193,7 +203,13 @@ def write_video(
                 frame.time_base = tb
                 _encode(out, vs, frame)
                 if track is not None:
-                    track.fill_to(int(round((i + 1) / fps * SAMPLE_RATE)), frame_tones[i])
+                    if pts is None:
+                        end = Fraction(i + 1) / fps
+                    elif i + 1 < len(pts):
+                        end = pts[i + 1] * tb
+                    else:
+                        end = pts[i] * tb + 1 / fps
+                    track.fill_to(int(round(end * SAMPLE_RATE)), frame_tones[i])
             _encode(out, vs, None)
             if track is not None:
                 track.close()

@@ -13,7 +13,10 @@
 3. ``scoring``: ``scorer(features)`` -> one importance score per step (the trained
    model, plugged in by the caller);
 4. ``selection``: keyshots by :func:`acsumgan.evaluation.summary.select_shots` (the
-   benchmark's 0/1 knapsack at ``budget`` of the video's frames);
+   benchmark's 0/1 knapsack at ``budget`` of the video's frames); for a variable-rate
+   video the knapsack counts time instead (:func:`select_keyshots`: each shot weighs its
+   duration, the budget is a share of the video's duration), so the summary is that
+   share of the video's length however its frames are spaced;
 5. ``encoding``: ``summary.mp4``, the selected shots in order
    (:func:`acsumgan.video.writer.write_summary_video`);
 6. ``outputs``: ``segments.json`` and ``scores.png``.
@@ -24,8 +27,13 @@ the first frame), ``end_seconds`` (time the shot ends, i.e. of the frame after
 ``end_frame``), ``duration_seconds``, the same two times as ``HH:MM:SS.mmm``
 timecodes, and ``score`` (mean step score of the steps inside the shot). Times
 are frame index / fps for a constant-frame-rate video and the frames' real
-timestamps for a variable one. ``summary_seconds`` is the summary video's duration
-(its frames / fps).
+timestamps for a variable one. ``summary_seconds`` is the summary video's duration:
+the sum of the selected shots' durations (frames / fps at a constant rate; a
+variable-rate summary.mp4 keeps the source's timestamps, so it lasts exactly that).
+``width``/``height`` are the source's stored frame size; ``rotation`` (display
+rotation, degrees counter-clockwise) and ``sample_aspect_ratio`` how it is shown;
+``summary_width``/``summary_height`` the size summary.mp4 was written at (upright,
+square pixels, even: see :mod:`acsumgan.video.writer`).
 """
 
 from __future__ import annotations
@@ -41,7 +49,7 @@ from typing import Callable, ContextManager, Iterator
 import numpy as np
 
 from ..errors import ConfigError, checked_number
-from ..evaluation.summary import DEFAULT_BUDGET, select_shots
+from ..evaluation.summary import DEFAULT_BUDGET, frame_scores, knapsack, select_shots, shot_scores
 from ..fileio import ensure_dir, write_json
 from ..pages.plots import write_score_plot
 from ..pages.summary import timecode
@@ -85,10 +93,36 @@ def check_budget(budget: float) -> float:
     return checked_number(budget, "budget", lambda b: 0 < b <= 1, "a fraction of the video in (0, 1]")
 
 
-def budget_for_seconds(seconds: float, fps: float, n_frames: int) -> float:
-    """Budget giving a summary of at most ``seconds``: ``seconds * fps / n_frames``, capped at 1."""
+def budget_for_seconds(seconds: float, fps: float, n_frames: int, duration: float | None = None) -> float:
+    """Budget giving a summary of at most ``seconds``: ``seconds * fps / n_frames`` (or
+    ``seconds / duration`` when the duration is given: a variable-rate video), capped at 1."""
     s = checked_number(seconds, "summary length in seconds", lambda s: s > 0, "> 0")
+    if duration is not None and duration > 0:
+        return min(s / duration, 1.0)
     return min(s * fps / n_frames, 1.0)
+
+
+def select_keyshots(scores: np.ndarray, ex: ExtractedFeatures, change_points: np.ndarray, budget: float) -> list[int]:
+    """The shots a summary keeps: :func:`~acsumgan.evaluation.summary.select_shots` (the
+    benchmark's knapsack over frames) for a constant-rate video; for a variable-rate one
+    the same knapsack over time, each shot weighing its duration rounded up to whole
+    median frame durations and the capacity ``budget`` of the video's duration rounded
+    down, so the kept shots never last longer than that share."""
+    if ex.constant_rate:
+        return select_shots(scores, ex.picks, ex.n_frames, change_points, budget)
+    cp = np.asarray(change_points, dtype=np.int64)
+
+    def at(frame: int) -> float:
+        return frame_seconds(frame, ex.fps, ex.frame_times, ex.constant_rate)
+
+    times = np.asarray(ex.frame_times, dtype=np.float64)
+    diffs = np.diff(times)
+    unit = float(np.median(diffs)) if diffs.size and np.median(diffs) > 0 else 1.0 / ex.fps
+    durations = np.array([at(int(e) + 1) - at(int(s)) for s, e in cp])
+    weights = np.maximum(1, np.ceil(durations / unit - 1e-9)).astype(np.int64)
+    capacity = int(budget * at(int(cp[-1, 1]) + 1) / unit + 1e-9)
+    values = shot_scores(frame_scores(scores, ex.picks, ex.n_frames), cp)
+    return knapsack(values, weights, capacity)
 
 
 def step_scores_from(scorer: Callable[[np.ndarray], np.ndarray], features: np.ndarray) -> np.ndarray:
@@ -140,6 +174,10 @@ def build_segments(
             }
         )
         total_frames += e - s + 1
+    if ex.constant_rate:
+        summary_seconds = total_frames / fps
+    else:  # summary.mp4 keeps the source's timestamps: the shots' durations add up
+        summary_seconds = sum(at(int(change_points[i, 1]) + 1) - at(int(change_points[i, 0])) for i in selected)
     return {
         "video": str(video_path),
         "fps": fps,
@@ -156,7 +194,7 @@ def build_segments(
         "seconds_requested": seconds,
         "n_selected": len(shots),
         "summary_frames": total_frames,
-        "summary_seconds": round(total_frames / fps, 6),
+        "summary_seconds": round(summary_seconds, 6),
         "shots": shots,
     }
 
@@ -239,11 +277,14 @@ def _shots(ex: ExtractedFeatures, change_points: np.ndarray | None, max_shot_sec
 
 
 def _empty_summary(video_path: Path, change_points: np.ndarray, budget: float, ex: ExtractedFeatures) -> ConfigError:
-    lengths = (change_points[:, 1] - change_points[:, 0] + 1) / ex.fps
+    def at(frame: int) -> float:
+        return frame_seconds(frame, ex.fps, ex.frame_times, ex.constant_rate)
+
+    lengths = np.array([at(int(e) + 1) - at(int(s)) for s, e in change_points])
     return ConfigError(
         video_path,
         f"the summary would be empty: the shortest shot ({lengths.min():.2f} s) is longer than "
-        f"the budget ({budget * ex.n_frames / ex.fps:.2f} s); raise the budget or the seconds",
+        f"the budget ({budget * ex.duration:.2f} s); raise the budget or the seconds",
     )
 
 
@@ -269,6 +310,7 @@ def _encode_summary(
         fps=ex.fps,
         frame_pts=ex.frame_pts,
         key_frames=ex.key_frames,
+        frame_times=None if ex.constant_rate else ex.frame_times,
     )
 
 
@@ -289,6 +331,10 @@ def _write_outputs(
     segments["max_shot_seconds"] = None if max_shot_seconds is None else float(max_shot_seconds)
     segments["summary_frames_written"] = stats.frames_written
     segments["audio"] = stats.has_audio
+    segments["rotation"] = stats.rotation
+    segments["sample_aspect_ratio"] = str(stats.sample_aspect_ratio)
+    segments["summary_width"] = stats.width
+    segments["summary_height"] = stats.height
     segments_path = write_json(out_dir / SEGMENTS_FILE, segments)
     plot_path = plot_scores(out_dir / PLOT_FILE, ex, change_points, scores, selected, title=video_path.name)
     return segments, segments_path, plot_path
@@ -335,14 +381,14 @@ def summarize_video(
             )
     ex = extracted
     if seconds is not None:
-        budget = budget_for_seconds(seconds, ex.fps, ex.n_frames)
+        budget = budget_for_seconds(seconds, ex.fps, ex.n_frames, None if ex.constant_rate else ex.duration)
     max_shot_seconds = _max_shot_seconds(max_shot_seconds, budget, ex)
     with _stage(timings, "kts", observe):
         change_points = _shots(ex, change_points, max_shot_seconds, progress)
     with _stage(timings, "scoring", observe):
         scores = step_scores_from(scorer, ex.features)
     with _stage(timings, "selection", observe):
-        selected = select_shots(scores, ex.picks, ex.n_frames, change_points, budget)
+        selected = select_keyshots(scores, ex, change_points, budget)
     if not selected:
         raise _empty_summary(video_path, change_points, budget, ex)
     summary_path = out_dir / SUMMARY_FILE

@@ -1,18 +1,29 @@
 """Write a summary video: chosen frame ranges of a source video, re-encoded.
 
-Video: H.264 (libx264, yuv420p, ``crf`` quality, ``preset`` speed), same width and
-height as the source (an odd width or height is scaled to the even size below it,
-which yuv420p requires), same frame rate (a variable-rate source gets its average
-rate: the frames are written one after another at that rate). Frames are taken by
-index, in decode order counting every frame, exactly as :mod:`.decode` numbers
-them, so ranges computed from ``picks`` select the intended frames.
+Video: H.264 (libx264, yuv420p, ``crf`` quality, ``preset`` speed) at the size the
+source is *shown* at, upright and with square pixels: a display rotation (the display
+matrix of a phone video, read as :attr:`av.VideoFrame.rotation`) is applied to the
+pixels, so summary.mp4 is upright in every player whether or not it reads rotation
+metadata (it carries none), and a non-square sample aspect ratio is applied by scaling
+the width (e.g. 720x576 at 16:15 becomes 768x576). An odd width or height is then
+scaled to the even size below it (yuv420p requires even sizes; e.g. 321x241 becomes
+320x240, a 0.3 % squeeze rather than a lost or padded line); :class:`WriteStats` gives
+the size written. Horizontal or vertical flips in a display matrix are not applied
+(PyAV exposes the rotation only). A constant-rate source keeps its frame rate
+(frames one after another at ``fps``); with ``frame_times`` (the times of every
+frame, as the first pass measured them) a variable-rate source keeps its frames'
+timestamps: each range plays for as long as it lasted in the source, a frame for as
+long as it was shown. Frames are taken by index, in decode order counting every
+frame, exactly as :mod:`.decode` numbers them, so ranges computed from ``picks``
+select the intended frames.
 
 Audio (when the source has an audio stream and ``keep_audio``): for each range the
 source audio starting at the range's first frame's presentation time is kept for
-as long as the range lasts in the output (frames / fps), re-encoded to AAC (the
+as long as the range lasts in the output (frames / fps, or its source duration for a
+variable rate), re-encoded to AAC (the
 source's sample rate and channel layout when AAC supports them, else 48 kHz /
 stereo). Each range's audio starts exactly where its video starts in the output
-(sample counts are derived from the cumulative frame count, so there is no drift);
+(sample counts are derived from the cumulative output time, so there is no drift);
 missing audio is filled with silence.
 
 The source is read in one pass (decoding stops after the last range). When the
@@ -54,6 +65,9 @@ SEEK_GAP_SECONDS = 10.0
 #: Seek to a keyframe at least this long before a range's first frame (so the
 #: audio that goes with the range's start is read too).
 SEEK_MARGIN_SECONDS = 0.5
+#: Output time base of a variable-rate summary (90 kHz, MPEG's clock; exact for 24, 25,
+#: 30, 50, 60 and 120 fps and for millisecond timestamps).
+VFR_TIME_BASE = Fraction(1, 90000)
 #: Channel layouts kept as they are (checked to encode with FFmpeg's AAC encoder
 #: through PyAV); others are mixed down to stereo.
 AAC_LAYOUTS = ("mono", "stereo", "2.1", "3.0", "quad", "4.0", "5.0", "5.1", "5.0(side)", "5.1(side)")
@@ -84,6 +98,9 @@ class WriteStats:
     seconds: float  # wall-clock time taken
     decoded_frames: int = 0  # source video frames decoded and looked at
     seeks: int = 0  # seeks made (0: one pass from the start)
+    rotation: int = 0  # display rotation of the source applied to the pixels (degrees, counter-clockwise)
+    sample_aspect_ratio: Fraction = Fraction(1)  # of the source, applied by scaling (the output's is 1)
+    source_timestamps: bool = False  # a variable-rate source: its frame times kept (else frames / fps)
 
 
 def check_ranges(frame_ranges: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
@@ -179,13 +196,15 @@ class _AudioCutter:
             self.buffer_end = end if self.buffer_end is None else max(self.buffer_end, end)
         self.flush()
 
-    def start_range(self, abs_time: Fraction, frames_before: int) -> None:
-        out_start = int(Fraction(frames_before) * self.rate / self.fps)
+    def start_range(self, abs_time: Fraction, out_time: Fraction) -> None:
+        """A range starts at source time ``abs_time``, output time ``out_time`` (seconds)."""
+        out_start = int(out_time * self.rate)
         self.pending.append([int(round(abs_time * self.rate)), out_start, None, False])
 
-    def close_range(self, frames_after: int) -> None:
+    def close_range(self, out_time: Fraction) -> None:
+        """The open range ends at output time ``out_time`` (seconds)."""
         seg = self.pending[-1]
-        seg[2] = int(Fraction(frames_after) * self.rate / self.fps) - seg[1]
+        seg[2] = int(out_time * self.rate) - seg[1]
         seg[3] = True
         self.flush()
 
@@ -229,13 +248,63 @@ class _AudioCutter:
             self.out.mux(p)
 
 
+class _Timing:
+    """The output's timestamps: frames one after another at ``fps`` (``frame_times`` None), or
+    a variable-rate source's frame times kept, each range shifted to start where the one
+    before it ended (in :data:`VFR_TIME_BASE` units)."""
+
+    def __init__(self, fps: Fraction, frame_times=None):
+        self.fps = fps
+        self.vfr = frame_times is not None and len(frame_times) > 0
+        self.tb = VFR_TIME_BASE if self.vfr else 1 / fps
+        self.end = 0  # output pts where the next range starts (variable rate)
+        self.offset = 0
+        self.first = 0  # source index of the open range's first frame
+        self.last_pts = -1
+        if self.vfr:
+            self.times = np.asarray(frame_times, dtype=np.float64)
+            diffs = np.diff(self.times)
+            step = float(np.median(diffs)) if diffs.size else 0.0
+            self.step = step if step > 0 else 1.0 / float(fps)
+
+    def _t(self, i: int) -> float:
+        n = len(self.times)
+        return float(self.times[i]) if i < n else float(self.times[-1]) + self.step * (i - n + 1)
+
+    def _units(self, seconds: float) -> int:
+        return int(round(Fraction(seconds) / self.tb))
+
+    def start(self, i: int, written: int) -> Fraction:
+        """A range starts with source frame ``i``; returns its output time (seconds)."""
+        if not self.vfr:
+            return Fraction(written) / self.fps
+        self.first, self.offset = i, self.end
+        return self.offset * self.tb
+
+    def frame(self, i: int, written: int) -> tuple[int, int | None]:
+        """(pts, duration or None) of source frame ``i`` written as the ``written``-th frame."""
+        if not self.vfr:
+            return written, None
+        pts = max(self.offset + self._units(self._t(i) - self._t(self.first)), self.last_pts + 1)
+        self.last_pts = pts
+        self.end = max(pts + 1, self.offset + self._units(self._t(i + 1) - self._t(self.first)))
+        return pts, self.end - pts
+
+    def close(self, written: int) -> Fraction:
+        """The open range ends; returns the output time (seconds) it ends at."""
+        return Fraction(written) / self.fps if not self.vfr else self.end * self.tb
+
+
 class _RangeWriter:
     """Feeds frames (by index) and audio into the encoders; knows which frames are wanted."""
 
-    def __init__(self, ranges, ovs, out, ow, oh, vtb, cutter, progress, total):
+    def __init__(self, ranges, ovs, out, geometry, timing, cutter, progress, total):
         self.ranges = ranges
         self.ovs, self.out = ovs, out
-        self.ow, self.oh, self.vtb = ow, oh, vtb
+        self.geometry = geometry
+        self.ow, self.oh = geometry.width, geometry.height
+        self.timing = timing
+        self.vtb = timing.tb
         self.cutter = cutter
         self.progress = progress
         self.total = total
@@ -256,8 +325,9 @@ class _RangeWriter:
     def _close(self) -> None:
         self.open = False
         self.j += 1
+        end = self.timing.close(self.written)
         if self.cutter is not None:
-            self.cutter.close_range(self.written)
+            self.cutter.close_range(end)
 
     def video(self, i: int, frame, abs_t: Fraction) -> None:
         """Handle decoded frame number ``i`` (frames must come in increasing order)."""
@@ -277,14 +347,14 @@ class _RangeWriter:
             return
         if not self.open:
             self.open = True
+            start = self.timing.start(i, self.written)
             if self.cutter is not None:
-                self.cutter.start_range(abs_t, self.written)
-        if frame.format.name == "yuv420p" and frame.width == self.ow and frame.height == self.oh:
-            vf = frame
-        else:
-            vf = frame.reformat(width=self.ow, height=self.oh, format="yuv420p")
-        vf.pts = self.written
+                self.cutter.start_range(abs_t, start)
+        vf = self.geometry.convert(frame)
+        vf.pts, duration = self.timing.frame(i, self.written)
         vf.time_base = self.vtb
+        if duration is not None:
+            vf.duration = duration
         vf.pict_type = av.video.frame.PictureType.NONE
         for p in self.ovs.encode(vf):
             self.out.mux(p)
@@ -450,13 +520,78 @@ def _source_streams(inp, src: Path, keep_audio: bool):
     return vs, ain
 
 
-def _output_size(vs, src: Path) -> tuple[int, int]:
-    """The source's width and height, made even (yuv420p needs it)."""
-    w = int(vs.codec_context.width or 0)
-    h = int(vs.codec_context.height or 0)
-    if w <= 0 or h <= 0:
-        raise VideoError(src, "video stream has no frame size (unsupported or corrupt)")
-    return max(2, w - w % 2), max(2, h - h % 2)
+def _even(x: float) -> int:
+    return max(2, int(x) - int(x) % 2)
+
+
+def sample_aspect_ratio(vs) -> Fraction:
+    """The stream's sample (pixel) aspect ratio; 1 when unknown or implausible."""
+    for sar in (getattr(vs, "sample_aspect_ratio", None), getattr(vs.codec_context, "sample_aspect_ratio", None)):
+        try:
+            f = Fraction(sar) if sar else None
+        except (TypeError, ValueError, ZeroDivisionError):
+            f = None
+        if f is not None and Fraction(1, 10) <= f <= 10:
+            return f
+    return Fraction(1)
+
+
+def rotation_of(frame) -> int:
+    """A decoded frame's display rotation (counter-clockwise) as 0, 90, 180 or 270."""
+    try:
+        r = frame.rotation
+    except (AttributeError, av.error.FFmpegError):
+        return 0
+    return int(round((r or 0) / 90.0)) * 90 % 360
+
+
+def first_frame_rotation(src: Path) -> int:
+    """The display rotation of the source's first decodable frame (0 when none decodes)."""
+    try:
+        with av.open(str(src), mode="r") as c:
+            vs = video_stream(c, src)
+            frames = decode_frames(c, vs, src, threads=1)
+            try:
+                first = next(frames, None)
+            finally:
+                frames.close()
+            return 0 if first is None else rotation_of(first[3])
+    except (VideoError, av.error.FFmpegError, OSError, ValueError):
+        return 0  # the source's problems are reported when it is opened to be written
+
+
+@dataclass
+class _Geometry:
+    """How a source frame becomes an output frame: display rotation and pixel aspect applied,
+    then made even (see the module docstring)."""
+
+    width: int  # output
+    height: int
+    rotation: int
+    sar: Fraction
+
+    @classmethod
+    def of(cls, vs, src: Path, rotation: int) -> "_Geometry":
+        w = int(vs.codec_context.width or 0)
+        h = int(vs.codec_context.height or 0)
+        if w <= 0 or h <= 0:
+            raise VideoError(src, "video stream has no frame size (unsupported or corrupt)")
+        sar = sample_aspect_ratio(vs)
+        dw = w if sar == 1 else int(round(w * sar))
+        dw, dh = (h, dw) if rotation in (90, 270) else (dw, h)
+        return cls(_even(dw), _even(dh), rotation, sar)
+
+    def convert(self, frame):
+        """The output frame (yuv420p, output size, upright) of a decoded source frame."""
+        ow, oh = self.width, self.height
+        if not self.rotation:
+            if frame.format.name == "yuv420p" and frame.width == ow and frame.height == oh:
+                return frame
+            return frame.reformat(width=ow, height=oh, format="yuv420p")
+        sw, sh = (oh, ow) if self.rotation in (90, 270) else (ow, oh)  # the size before rotating
+        rgb = frame.to_ndarray(width=sw, height=sh, format="rgb24")
+        upright = np.ascontiguousarray(np.rot90(rgb, k=self.rotation // 90))  # counter-clockwise
+        return av.VideoFrame.from_ndarray(upright, format="rgb24").reformat(format="yuv420p")
 
 
 def _open_output(tmp: Path, out_path: Path):
@@ -526,11 +661,15 @@ def write_summary_video(
     fps: float | Fraction | None = None,
     frame_pts: Sequence[int | None] | None = None,
     key_frames: Sequence[int] | None = None,
+    frame_times: Sequence[float] | None = None,
 ) -> WriteStats:
     """Encode the frames in ``frame_ranges`` (inclusive, ascending) of ``src_path``.
 
     ``progress(frames_written, frames_to_write)`` is called as frames are written.
     ``fps`` overrides the output frame rate (default: the source's average rate).
+    ``frame_times`` (seconds of every frame in decode order, e.g.
+    :attr:`ExtractedFeatures.frame_times` of a variable-rate video) makes the output keep
+    those timestamps instead of playing the frames at ``fps``.
     ``frame_pts`` (the pts of every frame in decode order, from an earlier full
     pass such as :attr:`ExtractedFeatures.frame_pts`) lets the writer seek ahead
     instead of decoding everything in between; ``key_frames`` (indices of the
@@ -547,16 +686,18 @@ def write_summary_video(
     out_path = Path(out_path)
     total = sum(b - a + 1 for a, b in ranges)
     pts_list = _usable_pts(frame_pts)
+    rotation = first_frame_rotation(src)
 
     with open_container(src) as inp:
         vs, ain = _source_streams(inp, src, keep_audio)
         ofps = _output_fps(vs, fps)
-        ow, oh = _output_size(vs, src)
-        vtb = Fraction(1) / ofps
+        geometry = _Geometry.of(vs, src, rotation)
+        ow, oh = geometry.width, geometry.height
+        timing = _Timing(ofps, frame_times)
         with atomic_path(out_path) as tmp, _open_output(tmp, out_path) as out:
-            ovs = _add_video_stream(out, ofps, ow, oh, vtb, crf, preset)
+            ovs = _add_video_stream(out, ofps, ow, oh, timing.tb, crf, preset)
             cutter = _add_audio_stream(out, ain, ofps)
-            writer = _RangeWriter(ranges, ovs, out, ow, oh, vtb, cutter, progress, total)
+            writer = _RangeWriter(ranges, ovs, out, geometry, timing, cutter, progress, total)
             _decode_ranges(inp, vs, ain, src, writer, pts_list, key_frames, ofps)
             writer.finish()
             if writer.written == 0:
@@ -570,7 +711,7 @@ def write_summary_video(
     return WriteStats(
         path=out_path,
         frames_written=written,
-        duration=float(Fraction(written) / ofps),
+        duration=float(timing.end * timing.tb) if timing.vfr else float(Fraction(written) / ofps),
         fps=float(ofps),
         width=ow,
         height=oh,
@@ -579,6 +720,9 @@ def write_summary_video(
         seconds=time.perf_counter() - t0,
         decoded_frames=writer.seen,
         seeks=writer.seeks,
+        rotation=geometry.rotation,
+        sample_aspect_ratio=geometry.sar,
+        source_timestamps=timing.vfr,
     )
 
 
