@@ -51,8 +51,10 @@ from .decode import DEFAULT_RATE, FrameSampler, prefetch
 DEFAULT_BACKBONE = "efficientnet-lite0"
 #: Frames per network forward pass (fastest on CPU in our measurements).
 FORWARD_BATCH = 8
-#: FFmpeg decoder threads during feature extraction (the decode runs on a thread of its own).
-DECODER_THREADS = 1
+#: FFmpeg decoder threads during feature extraction, 0: FFmpeg's frame threads. With
+#: FFmpeg decoding on the calling (background) thread instead (1), PyAV keeps the GIL
+#: while it decodes and the network's operators wait for it: 30-60 % slower, measured.
+DECODER_THREADS = 0
 GOOGLENET_ENV = "ACSUMGAN_GOOGLENET_WEIGHTS"
 GOOGLENET_FILE = "googlenet-1378be20.pth"
 GOOGLENET_URL = "https://download.pytorch.org/models/googlenet-1378be20.pth"
@@ -484,8 +486,8 @@ def extract_features(
     video's length). With ``background_decode`` (default) decoding, colour
     conversion and resizing run on a thread of their own, up to two batches ahead of
     the network (:func:`acsumgan.video.decode.prefetch`); the features are the same
-    either way. ``decoder_threads`` is FFmpeg's thread count (default 1: the decode
-    thread is one core, the network has the others; 0: FFmpeg's choice).
+    either way. ``decoder_threads`` is FFmpeg's thread count (:data:`DECODER_THREADS`;
+    it changes no feature either).
     ``progress(done_frames, total_estimate)`` is called after each batch (frames
     decoded so far, estimated total) and once at the end with the exact count twice.
     """
