@@ -192,11 +192,14 @@ def browser_plays(video_path: str | os.PathLike) -> bool:
         return all(a.codec_context.name in BROWSER_AUDIO[family] for a in container.streams.audio)
 
 
-def playable_href(video_path: str | os.PathLike, out_dir: str | os.PathLike) -> str:
-    """The ``src`` of the page's player, relative to ``out_dir``: the original when a
-    browser plays it, else ``original.mp4``, an H.264 copy written there."""
+def playable_href(
+    video_path: str | os.PathLike, out_dir: str | os.PathLike, base_dir: str | os.PathLike | None = None
+) -> str:
+    """The ``src`` of the page's player, relative to ``out_dir`` (or to ``base_dir``, where the
+    page will finally lie when it is written to a staging folder first): the original when
+    a browser plays it, else ``original.mp4``, an H.264 copy written to ``out_dir``."""
     if browser_plays(video_path):
-        return relative_href(video_path, out_dir)
+        return relative_href(video_path, out_dir if base_dir is None else base_dir)
     write_browser_copy(video_path, Path(out_dir) / COPY_NAME)
     return COPY_NAME
 

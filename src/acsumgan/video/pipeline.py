@@ -11,7 +11,9 @@ first. Everything is kept in the output folder and reused by the next call:
     DIR/model.json       what the model was trained on (a digest of the features) and how
     DIR/summarize.log    what each call computed and what it reused
     DIR/<video>/         summary.mp4, segments.json, scores.png, summary.html, thumbs/
-                         (DIR itself when there is one video); DIR/index.html with several
+                         (DIR itself when there is one video); DIR/index.html with several;
+                         one unit: written to a staging folder, then swapped in
+                         (:mod:`acsumgan.video.unit`), so it is the old summary or the new one
 
 A video whose size or modification time changed, or a new one, gets its features
 recomputed; the others are read back. The model is trained again only when the
@@ -40,6 +42,7 @@ from ..fileio import ensure_dir, write_json
 from .backbones import DEFAULT_BACKBONE, ExtractedFeatures, as_backbone, extract_features
 from .decode import DEFAULT_RATE, check_rate
 from .kts import shot_boundaries
+from .unit import summary_unit
 
 FEATURES_FILE = "features.h5"
 MODEL_DIR = "model"
@@ -456,21 +459,25 @@ def summarize_videos(
             extracted = cps = None
             if feats is not None:
                 extracted, cps = feats.extracted[i], None
-            res = summarize_video(
-                p,
-                scorer,
-                target,
-                budget=budget,
-                seconds=seconds,
-                backbone=bb or DEFAULT_BACKBONE,
-                device=device,
-                rate=rate,
-                progress=on_stage,
-                crf=crf,
-                max_shot_seconds=max_shot_seconds,
-                extracted=extracted,
-                change_points=cps,
-            )
+            # one unit: written to a staging folder, swapped in whole (video/unit.py)
+            with summary_unit(target, whole=len(paths) > 1) as stage:
+                res = summarize_video(
+                    p,
+                    scorer,
+                    stage,
+                    budget=budget,
+                    seconds=seconds,
+                    backbone=bb or DEFAULT_BACKBONE,
+                    device=device,
+                    rate=rate,
+                    progress=on_stage,
+                    crf=crf,
+                    max_shot_seconds=max_shot_seconds,
+                    extracted=extracted,
+                    change_points=cps,
+                )
+                page_path = write_review_page(res, final_dir=target) if page else None
+            res = _moved(res, target)
             results.append(res)
             log.info(
                 "summary: %s -> %s (%d of %d shots, %.1f s)",
@@ -480,8 +487,8 @@ def summarize_videos(
                 len(res.change_points),
                 res.summary_seconds,
             )
-            if page:
-                pages.append(write_review_page(res))
+            if page_path is not None:
+                pages.append(target / page_path.name)
             if progress is not None:
                 progress("summaries", "videos", i + 1, len(paths), p.name)
         index = write_index(out, results, pages) if page and len(paths) > 1 else None
@@ -540,8 +547,22 @@ def _shot_scores(scores: np.ndarray, picks: np.ndarray, change_points: np.ndarra
     return out
 
 
-def write_review_page(res) -> Path:
-    """summary.html and thumbs/ beside a summary (a :class:`~acsumgan.video.summarize.SummaryResult`)."""
+def _moved(res, target: Path):
+    """``res`` (a SummaryResult written to a staging folder) with its paths in ``target``."""
+    from dataclasses import replace
+
+    return replace(
+        res,
+        out_dir=target,
+        summary_path=target / res.summary_path.name,
+        segments_path=target / res.segments_path.name,
+        plot_path=target / res.plot_path.name,
+    )
+
+
+def write_review_page(res, final_dir: Path | None = None) -> Path:
+    """summary.html and thumbs/ beside a summary (a :class:`~acsumgan.video.summarize.SummaryResult`);
+    links to the source video are relative to ``final_dir`` (where the page will lie) when given."""
     from ..pages.media import playable_href, relative_href, write_thumbnails
     from ..pages.summary import ShotView, SummaryView, write_summary_page
     from .decode import frame_seconds
@@ -574,7 +595,7 @@ def write_review_page(res) -> Path:
     seg = res.segments
     view = SummaryView(
         title=res.video_path.name,
-        video_href=playable_href(res.video_path, out),
+        video_href=playable_href(res.video_path, out, base_dir=final_dir),
         summary_href=relative_href(res.summary_path, out),
         fps=float(res.fps),
         n_frames=int(res.n_frames),

@@ -1,0 +1,155 @@
+"""A summary folder is one unit: all of one video's outputs are written to a staging folder,
+then swapped in, so a reader (or a later call) sees the previous summary or the new one,
+never a mix.
+
+:func:`summary_unit` yields the staging folder to write into. When the block succeeds:
+
+* ``whole=True`` (the summary has a folder of its own, ``OUT/<video>/``): the staging
+  folder, a sibling ``.<video>.<pid>.<random>.new``, takes the final folder's place in one
+  step (Linux ``renameat2(RENAME_EXCHANGE)``; elsewhere the old folder is renamed aside,
+  the new one renamed in, the old one removed: a reader may find no folder for that
+  instant, but never a mixed one);
+* ``whole=False`` (one video: its outputs lie in ``OUT`` itself, beside ``features.h5`` and
+  ``model/``): the staging folder is ``OUT/.summary.<pid>.<random>.new``; each of its
+  files (and ``thumbs/``) is renamed over the old one, ``segments.json`` last, then the old
+  unit's members the new one lacks (``summary.html`` after ``--no-page``, ``original.mp4``)
+  are removed. Renames do not need disk space, so a full disk, an error or Ctrl-C while
+  writing leaves the previous summary whole.
+
+When the block fails (disk full, an error, Ctrl-C, SIGTERM) the staging folder is
+removed and the previous summary is untouched. Staging folders of a process that died
+(SIGKILL) are removed by the next call.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import secrets
+import shutil
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from ..fileio import ensure_dir, output_error
+
+#: The files and folders of one video's summary (what a unit replaces).
+MEMBERS = ("summary.mp4", "scores.png", "summary.html", "thumbs", "original.mp4", "segments.json")
+#: Staging (``.new``) and set-aside (``.old``) folders: ``.<name>.<pid>.<random>.new|old``.
+_STAGING = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]{8}\.(new|old)$")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):
+        return True
+    return True
+
+
+def remove_stale_staging(folder: Path) -> list[Path]:
+    """Remove the staging and set-aside folders in ``folder`` whose process is gone."""
+    removed = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for p in entries:
+        m = _STAGING.match(p.name)
+        if m and p.is_dir() and not p.is_symlink() and not _alive(int(m["pid"])):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def _staging_name(name: str, kind: str) -> str:
+    return f".{name}.{os.getpid()}.{secrets.token_hex(4)}.{kind}"
+
+
+def _replace_dir(new: Path, final: Path) -> None:
+    """Put the folder ``new`` at ``final`` (replacing a folder there); ``new`` is gone after."""
+    if not final.exists():
+        os.replace(new, final)
+        return
+    if _exchange(new, final):
+        shutil.rmtree(new, ignore_errors=True)  # now holds the old one
+        return
+    aside = final.with_name(_staging_name(final.name, "old"))
+    os.replace(final, aside)
+    os.replace(new, final)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def _commit_members(stage: Path, final: Path) -> None:
+    """Move the unit's members from ``stage`` into ``final`` (segments.json last), then drop
+    the members of the old unit that the new one lacks."""
+    names = [n for n in MEMBERS if (stage / n).exists()]
+    names += sorted(p.name for p in stage.iterdir() if p.name not in MEMBERS)
+    names.sort(key=lambda n: n == "segments.json")
+    for n in names:
+        src, dst = stage / n, final / n
+        if src.is_dir() and not src.is_symlink():
+            if dst.exists() and not dst.is_dir():
+                dst.unlink()
+            _replace_dir(src, dst)
+        else:
+            if dst.is_dir() and not dst.is_symlink():
+                shutil.rmtree(dst)
+            os.replace(src, dst)
+    for n in MEMBERS:
+        old = final / n
+        if n not in names and (old.exists() or old.is_symlink()):
+            if old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+@contextmanager
+def summary_unit(final: str | os.PathLike, whole: bool = True) -> Iterator[Path]:
+    """Yield a staging folder for one video's summary; swap it in at ``final`` when the block
+    succeeds, remove it when it fails (see the module docstring)."""
+    final = Path(final)
+    parent = ensure_dir(final.parent if whole else final)
+    remove_stale_staging(parent)
+    stage = parent / _staging_name(final.name if whole else "summary", "new")
+    try:
+        stage.mkdir()
+    except OSError as exc:
+        raise output_error(stage, exc) from None
+    try:
+        yield stage
+        try:
+            if whole:
+                if final.exists() and not final.is_dir():
+                    raise NotADirectoryError(f"{final} exists and is not a folder")
+                _replace_dir(stage, final)
+            else:
+                _commit_members(stage, final)
+        except OSError as exc:
+            raise output_error(final, exc) from None
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
