@@ -37,8 +37,38 @@ KEPT_COLOR = "tab:orange"
 CURVE_COLOR = "tab:blue"
 
 
+def matplotlib_config_dir() -> None:
+    """Before matplotlib is first imported: when its config folder (``MPLCONFIGDIR``, else
+    ``$XDG_CONFIG_HOME/matplotlib`` or ``~/.config/matplotlib``) cannot be written (HOME
+    unset, read-only or not a folder), give it a private temporary one, removed at exit,
+    as matplotlib would itself, but without its warnings on stderr."""
+    import sys
+
+    if "matplotlib" in sys.modules or os.environ.get("MPLCONFIGDIR"):
+        return
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    default = os.path.join(base, "matplotlib")
+    try:
+        os.makedirs(default, exist_ok=True)
+        if os.access(default, os.W_OK):
+            return
+    except OSError:
+        pass
+    import atexit
+    import shutil
+    import tempfile
+
+    try:
+        folder = tempfile.mkdtemp(prefix="acsumgan-matplotlib-")
+    except OSError:
+        return  # no writable temporary folder either: matplotlib says where it looked
+    atexit.register(shutil.rmtree, folder, True)
+    os.environ["MPLCONFIGDIR"] = folder
+
+
 def new_figure(width: float, height: float, dpi: int = 100):
     """A figure with a constrained layout on an Agg canvas (outside legends get room)."""
+    matplotlib_config_dir()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -48,8 +78,12 @@ def new_figure(width: float, height: float, dpi: int = 100):
 
 
 def save_png(fig, path: str | os.PathLike, dpi: int | None = None) -> Path:
-    """Write the figure as a PNG, atomically."""
-    with atomic_path(path) as tmp:
+    """Write the figure as a PNG, atomically (a character the font lacks, e.g. CJK in a video's
+    name, is drawn as a box without a warning on stderr)."""
+    import warnings
+
+    with atomic_path(path) as tmp, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
         fig.savefig(tmp, format="png", dpi=dpi or fig.dpi)
     return Path(path)
 

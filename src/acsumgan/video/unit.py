@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from ..errors import OutputError
 from ..fileio import ensure_dir, output_error
 
 #: The files and folders of one video's summary (what a unit replaces).
@@ -127,6 +128,19 @@ def _commit_members(stage: Path, final: Path) -> None:
     shutil.rmtree(stage, ignore_errors=True)
 
 
+def _named_finally(exc: OutputError, stage: Path, final: Path) -> OutputError:
+    """``exc`` naming the file where it would have been (not its staging folder)."""
+    if exc.path is None:
+        return exc
+    try:
+        rel = Path(exc.path).relative_to(stage)
+    except ValueError:
+        return exc
+    out = type(exc)(final / rel, exc.problem)
+    out.exit_code = exc.exit_code
+    return out
+
+
 @contextmanager
 def summary_unit(final: str | os.PathLike, whole: bool = True) -> Iterator[Path]:
     """Yield a staging folder for one video's summary; swap it in at ``final`` when the block
@@ -140,7 +154,10 @@ def summary_unit(final: str | os.PathLike, whole: bool = True) -> Iterator[Path]
     except OSError as exc:
         raise output_error(stage, exc) from None
     try:
-        yield stage
+        try:
+            yield stage
+        except OutputError as exc:
+            raise _named_finally(exc, stage, final) from None
         try:
             if whole:
                 if final.exists() and not final.is_dir():
