@@ -81,6 +81,7 @@ def hv(tmp_path_factory):
     v["tall"] = scenes(d / "tall.mp4", (20, 20, 20), size=(90, 1600))
     v["4k"] = scenes(d / "4k.mp4", (10, 10), size=(3840, 2160))
     v["plain"] = scenes(d / "plain.mp4")
+    v["odd"] = scenes(d / "odd.mkv", size=(97, 73), codec="ffv1", pix_fmt="yuv444p", options={})
     (d / "home_is_a_file").write_text("HOME points here\n")
     v["home_file"] = d / "home_is_a_file"
     return v
@@ -106,6 +107,7 @@ ROWS = {
     "vfr": lambda v, m, t: (summarize_args(m, t / "out", v["vfr"], extra=["--budget", "0.4", "--no-page"]), {}),
     "fps1": lambda v, m, t: (summarize_args(m, t / "out", v["fps1"], extra=["--no-page"]), {}),
     "fps120": lambda v, m, t: (summarize_args(m, t / "out", v["fps120"], extra=["--no-page"]), {}),
+    "odd-size": lambda v, m, t: (summarize_args(m, t / "out", v["odd"], extra=["--no-page"]), {}),
     "tall": lambda v, m, t: (summarize_args(m, t / "out", v["tall"]), {}),
     "4k": lambda v, m, t: (summarize_args(m, t / "out", v["4k"], extra=["--seconds", "1", "--no-page"]), {}),
     "seconds-longer": lambda v, m, t: (summarize_args(m, t / "out", v["plain"], extra=["--seconds", "600"]), {}),
@@ -286,6 +288,14 @@ def test_one_and_120_frames_per_second_work_with_the_defaults(ran, row, fps):
     assert seg["fps"] == fps and seg["n_selected"] >= 1
     assert seg["summary_seconds"] <= 0.15 * seg["duration_seconds"] + 1e-6
     assert len(frame_times(t / "out" / "summary.mp4")) == seg["summary_frames"]
+
+
+def test_an_odd_size_is_written_even_and_segments_say_so(ran):
+    proc, t = ran["odd-size"]
+    ok(proc)
+    seg = segments(t / "out")
+    assert (seg["width"], seg["height"]) == (97, 73)
+    assert (seg["summary_width"], seg["summary_height"]) == (96, 72) == video_size(t / "out" / "summary.mp4")
 
 
 def test_a_very_tall_video(ran):

@@ -178,8 +178,8 @@ def summarize(
 ) -> None:
     """Summarize videos, training a model on them first when no --model is given.
 
-    Writes, per video: summary.mp4 (the selected shots in order, original resolution
-    and frame rate, H.264, audio kept), segments.json (each selected shot's start/end in
+    Writes, per video: summary.mp4 (the selected shots in order, upright, original
+    resolution and frame rate, H.264, audio kept), segments.json (each selected shot's start/end in
     seconds and timecodes, frame range and score), scores.png (importance over time)
     and summary.html, a page to review it in a browser (the video, a clickable
     timeline of shots and scores, a thumbnail per shot, the summary). VIDEOS are files,
