@@ -102,6 +102,10 @@ ROWS = {
     "mixed-summarize": lambda v, m, t: (summarize_args(m, t / "out", v["mixed"], extra=["--no-page"]), {}),
     "mixed-build": lambda v, m, t: (["dataset", "build", v["mixed"], "--out", t / "mixed.h5"], {}),
     "mixed-broken-summarize": lambda v, m, t: (summarize_args(m, t / "out", v["mixed_broken"]), {}),
+    "mixed-broken-train-on": lambda v, m, t: (
+        ["summarize", v["plain"], "--out", t / "out", "--train-on", v["mixed_broken"], "--epochs", "1"],
+        {},
+    ),
     "mixed-broken-build": lambda v, m, t: (["dataset", "build", v["mixed_broken"], "--out", t / "mixed.h5"], {}),
     "rotated": lambda v, m, t: (summarize_args(m, t / "out", v["rotated"]), {}),
     "vfr": lambda v, m, t: (summarize_args(m, t / "out", v["vfr"], extra=["--budget", "0.4", "--no-page"]), {}),
@@ -232,7 +236,7 @@ def test_a_mixed_folder_builds_a_dataset_of_its_videos(ran, hv):
         assert sorted(h5[k]["video_name"][()].decode() for k in h5) == ["a.mp4", "b.mts", "c.3gp"]
 
 
-@pytest.mark.parametrize("row", ["mixed-broken-summarize", "mixed-broken-build"])
+@pytest.mark.parametrize("row", ["mixed-broken-summarize", "mixed-broken-build", "mixed-broken-train-on"])
 def test_a_bad_file_in_a_folder_fails_before_any_work(ran, hv, row):
     """d.mp4 (text) is found before a.mp4, b.mts and c.3gp are worked on: one line, exit 7,
     nothing written (no output folder, no dataset, no parts)."""

@@ -194,6 +194,12 @@ def summarize(
         raise click.UsageError("--seconds and --budget both set the summary length; pick one")
     threads = apply_threads(threads)
     paths = expand_videos(videos)
+    if train_on is not None and Path(train_on).is_dir():  # its videos are probed before any work too
+        found, skipped = folder_videos(train_on)
+        for p in found:
+            probe(p)
+        if skipped:
+            click.echo(f"acsumgan: note: --train-on {skipped_note(train_on, skipped)}", err=True)
     if seconds is not None and seconds <= 0:
         raise ConfigError(None, f"--seconds must be > 0, got {seconds}")
     mss = (

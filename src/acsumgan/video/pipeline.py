@@ -512,11 +512,15 @@ def _training_set(train_on) -> tuple[list[Path], Path | None]:
 
 
 def _videos_in(folder: Path) -> list[Path]:
-    from .decode import videos_in
+    from .decode import folder_videos, probe, skipped_note
 
-    found = videos_in(folder)
+    found, skipped = folder_videos(folder)
     if not found:
         raise ConfigError(folder, "--train-on: the folder holds no video files")
+    for p in found:  # a bad one fails now, before the features of the others are computed
+        probe(p)
+    if skipped:
+        log.info("--train-on %s", skipped_note(folder, skipped))
     return found
 
 
