@@ -23,10 +23,16 @@ CPU speed of EfficientNet-Lite0 (2 cores, 224x224 frames/s, measured for this
 module on an idle machine): eager NCHW ~25-30; channels_last memory format
 ~75-100; plus BatchNorm folded into the convolutions ~85-125;
 ``torch.jit.trace`` + ``freeze`` was within ~8% of folding but costs ~2 s per
-load and is deprecated in this torch, so it is not used. Small forward batches
-(4-8) beat large ones (16-32) on CPU (cache), so frames go through the network
-:data:`FORWARD_BATCH` at a time. Networks are built once per process and cached,
-see :func:`get_backbone`.
+load and is deprecated in this torch, so it is not used (``freeze`` also changes
+the features by up to 8e-6). TensorFlow's "same" padding folded into the
+convolutions where it is symmetric and ReLU6 in place (:meth:`_EfficientNetFeatures.simplify`,
+the same bits): 53 -> 83 frames/s on 2 threads. Small forward batches beat large
+ones on CPU (cache): 4 frames per pass ran at 98-118 frames/s, 8 at 72-96, 16 at
+75-84 (the features are the same bits at any batch size), so frames go through
+the network :data:`FORWARD_BATCH` at a time. One frame is 0.77 GFLOP (counted from
+the convolutions' shapes), so 118 frames/s is 52 % of the measured matmul peak
+(176 GFLOP/s); the depthwise convolutions and activations are memory-bound.
+Networks are built once per process and cached, see :func:`get_backbone`.
 """
 
 from __future__ import annotations
@@ -50,10 +56,10 @@ from .decode import DEFAULT_RATE, FrameSampler, prefetch
 
 DEFAULT_BACKBONE = "efficientnet-lite0"
 #: Frames per network forward pass (fastest on CPU in our measurements).
-FORWARD_BATCH = 8
-#: FFmpeg decoder threads during feature extraction, 0: FFmpeg's frame threads. With
-#: FFmpeg decoding on the calling (background) thread instead (1), PyAV keeps the GIL
-#: while it decodes and the network's operators wait for it: 30-60 % slower, measured.
+FORWARD_BATCH = 4
+#: FFmpeg decoder threads during feature extraction, 0: FFmpeg's frame threads on every
+#: core. With decoding on one thread beside the network instead (1, background decode),
+#: PyAV keeps the GIL while it decodes and the network's operators wait: 30-60 % slower.
 DECODER_THREADS = 0
 GOOGLENET_ENV = "ACSUMGAN_GOOGLENET_WEIGHTS"
 GOOGLENET_FILE = "googlenet-1378be20.pth"
@@ -477,17 +483,20 @@ def extract_features(
     batch_size: int = 16,
     progress: Callable[[int, int], None] | None = None,
     device: str | torch.device = "cpu",
-    background_decode: bool = True,
+    background_decode: bool = False,
     decoder_threads: int = DECODER_THREADS,
 ) -> ExtractedFeatures:
     """Decode ``path``, sample ``rate`` steps per second, and run ``backbone`` on them.
 
     Frames are streamed ``batch_size`` at a time (memory stays bounded whatever the
-    video's length). With ``background_decode`` (default) decoding, colour
-    conversion and resizing run on a thread of their own, up to two batches ahead of
-    the network (:func:`acsumgan.video.decode.prefetch`); the features are the same
-    either way. ``decoder_threads`` is FFmpeg's thread count (:data:`DECODER_THREADS`;
-    it changes no feature either).
+    video's length). With ``background_decode`` decoding, colour conversion and
+    resizing run on a thread of their own, up to two batches ahead of the network
+    (:func:`acsumgan.video.decode.prefetch`); off by default: on 2 idle cores it was
+    11 % slower at 720p and equal at 160x120 (``benchmarks/video_speed.py``), because
+    FFmpeg's frame threads already decode on every core while the network waits, and a
+    third busy thread only adds contention. The features are the same either way.
+    ``decoder_threads`` is FFmpeg's thread count (:data:`DECODER_THREADS`; it changes
+    no feature either).
     ``progress(done_frames, total_estimate)`` is called after each batch (frames
     decoded so far, estimated total) and once at the end with the exact count twice.
     """
