@@ -104,3 +104,15 @@ def test_build_writes_an_unlabeled_dataset_train_accepts(own_run, own_videos):
         assert v.change_points[-1, 1] == v.n_frames - 1
     assert dataset_attrs(own_run / "own.h5")["backbone"] == "efficientnet-lite0"
     assert (own_run / "run" / "COMPLETE").exists()
+
+
+def test_one_video_is_one_video_not_one_videos(tmp_path):
+    one, two = tmp_path / "one.h5", tmp_path / "two.h5"
+    p = run("dataset", "synth", "--videos", "1", "--dim", "8", "--out", one)
+    assert "1 summe video (summe profile" in " ".join(p.stdout.split())
+    p = run("dataset", "validate", one)
+    assert "1 video, valid" in " ".join(p.stdout.split())
+    p = run("dataset", "synth", "--videos", "2", "--dim", "8", "--out", two)
+    assert "2 summe videos (summe profile" in " ".join(p.stdout.split())
+    p = run("dataset", "validate", two)
+    assert "2 videos, valid" in " ".join(p.stdout.split())

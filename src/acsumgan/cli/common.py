@@ -35,6 +35,11 @@ def splits() -> None:
     """Make and inspect splits files (JSON list of train/test keys)."""
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 video``, ``2 videos``: a number with its noun in the right number."""
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+
+
 def finite(ctx, param, value):
     """Click callback: FloatRange lets NaN through (every comparison with NaN is false)."""
     if value is not None and not math.isfinite(value):

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..fileio import refuse_to_replace
 from ..locks import hold_lock
-from .common import CONTEXT, console, dataset, device_option
+from .common import CONTEXT, console, count, dataset, device_option
 from .train import threads_option
 
 
@@ -40,12 +40,13 @@ def dataset_synth(profile: str, out: str, seed: int, videos: int | None, dim: in
     recurring scenes, shots at scene changes and simulated annotators; every field
     of the eccv16 schema is filled.
     """
-    from ..synthetic.dataset import write_synth_dataset
+    from ..synthetic.dataset import PROFILES, write_synth_dataset
 
     click.get_current_context().with_resource(hold_lock(out, is_file=True))  # one writer per file
     refuse_to_replace(out, force)
     path = write_synth_dataset(out, profile=profile, seed=seed, videos=videos, dim=dim)
-    console.print(f"wrote {path} ({profile} profile, seed {seed})")
+    n = len(PROFILES[profile]["steps"][:videos] if videos is not None else PROFILES[profile]["steps"])
+    console.print(f"wrote {path}: {count(n, profile + ' video')} ({profile} profile, seed {seed})")
 
 
 @dataset.command("validate")
@@ -87,7 +88,7 @@ def dataset_validate(path: str, purpose: str, as_json: bool) -> None:
             )
         )
         return
-    table = Table(title=f"{path}: {len(rows)} videos, valid")
+    table = Table(title=f"{path}: {count(len(rows), 'video')}, valid")
     for col in ("video", "steps", "dim", "n_frames", "shots", "users"):
         table.add_column(col, justify="right" if col != "video" else "left")
     for r in rows:
@@ -167,7 +168,7 @@ def dataset_build(videos, out, backbone, device, rate, force, threads) -> None:
             )
 
         path = build_dataset(paths, out, backbone=backbone, device=resolve_device(device), rate=rate, progress=progress)
-    console.print(f"wrote {path}: {len(paths)} videos ({backbone} features)")
+    console.print(f"wrote {path}: {count(len(paths), 'video')} ({backbone} features)")
 
 
 @dataset.command("merge")
@@ -197,7 +198,7 @@ def dataset_merge(inputs, out: str, names: str | None) -> None:
     with open_h5(path) as h5:
         counts = {g: len(h5[g]) for g in merged_datasets(h5, path)}
     console.print(
-        f"wrote {path}: {sum(counts.values())} videos of {len(counts)} datasets ("
+        f"wrote {path}: {count(sum(counts.values()), 'video')} of {count(len(counts), 'dataset')} ("
         + ", ".join(f"{n} {c}" for n, c in counts.items())
         + ")"
     )
@@ -242,7 +243,7 @@ def _write(out: Path, videos: dict, name: str, merge: Path | None, as_json: bool
         )
     else:
         console.print(
-            f"wrote {out}: {len(videos)} {name} videos ({', '.join(fields)})"
+            f"wrote {out}: {count(len(videos), name + ' video')} ({', '.join(fields)})"
             + (f", merged with {merge}" if merge is not None else "")
         )
 
