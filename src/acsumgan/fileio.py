@@ -134,7 +134,7 @@ def stale_temporaries(folder: str | os.PathLike, name: str | None = None, depth:
             dirs.clear()
         for f in files:
             m = _TEMPORARY.match(f)
-            if m and (name is None or m["name"] == name) and not _process_alive(int(m["pid"])):
+            if m and (name is None or m["name"] == name) and not process_alive(int(m["pid"])):
                 p = Path(root) / f
                 if p.is_file() and not p.is_symlink():
                     found.append(p)
@@ -158,7 +158,8 @@ def remove_stale_temporaries(folder: str | os.PathLike, name: str | None = None)
     return removed
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (a pid that cannot be checked counts as alive)."""
     if pid == os.getpid():
         return True
     try:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import BusyError, Terminated
-from .fileio import ensure_dir, output_error, remove_stale_temporaries
+from .fileio import ensure_dir, output_error, process_alive, remove_stale_temporaries
 
 LOCK_NAME = ".lock"
 
@@ -121,7 +121,7 @@ def _acquire(path: Path, target: Path) -> int:
             if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise output_error(path, exc) from None
             info = holder(path)
-            if (info is None or not _alive(info["pid"])) and time.monotonic() < deadline:
+            if (info is None or not process_alive(info["pid"])) and time.monotonic() < deadline:
                 time.sleep(0.02)  # the holder has locked but not yet signed the file
                 continue
             raise BusyError(target, _busy(info)) from None
@@ -160,16 +160,6 @@ def _busy(info: dict | None) -> str:
     since = time.localtime(float(info.get("since") or 0))
     fmt = "%H:%M" if since[:3] == time.localtime()[:3] else "%Y-%m-%d %H:%M"
     return f"is in use by process {info['pid']} since {time.strftime(fmt, since)}; wait or use another --out"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 # --- signals ----------------------------------------------------------------------------

@@ -34,24 +34,12 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import OutputError
-from ..fileio import ensure_dir, output_error
+from ..fileio import ensure_dir, output_error, process_alive
 
 #: The files and folders of one video's summary (what a unit replaces).
 MEMBERS = ("summary.mp4", "scores.png", "summary.html", "thumbs", "original.mp4", "segments.json")
 #: Staging (``.new``) and set-aside (``.old``) folders: ``.<name>.<pid>.<random>.new|old``.
 _STAGING = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]{8}\.(new|old)$")
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (OSError, OverflowError):
-        return True
-    return True
 
 
 def remove_stale_staging(folder: Path) -> list[Path]:
@@ -63,7 +51,7 @@ def remove_stale_staging(folder: Path) -> list[Path]:
         return removed
     for p in entries:
         m = _STAGING.match(p.name)
-        if m and p.is_dir() and not p.is_symlink() and not _alive(int(m["pid"])):
+        if m and p.is_dir() and not p.is_symlink() and not process_alive(int(m["pid"])):
             shutil.rmtree(p, ignore_errors=True)
             removed.append(p)
     return removed
