@@ -125,6 +125,32 @@ def test_lossless_summary_has_exactly_the_source_frames(scenes_audio_video, tmp_
         assert v.codec_context.pix_fmt == "yuv420p"
 
 
+def test_without_audio_a_seek_lands_on_the_keyframe_at_or_before_the_range(scenes_audio_video, tmp_path):
+    """No audio to read ahead for: no 0.5-s margin, so a range that starts on a keyframe
+    decodes from that keyframe on; the frames are the same."""
+    fp = first_pass(scenes_audio_video.path)
+    keys = fp.key_frames
+    k1 = min(k for k in keys if k >= 100)
+    k2 = min(k for k in keys if k >= k1 + 80)
+    ranges = [(10, 40), (k1, k1 + 40), (k2, k2 + 30)]
+    out = tmp_path / "s.mp4"
+    st = write_summary_video(
+        scenes_audio_video.path, ranges, out, crf=0, keep_audio=False, frame_pts=fp.frame_pts, key_frames=keys
+    )
+    assert not st.has_audio and st.seeks == 2
+    assert st.decoded_frames == 41 + 41 + 31
+    src = decode_yuv(scenes_audio_video.path)
+    got = decode_yuv(out)
+    want = [src[i] for a, b in ranges for i in range(a, b + 1)]
+    assert len(got) == len(want) and all(np.array_equal(g, w) for g, w in zip(got, want))
+    # with its audio, the same ranges seek to a keyframe at least 0.5 s (12.5 frames) earlier
+    st = write_summary_video(
+        scenes_audio_video.path, ranges, tmp_path / "a.mp4", crf=0, frame_pts=fp.frame_pts, key_frames=keys
+    )
+    landing = max(k for k in keys if k <= k1 - 12.5)
+    assert st.has_audio and st.decoded_frames >= 41 + (k1 + 41 - landing) > 41 + 41
+
+
 def test_default_quality_and_audio_in_sync(scenes_audio_video, tmp_path, mode):
     out = tmp_path / "s.mp4"
     st = write(mode, scenes_audio_video.path, RANGES, out)

@@ -29,12 +29,12 @@ from ..evaluation.metrics import evaluate_scores, resolve_metric
 from ..evaluation.scores import write_scores
 from ..fileio import ensure_dir, write_text
 from ..locks import hold_lock, signals_held
+from ..memory import release_freed_memory
 from ..model.episode import Batch, draw_seed, make_batch, score_videos, test_time_uniforms
 from ..model.networks import ACSumGAN
 from ..runs import COLUMNS, LOSSES, STD_COLUMN, RunFolder, read_metrics  # noqa: F401  (re-exported for callers)
 from ..selection import chosen_epoch, kept_epochs
 from .checkpoint import read_checkpoint, save_checkpoint
-from .memory import release_freed_memory
 from .update import Optimizers, make_draws, train_step
 
 log = logging.getLogger("acsumgan.train")

@@ -32,7 +32,11 @@ ones on CPU (cache): 4 frames per pass ran at 98-118 frames/s, 8 at 72-96, 16 at
 the network :data:`FORWARD_BATCH` at a time. One frame is 0.77 GFLOP (counted from
 the convolutions' shapes), so 118 frames/s is 52 % of the measured matmul peak
 (176 GFLOP/s); the depthwise convolutions and activations are memory-bound.
-Networks are built once per process and cached, see :func:`get_backbone`.
+Building a CPU backbone keeps freed memory for the next pass (:mod:`acsumgan.memory`):
+inside extraction, between decoded frames, it ran at 72-76 frames/s before, with
+thousands of page faults per frame. Networks are built once per process and cached,
+see :func:`get_backbone`. Long videos are decoded in parts, one process per core
+(:mod:`.parts`, in :func:`extract_features`).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -52,7 +57,11 @@ from torch import nn
 
 from ..config import resolve_device
 from ..errors import ConfigError, FeatureSizeError
-from .decode import DEFAULT_RATE, FrameSampler, prefetch
+from ..memory import keep_freed_memory
+from .decode import DEFAULT_RATE, FrameSampler, check_rate, prefetch, probe
+from .parts import PartDecoders, PartsMismatch, plan_parts
+
+_log = logging.getLogger("acsumgan.summarize.features")  # into summarize's log file
 
 DEFAULT_BACKBONE = "efficientnet-lite0"
 #: Frames per network forward pass (fastest on CPU in our measurements).
@@ -95,6 +104,7 @@ class Backbone:
         if optimize:
             self._optimize()
         if device.type == "cpu":
+            keep_freed_memory()  # 120 instead of 72 frames/s inside extraction (see acsumgan.memory)
             # after folding: folded weights must be converted too, or every call
             # reorders them (measured: 50 instead of 100+ frames/s)
             self.net = self.net.to(memory_format=torch.channels_last)
@@ -458,6 +468,8 @@ class ExtractedFeatures:
     backbone: str = ""
     rate: float = DEFAULT_RATE
     seconds: float = 0.0  # wall-clock time the extraction took
+    parts: int = 1  # decoded in this many parts at once (:mod:`.parts`)
+    decoder_peak_rss: int = 0  # bytes: sum of the part processes' peaks (0: decoded here)
 
     @property
     def duration(self) -> float:
@@ -485,8 +497,16 @@ def extract_features(
     device: str | torch.device = "cpu",
     background_decode: bool = False,
     decoder_threads: int = DECODER_THREADS,
+    parts: int | None = None,
 ) -> ExtractedFeatures:
     """Decode ``path``, sample ``rate`` steps per second, and run ``backbone`` on them.
+
+    A long H.264/HEVC video is decoded in ``parts`` parts at once, one process each
+    (default: torch's thread count, the cores this run uses), cut at instantaneous
+    decoder refreshes so that the frames, steps and features are those of one pass
+    (:mod:`.parts`, checked at the end; on any mismatch the video is decoded again in
+    one pass). ``parts=1``, other codecs and videos shorter than two
+    :data:`~acsumgan.video.parts.MIN_PART_SECONDS`: one pass, as follows.
 
     Frames are streamed ``batch_size`` at a time (memory stays bounded whatever the
     video's length). With ``background_decode`` decoding, colour conversion and
@@ -505,6 +525,15 @@ def extract_features(
     if int(batch_size) < 1:
         raise ConfigError(None, f"batch size must be >= 1, got {batch_size}")
     batch_size = int(batch_size)
+    check_rate(rate)
+    info = probe(path)
+    n_parts = torch.get_num_threads() if parts is None else int(parts)
+    plan = plan_parts(path, n_parts, info.duration) if n_parts > 1 else None
+    if plan is not None:
+        try:
+            return _extract_in_parts(plan, info, bb, rate, progress, t0)
+        except PartsMismatch as exc:
+            _log.info("%s: decoding again in one pass (%s)", path, exc)
     sampler = FrameSampler(path, rate=rate, size=bb.input_size, decoder_threads=decoder_threads)
     total = max(1, sampler.info.n_frames)
     w, h = bb.input_size
@@ -544,4 +573,42 @@ def extract_features(
         backbone=getattr(bb, "name", type(bb).__name__),
         rate=float(rate),
         seconds=time.perf_counter() - t0,
+    )
+
+
+def _extract_in_parts(plan, info, bb: Backbone, rate: float, progress, t0: float) -> ExtractedFeatures:
+    """:func:`extract_features` with the video decoded in parts (:mod:`.parts`)."""
+    total = max(1, info.n_frames)
+    rows: list[list[np.ndarray]] = [[] for _ in range(plan.parts)]
+    with PartDecoders(plan, rate, bb.input_size, info.fps_fraction) as dec:
+        for batch in dec.batches():
+            feats = bb(np.stack([image for _, image in batch]))
+            for (j, _), row in zip(batch, feats):
+                rows[j].append(row)
+            if progress is not None:
+                done = dec.frames_done
+                progress(done, max(total, done))
+        joined = dec.join()
+    features = np.concatenate([np.stack(r)[keep] for r, keep in zip(rows, joined.keep)], axis=0)
+    n = joined.n_frames
+    if progress is not None:
+        progress(n, n)
+    return ExtractedFeatures(
+        features=features.astype(np.float32, copy=False),
+        picks=joined.picks,
+        timestamps=joined.timestamps,
+        n_frames=n,
+        fps=float(joined.fps_fraction),
+        width=info.width,
+        height=info.height,
+        has_audio=info.has_audio,
+        frame_times=joined.frame_times,
+        frame_pts=joined.frame_pts,
+        key_frames=joined.key_frames,
+        constant_rate=joined.constant_rate,
+        backbone=getattr(bb, "name", type(bb).__name__),
+        rate=float(rate),
+        seconds=time.perf_counter() - t0,
+        parts=plan.parts,
+        decoder_peak_rss=joined.peak_rss,
     )

@@ -487,18 +487,28 @@ class FrameSampler:
         self.timestamps = stamps
         self.frame_pts = pts_list
         self.key_frames = keys
-        meta = _positive(self.info.fps_fraction)
-        measured = None
-        if n >= 2 and not missing and last_t is not None and first_t is not None and last_t > first_t:
-            measured = Fraction(n - 1) / (last_t - first_t)
-        fps = meta
-        if measured is not None and (meta is None or abs(measured - meta) > meta / 100):
-            fps = measured.limit_denominator(1001)
-        fps = fps or FALLBACK_FPS
-        self.fps_fraction = fps
-        self.fps = float(fps)
-        ideal = np.arange(n, dtype=np.float64) / self.fps
-        self.constant_rate = bool(n == 0 or np.max(np.abs(self.frame_times - ideal)) <= 0.5 / self.fps)
+        span = None if missing or last_t is None or first_t is None else last_t - first_t
+        self.fps_fraction = frame_rate(n, span, self.info.fps_fraction)
+        self.fps = float(self.fps_fraction)
+        self.constant_rate = is_constant_rate(self.frame_times, self.fps)
+
+
+def frame_rate(n: int, span: Fraction | None, metadata: Fraction | None) -> Fraction:
+    """The reported frame rate of ``n`` frames whose times span ``span`` seconds (None:
+    some frame had no pts): the metadata rate unless the measured one differs by > 1 %."""
+    meta = _positive(metadata)
+    measured = Fraction(n - 1) / span if n >= 2 and span is not None and span > 0 else None
+    fps = meta
+    if measured is not None and (meta is None or abs(measured - meta) > meta / 100):
+        fps = measured.limit_denominator(1001)
+    return fps or FALLBACK_FPS
+
+
+def is_constant_rate(frame_times: np.ndarray, fps: float) -> bool:
+    """Every frame time within half a frame of ``index / fps``."""
+    n = len(frame_times)
+    ideal = np.arange(n, dtype=np.float64) / fps
+    return bool(n == 0 or np.max(np.abs(frame_times - ideal)) <= 0.5 / fps)
 
 
 def prefetch(items: Iterable[T], depth: int) -> Iterator[T]:

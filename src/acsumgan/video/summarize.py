@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Callable, ContextManager, Iterator
 
 import numpy as np
+import torch
 
 from ..errors import ConfigError, checked_number
 from ..evaluation.summary import DEFAULT_BUDGET, frame_scores, knapsack, select_shots, shot_scores
@@ -311,6 +312,7 @@ def _encode_summary(
         frame_pts=ex.frame_pts,
         key_frames=ex.key_frames,
         frame_times=None if ex.constant_rate else ex.frame_times,
+        parts=torch.get_num_threads(),  # one process per core for a long summary
     )
 
 
