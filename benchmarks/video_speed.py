@@ -15,7 +15,8 @@ case       size           length      target (2 CPU cores)
 For each case the benchmark records
 
 * a **profile** on the 60-second clip: decoding alone (FFmpeg on one thread, on its
-  threads, and skipping non-reference frames), the colour conversion and resize of a
+  threads, skipping non-reference frames, and two one-thread decoders in two processes
+  at once, as the parts of a long video are decoded), the colour conversion and resize of a
   sampled frame, the network per frame at forward batches of 1 to 16 (frames/s and
   GFLOP/s, the arithmetic counted from the layers' shapes, as a fraction of this
   machine's measured float32 matmul peak), and feature extraction with decoding on
@@ -23,8 +24,9 @@ For each case the benchmark records
 * the **end-to-end run** of ``summarize_video`` on the long file in a fresh process,
   with a real AC-SUM-GAN (default sizes, 1280-d inputs, saved and loaded as a
   checkpoint; scoring costs the same whatever the weights): seconds and peak RSS of
-  every stage (the peak is reset before each stage through ``/proc/self/clear_refs``),
-  the whole run as a multiple of real time and the process's peak RSS.
+  every stage (the peak is reset before each stage through ``/proc/self/clear_refs``;
+  the features stage adds the peaks of the part decoder processes, see
+  ``acsumgan.video.parts``), the whole run as a multiple of real time and the peak RSS.
 
 Prints and saves (JSON) every figure. Usage::
 
@@ -164,6 +166,25 @@ def decode_fps(path: Path, threads: str, skip: str | None = None) -> dict:
     return {"frames_out": n, "seconds": dt, "frames_per_s": n / dt}
 
 
+def decode_in_two_processes(path: Path) -> dict:
+    """Two processes decoding ``path`` at once on one FFmpeg thread each (what parts do)."""
+    code = (
+        "import sys, time, json, av\n"
+        "t = time.perf_counter()\n"
+        "with av.open(sys.argv[1]) as c:\n"
+        "    s = c.streams.video[0]; s.thread_type = 'NONE'; n = sum(1 for _ in c.decode(s))\n"
+        "print(json.dumps([n, time.perf_counter() - t]))\n"
+    )
+    t = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True) for _ in "ab"]
+    runs = [json.loads(p.communicate()[0]) for p in procs]
+    wall = time.perf_counter() - t
+    return {
+        "frames_per_s_each": [n / dt for n, dt in runs],
+        "frames_per_s_together": sum(n for n, _ in runs) / wall,
+    }
+
+
 def profile(clip: Path, peak: float) -> dict:
     from acsumgan.video import backbones as B
     from acsumgan.video.decode import FrameSampler
@@ -173,6 +194,7 @@ def profile(clip: Path, peak: float) -> dict:
         "ffmpeg_one_thread": decode_fps(clip, "one"),
         "ffmpeg_threads": decode_fps(clip, "auto"),
         "skip_nonref_one_thread": decode_fps(clip, "one", "NONREF"),
+        "two_processes_one_thread_each": decode_in_two_processes(clip),
     }
     # colour conversion + resize of the sampled frames (what FrameSampler does per step)
     conv = []
@@ -268,6 +290,11 @@ def run_case(video: Path, device: str) -> dict:
         res = summarize_video(video, scorer, tmp / "summary", backbone=backbone, device=device, observe=observe)
     total = load_s + res.timings["total"]
     duration = res.n_frames / res.fps
+    decoders = res.extracted.decoder_peak_rss / 2**30
+    if resettable:
+        # the part decoders' peaks on top of this process's peak during the features stage
+        # (an upper bound: the peaks need not coincide)
+        peaks["decode_features"] = peaks.get("decode_features", 0.0) + decoders
     return {
         "video": f"{res.n_frames} frames, {res.extracted.width}x{res.extracted.height}, {res.fps:g} fps, {duration:.0f} s",
         "steps": int(res.features.shape[0]),
@@ -278,7 +305,9 @@ def run_case(video: Path, device: str) -> dict:
         "stages_peak_rss_gib": peaks if resettable else None,
         "total_s": total,
         "times_real_time": duration / total,
-        "peak_rss_gib": _status_kib("VmHWM") / 2**20 if not resettable else max(peaks.values()),
+        "peak_rss_gib": _status_kib("VmHWM") / 2**20 + decoders if not resettable else max(peaks.values()),
+        "decoded_in_parts": res.extracted.parts,
+        "decoder_processes_peak_rss_gib": decoders,
         "torch_threads": torch.get_num_threads(),
     }
 
@@ -338,6 +367,7 @@ def main() -> None:
                 print(
                     f"{name} profile: decode {p['decode']['ffmpeg_one_thread']['frames_per_s']:.0f} fps (1 thread), "
                     f"{p['decode']['ffmpeg_threads']['frames_per_s']:.0f} (threads), "
+                    f"{p['decode']['two_processes_one_thread_each']['frames_per_s_together']:.0f} (2 processes), "
                     f"convert {p['convert_resize_ms_per_step']:.2f} ms/step, network "
                     + ", ".join(
                         f"b{b} {v['frames_per_s']:.0f}/s ({100 * v['fraction_of_matmul_peak']:.0f} %)"
@@ -364,7 +394,10 @@ def main() -> None:
                 ok.append(run["peak_rss_gib"] < t["target_peak_gib"])
             entry["meets_target"] = all(ok)
             results["cases"][name] = entry
-            print(f"{name}: {run['video']}, {run['steps']} steps, {run['shots']} shots")
+            print(
+                f"{name}: {run['video']}, {run['steps']} steps, {run['shots']} shots, "
+                f"decoded in {run['decoded_in_parts']} part(s)"
+            )
             for k, v in run["stages_s"].items():
                 mem = (run["stages_peak_rss_gib"] or {}).get(k)
                 print(f"  {k:26s} {v:8.2f} s" + (f"   peak {mem:.2f} GiB" if mem is not None else ""))
