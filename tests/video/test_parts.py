@@ -116,6 +116,16 @@ def test_a_30_fps_video_gives_every_fifteenth_frame():
     assert P._steps(list(range(100)), 0, Fraction(1, 30), Fraction(2)) == list(range(0, 100, 15))
 
 
+def test_forward_passes_are_those_of_one_pass():
+    """Batches of 16 in passes of 4 (the last pass shorter); a pass runs once all its steps are in."""
+    from acsumgan.video.backbones import _groups_ready
+
+    assert _groups_ready(dict.fromkeys([0, 1, 2, 3, 5, 6]), 30, 16) == [(0, 4)]
+    assert _groups_ready(dict.fromkeys([28, 29]), 30, 16) == [(28, 30)]
+    assert _groups_ready(dict.fromkeys([4, 5, 6, 7, 8]), 30, 5) == [(4, 5), (5, 9)]
+    assert _groups_ready(dict.fromkeys([4, 9]), 30, 5) == [(4, 5), (9, 10)]  # batches of 5: 4 + 1
+
+
 # ----------------------------------------------------------------------------- where to cut
 
 
@@ -158,17 +168,43 @@ def test_no_plan_for_one_part_short_videos_other_codecs_and_open_gops(h264, open
 # ----------------------------------------------------------------------------- the same as one pass
 
 
-@pytest.mark.parametrize("parts", [2, 3, 5])
-def test_features_in_parts_are_one_pass_bit_for_bit(h264, backbone, parts):
-    one = extract_features(h264, backbone, parts=1)
+@pytest.mark.parametrize("parts, batch_size", [(2, 16), (3, 16), (5, 16), (3, 5)])
+def test_features_in_parts_are_one_pass_bit_for_bit(h264, backbone, parts, batch_size):
+    """Also with batches of 5 (forward passes of 4 and 1: a frame alone gets other bits)."""
+    one = extract_features(h264, backbone, parts=1, batch_size=batch_size)
     assert one.parts == 1 and one.decoder_peak_rss == 0
     calls = []
-    many = extract_features(h264, backbone, parts=parts, progress=lambda d, t: calls.append((d, t)))
+    progress = lambda d, t: calls.append((d, t))  # noqa: E731
+    many = extract_features(h264, backbone, parts=parts, batch_size=batch_size, progress=progress)
     assert many.parts == parts and many.decoder_peak_rss > 0
     _identical(one, many)
     assert len(one.features) == sum(SCENES) // 15 == 56  # 28 s at 2 steps a second
     done = [d for d, _ in calls]
     assert done == sorted(done) and calls[-1] == (one.n_frames, one.n_frames) and len(calls) >= 3
+
+
+@pytest.mark.parametrize("batch_size", [16, 5])
+def test_every_forward_pass_gets_the_frames_one_pass_gives_it(h264, backbone, batch_size):
+    """How many frames share a forward pass changes a frame's bits (a frame alone vs among
+    4: up to 1.4e-6 on the sample clips), so parts must group steps exactly as one pass."""
+    passes: list = []
+
+    def record(_module, inputs, _output):
+        x = inputs[0]
+        passes.append(tuple(float(v) for v in x.flatten(1).sum(1)))
+
+    handle = backbone.net.register_forward_hook(record)
+    try:
+        extract_features(h264, backbone, parts=1, batch_size=batch_size)
+        one = sorted(passes)
+        passes.clear()
+        extract_features(h264, backbone, parts=3, batch_size=batch_size)
+        many = sorted(passes)
+    finally:
+        handle.remove()
+    assert many == one
+    sizes = sorted(len(p) for p in one)
+    assert sizes.count(4) >= 10 and (batch_size == 16 or sizes.count(1) >= 5)
 
 
 @pytest.mark.parametrize("name", ["h264_audio", "h264_ntsc", "hevc", "transport_stream", "open_gop"])
@@ -188,12 +224,13 @@ def test_the_sampled_frames_are_the_sampler_s(h264):
     images = {}
     with P.PartDecoders(plan, 2.0, (32, 24)) as dec:
         for batch in dec.batches():
-            for j, image in batch:
-                images.setdefault(j, []).append(image)
+            for step, image in batch:
+                assert step not in images
+                images[step] = image
         joined = dec.join()
-    got = np.concatenate([np.stack(images[j])[joined.keep[j]] for j in range(3)])
     want = np.stack([sf.image for sf in FrameSampler(h264, size=(32, 24))])
-    assert np.array_equal(got, want)
+    assert sorted(images) == list(range(len(want))) == list(range(len(joined.picks)))
+    assert np.array_equal(np.stack([images[k] for k in range(len(want))]), want)
 
 
 # ----------------------------------------------------------------------------- when parts fail

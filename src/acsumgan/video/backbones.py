@@ -28,8 +28,9 @@ the features by up to 8e-6). TensorFlow's "same" padding folded into the
 convolutions where it is symmetric and ReLU6 in place (:meth:`_EfficientNetFeatures.simplify`,
 the same bits): 53 -> 83 frames/s on 2 threads. Small forward batches beat large
 ones on CPU (cache): 4 frames per pass ran at 98-118 frames/s, 8 at 72-96, 16 at
-75-84 (the features are the same bits at any batch size), so frames go through
-the network :data:`FORWARD_BATCH` at a time. One frame is 0.77 GFLOP (counted from
+75-84, so frames go through the network :data:`FORWARD_BATCH` at a time. (How many
+frames share a pass can change a frame's last bits: alone vs among 4, by up to 1.4e-6;
+2, 3 and 4 gave the same. So decoding in parts keeps one pass's groups.) One frame is 0.77 GFLOP (counted from
 the convolutions' shapes), so 118 frames/s is 52 % of the measured matmul peak
 (176 GFLOP/s); the depthwise convolutions and activations are memory-bound.
 Building a CPU backbone keeps freed memory for the next pass (:mod:`acsumgan.memory`):
@@ -531,7 +532,7 @@ def extract_features(
     plan = plan_parts(path, n_parts, info.duration) if n_parts > 1 else None
     if plan is not None:
         try:
-            return _extract_in_parts(plan, info, bb, rate, progress, t0)
+            return _extract_in_parts(plan, info, bb, rate, batch_size, progress, t0)
         except PartsMismatch as exc:
             _log.info("%s: decoding again in one pass (%s)", path, exc)
     sampler = FrameSampler(path, rate=rate, size=bb.input_size, decoder_threads=decoder_threads)
@@ -555,60 +556,69 @@ def extract_features(
     n = int(sampler.n_frames)
     if progress is not None:
         progress(n, n)
-    feats = np.concatenate(chunks, axis=0).astype(np.float32, copy=False)
-    info = sampler.info
+    return _extracted(np.concatenate(chunks, axis=0), sampler, info, bb, rate, t0)
+
+
+def _extracted(features: np.ndarray, frames, info, bb: Backbone, rate: float, t0: float, **extra) -> ExtractedFeatures:
+    """The result, from ``frames``: a finished :class:`FrameSampler` or the parts' ``Joined``."""
     return ExtractedFeatures(
-        features=feats,
-        picks=np.asarray(sampler.picks, dtype=np.int64),
-        timestamps=np.asarray(sampler.timestamps, dtype=np.float64),
-        n_frames=n,
-        fps=float(sampler.fps),
+        features=features.astype(np.float32, copy=False),
+        picks=np.asarray(frames.picks, dtype=np.int64),
+        timestamps=np.asarray(frames.timestamps, dtype=np.float64),
+        n_frames=int(frames.n_frames),
+        fps=float(frames.fps_fraction),
         width=info.width,
         height=info.height,
         has_audio=info.has_audio,
-        frame_times=sampler.frame_times,
-        frame_pts=list(sampler.frame_pts),
-        key_frames=list(sampler.key_frames),
-        constant_rate=bool(sampler.constant_rate),
+        frame_times=frames.frame_times,
+        frame_pts=list(frames.frame_pts),
+        key_frames=list(frames.key_frames),
+        constant_rate=bool(frames.constant_rate),
         backbone=getattr(bb, "name", type(bb).__name__),
         rate=float(rate),
         seconds=time.perf_counter() - t0,
+        **extra,
     )
 
 
-def _extract_in_parts(plan, info, bb: Backbone, rate: float, progress, t0: float) -> ExtractedFeatures:
-    """:func:`extract_features` with the video decoded in parts (:mod:`.parts`)."""
+def _extract_in_parts(plan, info, bb: Backbone, rate: float, batch_size: int, progress, t0: float) -> ExtractedFeatures:
+    """:func:`extract_features` with the video decoded in parts (:mod:`.parts`).
+
+    The network runs on exactly the groups of steps one pass gives it (``batch_size`` at
+    a time, :data:`FORWARD_BATCH` per forward pass), numbered as one pass numbers them:
+    a frame's features depend on how many frames share its forward pass (measured: a
+    frame alone differs from the same frame among 4 by up to 1.4e-6).
+    """
     total = max(1, info.n_frames)
-    rows: list[list[np.ndarray]] = [[] for _ in range(plan.parts)]
     with PartDecoders(plan, rate, bb.input_size, info.fps_fraction) as dec:
+        n_steps = len(dec.expected)
+        features = np.empty((n_steps, bb.dim), dtype=np.float32)
+        waiting: dict[int, np.ndarray] = {}
         for batch in dec.batches():
-            feats = bb(np.stack([image for _, image in batch]))
-            for (j, _), row in zip(batch, feats):
-                rows[j].append(row)
+            for step, image in batch:
+                if step >= n_steps:
+                    raise PartsMismatch("more steps than one pass has")
+                waiting[step] = image
+            for a, b in _groups_ready(waiting, n_steps, batch_size):
+                features[a:b] = bb(np.stack([waiting.pop(k) for k in range(a, b)]))
             if progress is not None:
                 done = dec.frames_done
                 progress(done, max(total, done))
+        if waiting:
+            raise PartsMismatch("steps missing")
         joined = dec.join()
-    features = np.concatenate([np.stack(r)[keep] for r, keep in zip(rows, joined.keep)], axis=0)
-    n = joined.n_frames
     if progress is not None:
-        progress(n, n)
-    return ExtractedFeatures(
-        features=features.astype(np.float32, copy=False),
-        picks=joined.picks,
-        timestamps=joined.timestamps,
-        n_frames=n,
-        fps=float(joined.fps_fraction),
-        width=info.width,
-        height=info.height,
-        has_audio=info.has_audio,
-        frame_times=joined.frame_times,
-        frame_pts=joined.frame_pts,
-        key_frames=joined.key_frames,
-        constant_rate=joined.constant_rate,
-        backbone=getattr(bb, "name", type(bb).__name__),
-        rate=float(rate),
-        seconds=time.perf_counter() - t0,
-        parts=plan.parts,
-        decoder_peak_rss=joined.peak_rss,
-    )
+        progress(joined.n_frames, joined.n_frames)
+    return _extracted(features, joined, info, bb, rate, t0, parts=plan.parts, decoder_peak_rss=joined.peak_rss)
+
+
+def _groups_ready(waiting: dict, n_steps: int, batch_size: int) -> list[tuple[int, int]]:
+    """The forward passes of one pass (steps ``a`` to ``b - 1``) whose frames are all in ``waiting``."""
+    ready, seen = [], set()
+    for k in sorted(waiting):
+        a = (k // batch_size) * batch_size + ((k % batch_size) // FORWARD_BATCH) * FORWARD_BATCH
+        b = min(a + FORWARD_BATCH, (k // batch_size + 1) * batch_size, n_steps)
+        if a not in seen and all(i in waiting for i in range(a, b)):
+            seen.add(a)
+            ready.append((a, b))
+    return ready

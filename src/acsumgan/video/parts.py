@@ -19,17 +19,19 @@ or a single core: one pass, as before (:func:`plan_parts` returns None).
 **What each part does** (``python -m acsumgan.video.parts``, one process per part):
 seeks to its first IDR, decodes on one thread up to (not including) the next part's
 IDR, and sends every frame's pts and keyframe flag, and the RGB images (resized) of
-the frames the sampling rule picks (:mod:`.decode`), computed from the first frame's
-pts of the whole video. A part's first frame is always sent: whether it is a step
-depends on the previous part's last frame, which only the parent knows at the end.
-Decoders and network take turns (each part decodes ``credit`` steps, then waits while
-the network runs on them), because decoders running beside the network's threads
-slow both down.
+the frames the sampling rule picks (:mod:`.decode`, in exact integer arithmetic from
+the first frame's pts). The plan reads every packet's pts beforehand (no decoding),
+so the parent knows the steps one pass will take: each part starts with the rule's
+state at its first frame, and its steps carry one pass's numbers. The network then
+runs on exactly one pass's groups of steps (a frame's features depend on how many
+frames share its forward pass), whichever part they come from. Decoders and network
+take turns (each part decodes ``credit`` steps, then waits while the network runs),
+because decoders running beside the network's threads slow both down.
 
-**Checked, or one pass instead.** At the end the parent joins the parts' frame lists,
-recomputes the steps over all frames with the sampling rule (exact integer
-arithmetic) and requires them to be the parts' steps (each part's first frame in or
-out): same frames, same picks, same features as one pass. Any mismatch, a decoding
+**Checked, or one pass instead.** At the end the parent joins the parts' frame lists
+and requires the decoded pts to be the packets', and the steps, recomputed over all
+frames with the sampling rule, to be those the parts sent: same frames, same picks,
+same features as one pass. Any mismatch, a decoding
 error in a part (which one pass reports as its rules say), or a part that dies, and
 :func:`acsumgan.video.backbones.extract_features` decodes the video again in one
 pass. Decoder processes die with their parent (``PR_SET_PDEATHSIG``).
@@ -37,6 +39,7 @@ pass. Decoder processes die with their parent (``PR_SET_PDEATHSIG``).
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import pickle
@@ -117,6 +120,7 @@ class Plan:
     cuts: list[int]
     origin: int  # pts of the first frame (time 0)
     time_base: Fraction
+    frame_pts: list[int] = field(default_factory=list)  # every packet's pts, sorted: the frames to come
 
     @property
     def parts(self) -> int:
@@ -180,9 +184,22 @@ def plan_parts(path: str | os.PathLike, parts: int, duration: float) -> Plan | N
                 if cut is None or cut <= (cuts[-1] if cuts else origin) or not _clean_cut(container, vs, cut):
                     return None
                 cuts.append(cut)
+            frame_pts = _packet_pts(container, vs)
     except (av.error.FFmpegError, OSError, ValueError, IndexError):
         return None
-    return Plan(Path(path), stream_index, cuts, int(origin), tb)
+    if frame_pts is None or frame_pts[0] != origin or any(c not in frame_pts for c in cuts):
+        return None
+    return Plan(Path(path), stream_index, cuts, int(origin), tb, frame_pts)
+
+
+def _packet_pts(container, vs) -> list[int] | None:
+    """The pts of every video packet in display order (None: a packet without pts, or two
+    with the same): what decoding will give, one frame per packet, checked at the end."""
+    container.seek(0, stream=vs, backward=True, any_frame=False)
+    pts = sorted(p.pts for p in container.demux(vs) if p.size)
+    if not pts or pts[0] is None or any(a >= b for a, b in zip(pts, pts[1:])):
+        return None
+    return pts
 
 
 # ----------------------------------------------------------------------------- one part (child)
@@ -202,7 +219,7 @@ def _part_main(spec: dict, out, inp) -> None:
     credit = int(inp.readline() or 0)
     pts_list: list[int] = []
     keys: list[int] = []
-    need: int | None = None  # the next step's cell (floor(t * rate)); None: take the next frame
+    need = int(spec["need"])  # the next step's cell, floor(t * rate), as one pass has it here
 
     def send(msg) -> None:
         pickle.dump(msg, out, protocol=pickle.HIGHEST_PROTOCOL)
@@ -216,7 +233,7 @@ def _part_main(spec: dict, out, inp) -> None:
         if frame.key_frame:
             keys.append(i)
         cell = ((frame.pts - origin) * num) // den
-        if need is None or cell >= need:
+        if cell >= need:
             need = cell + 1
             if credit == 0:
                 raise SystemExit(0)  # the parent is gone or done
@@ -294,7 +311,8 @@ class _Part:
     waiting: int = 0  # steps granted and not received yet
     end: dict | None = None
     error: str | None = None
-    firsts: list[int] = field(default_factory=list)  # local indices of the steps received
+    base: int = 0  # the number, in one pass, of this part's first step
+    steps: list[int] = field(default_factory=list)  # local frame indices of the steps received
 
 
 @dataclass
@@ -302,7 +320,6 @@ class Joined:
     """The frames of all parts, as one pass reports them."""
 
     picks: np.ndarray
-    keep: list[np.ndarray]  # per part: which of its steps are steps of the video
     frame_pts: list[int]
     key_frames: list[int]
     frame_times: np.ndarray
@@ -335,6 +352,16 @@ class PartDecoders:
         self._queue: queue.Queue = queue.Queue()
         self._parts: list[_Part] = []
         bounds = [None, *plan.cuts, None]
+        # the steps of one pass, from the packets' pts: where each part's steps begin in the
+        # video's numbering, and the sampling rule's state at its first frame
+        self.expected = _steps(plan.frame_pts, plan.origin, plan.time_base, self.rate)
+        starts = [0] + [bisect.bisect_left(plan.frame_pts, c) for c in plan.cuts]
+        bases = [bisect.bisect_left(self.expected, f) for f in starts]
+        scale = plan.time_base * self.rate
+        needs = [0] + [
+            ((plan.frame_pts[self.expected[b - 1]] - plan.origin) * scale.numerator) // scale.denominator + 1
+            for b in bases[1:]
+        ]
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -349,6 +376,7 @@ class PartDecoders:
                 "time_base": f"{plan.time_base.numerator}/{plan.time_base.denominator}",
                 "rate": f"{self.rate.numerator}/{self.rate.denominator}",
                 "size": [int(size[0]), int(size[1])],
+                "need": needs[j],
             }
             proc = subprocess.Popen(
                 [sys.executable, "-m", "acsumgan.video.parts", json.dumps(spec)],
@@ -357,7 +385,7 @@ class PartDecoders:
                 stderr=subprocess.DEVNULL,
                 env=env,
             )
-            self._parts.append(_Part(proc))
+            self._parts.append(_Part(proc, base=bases[j]))
             threading.Thread(target=self._read, args=(j, proc), name=f"acsumgan-part-{j}", daemon=True).start()
 
     def _read(self, j: int, proc: subprocess.Popen) -> None:
@@ -405,10 +433,10 @@ class PartDecoders:
         p = self._parts[j]
         if msg[0] == "frame":
             _, i, image = msg
-            p.firsts.append(i)
+            p.steps.append(i)
             p.frames = i + 1
             p.waiting -= 1
-            pending.append((j, image))
+            pending.append((p.base + len(p.steps) - 1, image))
             return j, True
         if msg[0] == "end":
             p.end, p.waiting = msg[1], 0
@@ -458,14 +486,9 @@ class PartDecoders:
         if pts[0] != plan.origin:
             raise PartsMismatch("the first frame is not the one planned for")
         exact = _steps(pts, plan.origin, plan.time_base, self.rate)
-        sent = [int(offsets[j]) + np.asarray(p.firsts, dtype=np.int64) for j, p in enumerate(self._parts)]
-        keep = [np.isin(s, exact) for s in sent]
-        for j, (s, k) in enumerate(zip(sent, keep)):
-            dropped = s[~k]
-            if len(dropped) > (1 if j else 0) or (len(dropped) and dropped[0] != s[0]):
-                raise PartsMismatch(f"part {j}: steps differ from one pass")
-        if sum(int(k.sum()) for k in keep) != len(exact):
-            raise PartsMismatch("steps differ from one pass")
+        sent = [int(offsets[j]) + k for j, p in enumerate(self._parts) for k in p.steps]
+        if pts != plan.frame_pts or exact != self.expected or sent != exact:
+            raise PartsMismatch("the frames or steps differ from those of one pass")
         a, b = plan.time_base.numerator, plan.time_base.denominator
         origin = pts[0]
         times = np.array([((q - origin) * a) / b for q in pts], dtype=np.float64)
@@ -474,7 +497,6 @@ class PartDecoders:
         fps = frame_rate(n, span, self.metadata_fps)
         return Joined(
             picks=np.asarray(exact, dtype=np.int64),
-            keep=keep,
             frame_pts=pts,
             key_frames=keys,
             frame_times=times,
