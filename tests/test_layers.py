@@ -20,7 +20,7 @@ SRC = Path(acsumgan.__file__).resolve().parent
 #: modules and any unit of a LOWER layer; units of one layer never import each other.
 LAYERS = [
     ["errors"],
-    ["fileio"],
+    ["fileio", "memory"],
     ["config", "locks"],
     ["data"],
     ["evaluation"],
