@@ -36,10 +36,10 @@ def faults_per_frame(mode: str) -> float:
 
 @pytest.mark.skipif(memory._libc() is None, reason="glibc only")
 def test_the_backbone_reuses_freed_memory_instead_of_touching_fresh_pages():
-    kept = faults_per_frame("on")
-    default = faults_per_frame("off")
-    # measured: about 0-50 with the setting, 2,000-3,400 (8-13 MB of fresh pages) without
-    assert kept < 300 and default > 1000
+    # measured inside extraction: 0-50 a frame with the setting, 2,600-3,300 without.
+    # Without it, a plain loop like this one may show none (glibc's dynamic threshold
+    # adapts when nothing else allocates in between), so only the setting's side is checked.
+    assert faults_per_frame("on") < 300
 
 
 def test_release_and_keep_are_safe_to_call_again():
