@@ -253,6 +253,17 @@ PARENT_PID_ENV = "ACSUMGAN_PARENT_PID"
 _PR_SET_PDEATHSIG = 1
 
 
+def worker_env() -> dict[str, str]:
+    """The environment of a ``python -m acsumgan...`` worker started by this process: this
+    one's, with :data:`PARENT_PID_ENV` (for :func:`die_with_parent`) and this package's
+    folder first on ``PYTHONPATH`` (so a source checkout imports the same code)."""
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env[PARENT_PID_ENV] = str(os.getpid())
+    return env
+
+
 def die_with_parent(poll_s: float = 0.5, grace_s: float = 15.0) -> bool:
     """In a worker started with :data:`PARENT_PID_ENV`: end this process when that parent
     dies (kill -9 included). The kernel sends SIGTERM at the parent's death (Linux

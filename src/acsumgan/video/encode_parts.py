@@ -39,6 +39,7 @@ from typing import Callable, Sequence
 import av
 
 from ..fileio import atomic_path
+from ..locks import worker_env
 
 #: Each part writes at least this many seconds of summary.
 MIN_PART_SECONDS = 20.0
@@ -109,10 +110,7 @@ def write_in_parts(
     from .writer import WriteStats
 
     t0 = time.perf_counter()
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env["ACSUMGAN_PARENT_PID"] = str(os.getpid())
+    env = worker_env()
     done = [0] * len(groups)
     lock = threading.Lock()
 

@@ -55,6 +55,7 @@ from typing import Iterator, Sequence
 import av
 import numpy as np
 
+from ..locks import worker_env
 from .decode import check_rate, frame_rate, is_constant_rate, video_stream
 
 #: A part is at least this long (shorter ones are not worth a process).
@@ -362,10 +363,7 @@ class PartDecoders:
             ((plan.frame_pts[self.expected[b - 1]] - plan.origin) * scale.numerator) // scale.denominator + 1
             for b in bases[1:]
         ]
-        env = dict(os.environ)
-        root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        env["ACSUMGAN_PARENT_PID"] = str(os.getpid())
+        env = worker_env()
         for j in range(plan.parts):
             spec = {
                 "path": str(plan.path),
