@@ -12,6 +12,15 @@ same lock again (nested holds are counted). Once a lock is taken, the temporary 
 of atomic writes whose writer process is gone are removed from the target
 (:func:`acsumgan.fileio.remove_stale_temporaries`).
 
+**Nested folders.** A command's own output (``summarize``, ``train`` and ``experiment``
+``--out``, the dataset file of ``dataset build/synth/merge``) is held with ``tree=True``:
+besides its ``.lock``, the holder takes an exclusive lock on the folder's entry in a
+per-user registry (:func:`registry_dir`, outside every user folder) and a shared one on
+each folder above it. A writer of a folder inside a held one, or of one containing it,
+then gets the same BusyError at once (``a folder inside it is in use by process ...``).
+The registry's files are empty-ish and removed by the last holder; where the registry
+cannot be made (no writable temporary folder), the plain ``.lock`` alone applies.
+
 **Signals.** :func:`install_signal_handlers` makes SIGTERM and SIGHUP raise
 :class:`~acsumgan.errors.Terminated`, a KeyboardInterrupt, so that everything that
 handles Ctrl-C handles them too; :func:`signals_held` holds any of the three inside
@@ -23,16 +32,19 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import signal
+import stat
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Iterator
 
-from .errors import BusyError, Terminated
+from .errors import BusyError, OutputError, Terminated
 from .fileio import ensure_dir, output_error, process_alive, remove_stale_temporaries
 
 LOCK_NAME = ".lock"
@@ -76,12 +88,15 @@ def is_locked(target: str | os.PathLike, is_file: bool = False) -> bool:
 
 
 @contextlib.contextmanager
-def hold_lock(target: str | os.PathLike, is_file: bool = False) -> Iterator[Path]:
+def hold_lock(target: str | os.PathLike, is_file: bool = False, tree: bool = False) -> Iterator[Path]:
     """Hold the writer's lock of ``target`` (a folder, created if needed, or a file when
-    ``is_file``) for the block; a BusyError at once when another process holds it."""
+    ``is_file``) for the block; a BusyError at once when another process holds it. With
+    ``tree``, also a BusyError when another process holds (with ``tree``) a folder inside
+    ``target`` or one containing it (see the module docstring)."""
     target = Path(target)
     ensure_dir(target.parent if is_file else target)
     path = lock_path(target, is_file)
+    _refuse_foreign_lock_file(path)
     key = str(path)
     with _held_guard:
         if key in _held:
@@ -90,17 +105,215 @@ def hold_lock(target: str | os.PathLike, is_file: bool = False) -> Iterator[Path
         else:
             _held[key] = [_acquire(path, target), 1]
             nested = False
+    nodes: list[tuple[str, bool]] = []
     try:
+        if tree:
+            nodes = _hold_tree(target)
         if not nested:
             remove_stale_temporaries(target.parent if is_file else target, name=target.name if is_file else None)
         yield target
     finally:
+        _release_tree(nodes)
         with _held_guard:
             entry = _held[key]
             entry[1] -= 1
             if entry[1] == 0:
                 del _held[key]
                 _release(path, entry[0])
+
+
+@contextlib.contextmanager
+def hold_tree(target: str | os.PathLike) -> Iterator[Path]:
+    """The nested-folder half of ``hold_lock(target, tree=True)`` alone: it writes nothing
+    at ``target`` (the command's own lock there comes later, e.g. the trainer's)."""
+    nodes = _hold_tree(Path(target))
+    try:
+        yield Path(target)
+    finally:
+        _release_tree(nodes)
+
+
+def _refuse_foreign_lock_file(path: Path) -> None:
+    """A file at the lock's place that acsumgan did not write (not a holder's note, not
+    empty) is never truncated or removed: a one-line OutputError."""
+    if str(path) in _held:
+        return
+    try:
+        if path.is_symlink() or path.is_dir():
+            raise OutputError(path, "exists and was not written by acsumgan (a lock file goes here); use another --out")
+        if not path.is_file() or path.stat().st_size == 0:
+            return
+        text = path.read_bytes()[:4096]
+    except OSError:
+        return
+    if holder(path) is None and text.strip():
+        raise OutputError(path, "exists and was not written by acsumgan (a lock file goes here); use another --out")
+
+
+# --- nested folders: the registry ------------------------------------------------------------
+
+#: Registry entries of this process: node path -> [fd, exclusive holds, shared holds].
+_nodes: dict[str, list[int]] = {}
+
+
+def registry_dir() -> Path | None:
+    """The folder of the tree locks' entries: ``$ACSUMGAN_LOCK_DIR``, else
+    ``<temporary folder>/acsumgan-<uid>-locks`` (made private to the user); None when it
+    cannot be made or is not the user's own."""
+    path = Path(os.environ.get("ACSUMGAN_LOCK_DIR") or Path(tempfile.gettempdir()) / f"acsumgan-{os.getuid()}-locks")
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or not os.access(path, os.W_OK):
+        return None
+    return path
+
+
+def _node_file(registry: Path, node: str) -> Path:
+    return registry / (hashlib.sha256(os.fsencode(node)).hexdigest()[:40] + ".lock")
+
+
+def _hold_tree(target: Path) -> list[tuple[str, bool]]:
+    """Shared locks on the entries of every folder above ``target``, then an exclusive one
+    on its own; the nodes held (to release), or a BusyError (nothing held)."""
+    node = os.path.realpath(target)
+    if any(node == t or Path(t) in Path(node).parents for t in _inherited_trees()):
+        return []  # a worker of the process that holds the tree: its parent's lock covers it
+    registry = registry_dir()
+    if registry is None:
+        return []
+    chain = [str(p) for p in reversed(Path(node).parents)] + [node]
+    held: list[tuple[str, bool]] = []
+    try:
+        for n in chain:
+            exclusive = n == node
+            if not _take_node(registry, n, exclusive):
+                raise BusyError(target, _tree_busy(registry, node, n, exclusive))
+            held.append((n, exclusive))
+    except BaseException:
+        _release_tree(held)
+        raise
+    return held
+
+
+#: Set in the environment of a worker (:func:`worker_env`): the trees its parent holds.
+HELD_TREES_ENV = "ACSUMGAN_HELD_TREES"
+
+
+def _inherited_trees() -> list[str]:
+    return [t for t in os.environ.get(HELD_TREES_ENV, "").split(os.pathsep) if t]
+
+
+def _held_trees() -> list[str]:
+    """The trees this process holds (exclusively) and those its parent held."""
+    with _held_guard:
+        mine = [n for n, entry in _nodes.items() if entry[1] > 0]
+    return list(dict.fromkeys(mine + _inherited_trees()))
+
+
+def _take_node(registry: Path, node: str, exclusive: bool) -> bool:
+    """Take (or count again) this process's lock on ``node``'s entry; False when another
+    process holds it in a conflicting way."""
+    with _held_guard:
+        entry = _nodes.get(node)
+        if entry is not None:
+            if exclusive and entry[1] == 0:
+                try:
+                    fcntl.flock(entry[0], fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    return False
+            entry[1 if exclusive else 2] += 1
+            return True
+        path = _node_file(registry, node)
+        for _ in range(20):
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError:
+                return True  # the registry cannot be written: the plain lock alone applies
+            try:
+                fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno in _NO_LOCKS:
+                    return True
+                return False
+            try:
+                same = os.stat(path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:  # its last holder removed it meanwhile
+                os.close(fd)
+                continue
+            if exclusive:
+                sign = json.dumps({"pid": os.getpid(), "since": time.time(), "path": node}) + "\n"
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, 0)
+                    os.pwrite(fd, sign.encode("utf-8", "surrogateescape"), 0)
+            _nodes[node] = [fd, int(exclusive), int(not exclusive)]
+            return True
+        return False
+
+
+def _release_tree(nodes: list[tuple[str, bool]]) -> None:
+    """Give back this process's holds of ``nodes`` ((node, exclusive) pairs); an entry no
+    one else holds is removed."""
+    if not nodes:
+        return
+    with _held_guard:
+        for n, exclusive in reversed(nodes):
+            entry = _nodes.get(n)
+            if entry is None:
+                continue
+            entry[1 if exclusive else 2] -= 1
+            if entry[1] == 0 and entry[2] > 0:
+                with contextlib.suppress(OSError):
+                    fcntl.flock(entry[0], fcntl.LOCK_SH)  # down to shared (never blocks: we hold it)
+            if entry[1] + entry[2] > 0:
+                continue
+            del _nodes[n]
+            registry = registry_dir()
+            try:
+                fcntl.flock(entry[0], fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if registry is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(_node_file(registry, n))
+            except OSError:
+                pass  # another process holds it too: it stays
+            os.close(entry[0])
+
+
+def _tree_busy(registry: Path, node: str, where: str, exclusive: bool) -> str:
+    """The message of a tree lock refused at ``where``: who writes ``node`` itself (the
+    plain lock's message), the folder containing it (a shared lock refused) or one inside
+    it (the exclusive lock refused)."""
+    want, at = Path(node), Path(where)
+    deadline = time.monotonic() + 1.0
+    while True:
+        same = other = None
+        try:
+            entries = list(registry.glob("*.lock"))
+        except OSError:
+            entries = []
+        for p in entries:
+            found = holder(p)
+            if not found or not isinstance(found.get("path"), str) or not process_alive(found["pid"]):
+                continue
+            path = Path(found["path"])
+            if path == want:
+                same = found
+            elif (not exclusive and path == at) or (exclusive and want in path.parents):
+                other = found
+        if same or other or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)  # the holder has locked its entry but not yet signed it
+    if same is not None:
+        return _busy(same)
+    what = "a folder inside it" if exclusive else "the folder that contains it"
+    if other is None:
+        return f"{what} is being written by another process; wait or use another --out"
+    return f"{what} ({other['path']}) is being written by process {other['pid']}; wait or use another --out"
 
 
 def _acquire(path: Path, target: Path) -> int:
@@ -255,12 +468,16 @@ _PR_SET_PDEATHSIG = 1
 
 def worker_env() -> dict[str, str]:
     """The environment of a ``python -m acsumgan...`` worker started by this process: this
-    one's, with :data:`PARENT_PID_ENV` (for :func:`die_with_parent`) and this package's
-    folder first on ``PYTHONPATH`` (so a source checkout imports the same code)."""
+    one's, with :data:`PARENT_PID_ENV` (for :func:`die_with_parent`), the trees this process
+    holds (:data:`HELD_TREES_ENV`: the worker's own tree locks inside them are its parent's)
+    and this package's folder first on ``PYTHONPATH`` (so a source checkout imports the same code)."""
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env[PARENT_PID_ENV] = str(os.getpid())
+    trees = _held_trees()
+    if trees:  # the worker writes inside what this process holds: not a second writer
+        env[HELD_TREES_ENV] = os.pathsep.join(trees)
     return env
 
 

@@ -42,7 +42,7 @@ def dataset_synth(profile: str, out: str, seed: int, videos: int | None, dim: in
     """
     from ..synthetic.dataset import PROFILES, write_synth_dataset
 
-    click.get_current_context().with_resource(hold_lock(out, is_file=True))  # one writer per file
+    click.get_current_context().with_resource(hold_lock(out, is_file=True, tree=True))  # one writer per file
     refuse_to_replace(out, force)
     path = write_synth_dataset(out, profile=profile, seed=seed, videos=videos, dim=dim)
     n = len(PROFILES[profile]["steps"][:videos] if videos is not None else PROFILES[profile]["steps"])
@@ -138,7 +138,7 @@ def dataset_build(videos, out, backbone, device, rate, force, threads) -> None:
 
     apply_threads(threads)
     paths = expand_videos(videos)
-    click.get_current_context().with_resource(hold_lock(out, is_file=True))  # one writer per file
+    click.get_current_context().with_resource(hold_lock(out, is_file=True, tree=True))  # one writer per file
     refuse_to_replace(out, force, resuming=parts_dir(out).is_dir())
     with Progress(
         TextColumn("{task.description}"),

@@ -133,7 +133,7 @@ def experiment(
 
     cfg = config_from_cli(ctx, values)
     device = resolve_device(cfg.device)  # e.g. --device cuda without CUDA: one line, before anything is written
-    ctx.with_resource(hold_lock(out))  # one writer per experiment folder, until the command ends
+    ctx.with_resource(hold_lock(out, tree=True))  # one writer per experiment folder (and none inside or around it)
     exp = plan(out, dataset_path, splits_path, _floats(sigmas), _ints(split_indices), cfg, force=force)
     threads = run_threads(cfg.threads)
     console.print(

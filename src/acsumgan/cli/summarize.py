@@ -154,6 +154,12 @@ def expand_videos(items: tuple[str, ...]) -> list[Path]:
     show_default=True,
     help="Write the review page summary.html (and index.html for several videos).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Without --model: replace an OUT/features.h5 that acsumgan did not write (nothing else is ever "
+    "replaced: a file or folder in the way that acsumgan did not write is a refusal, or another name).",
+)
 def summarize(
     videos,
     out,
@@ -175,6 +181,7 @@ def summarize(
     max_shot_seconds,
     crf,
     page,
+    force,
 ) -> None:
     """Summarize videos, training a model on them first when no --model is given.
 
@@ -185,10 +192,15 @@ def summarize(
     timeline of shots and scores, a thumbnail per shot, the summary). VIDEOS are files,
     folders or glob patterns. Without --model, OUT also keeps features.h5 and model/;
     the same command again reuses them, recomputing only changed or added videos.
+
+    Only what acsumgan wrote is ever replaced: a video's folder that is not acsumgan's
+    (OUT/trip/ holding your photos) is left alone and the summary goes to OUT/trip-2/; a
+    file of yours at an output's name, or an output that would be, hold or lie inside an
+    input, is refused with one line before any work.
     """
     from ..config import load_config_file, resolve_device
     from ..pages.summary import clock
-    from ..video.pipeline import summarize_videos
+    from ..video.pipeline import check_inputs_apart, plan_outputs, summarize_videos
 
     if seconds is not None and click.get_current_context().get_parameter_source("budget").name != "DEFAULT":
         raise click.UsageError("--seconds and --budget both set the summary length; pick one")
@@ -217,30 +229,37 @@ def summarize(
     options = None
     if train_config:
         options = {k: v for k, v in load_config_file(train_config).items() if k not in ("dataset", "splits", "out")}
-    with hold_lock(out), StageProgress() as prog:  # one writer per summary folder
-        res = summarize_videos(
-            paths,
-            out,
-            model=model_path,
-            train_on=train_on,
-            epochs=epochs,
-            budget=budget,
-            seconds=seconds,
-            backbone=backbone,
-            device=dev,
-            policy=policy,
-            seed=seed,
-            eval_samples=eval_samples,
-            rule=rule,
-            split=split_index,
-            rate=rate,
-            max_shot_seconds=mss,
-            crf=crf,
-            threads=threads,
-            train_options=options,
-            page=page,
-            progress=prog.update,
-        )
+    check_inputs_apart(paths, out, model_path, train_on)  # before the lock writes anything
+    with hold_lock(out, tree=True):  # one writer per summary folder, and none inside or around it
+        plan = plan_outputs(paths, out, model=model_path, train_on=train_on, page=page, force=force)
+        for note in plan.notes:
+            click.echo(f"acsumgan: note: {note}", err=True)
+        with StageProgress() as prog:
+            res = summarize_videos(
+                paths,
+                out,
+                model=model_path,
+                train_on=train_on,
+                epochs=epochs,
+                budget=budget,
+                seconds=seconds,
+                backbone=backbone,
+                device=dev,
+                policy=policy,
+                seed=seed,
+                eval_samples=eval_samples,
+                rule=rule,
+                split=split_index,
+                rate=rate,
+                max_shot_seconds=mss,
+                crf=crf,
+                threads=threads,
+                train_options=options,
+                page=page,
+                progress=prog.update,
+                force=force,
+                plan=plan,
+            )
     if res.features is not None:
         f = res.features
         console.print(f"features: {len(f.computed)} computed, {len(f.reused)} reused ({f.path})")

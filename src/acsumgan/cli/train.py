@@ -7,6 +7,7 @@ from click.core import ParameterSource
 from rich.table import Table
 
 from ..config import TrainConfig, available_cores, load_config_file
+from ..locks import hold_tree
 from .common import cli, console, finite
 
 # (TrainConfig field, click type, help). Each is accepted as --name_with_underscores
@@ -196,15 +197,16 @@ def train(
 
     from ..train.trainer import train as run_train
 
-    result = run_train(
-        cfg,
-        dataset_path,
-        splits_path,
-        out,
-        progress=progress,
-        force=force,
-        notify=lambda line: click.echo(f"acsumgan: note: {line}", err=True),
-    )
+    with hold_tree(out):  # no other command writes a folder inside or around OUT meanwhile
+        result = run_train(
+            cfg,
+            dataset_path,
+            splits_path,
+            out,
+            progress=progress,
+            force=force,
+            notify=lambda line: click.echo(f"acsumgan: note: {line}", err=True),
+        )
     _print_run_summary(result)
 
 

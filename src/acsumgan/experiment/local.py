@@ -14,7 +14,6 @@ trainer on the folder.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from typing import Callable
 from ..config import dump_yaml
 from ..errors import BusyError
 from ..fileio import ensure_dir, write_text
-from ..locks import PARENT_PID_ENV, signal_received
+from ..locks import signal_received, worker_env
 from ..runs import RunFolder
 from .plan import RunSpec
 
@@ -78,8 +77,7 @@ class LocalExecutor:
                     ensure_dir(spec.run_dir)
                     write_text(spec.run_dir / "request.yaml", dump_yaml(spec.config))
                     run = RunFolder(spec.run_dir)
-                    env = dict(os.environ)
-                    env[PARENT_PID_ENV] = str(os.getpid())
+                    env = worker_env()  # dies with this process; writes inside the folder it holds
                     if self.threads:
                         env["OMP_NUM_THREADS"] = str(self.threads)
                     gpu = None

@@ -15,14 +15,24 @@ first. Everything is kept in the output folder and reused by the next call:
                          one unit: written to a staging folder, then swapped in
                          (:mod:`acsumgan.video.unit`), so it is the old summary or the new one
 
+    DIR/.acsumgan.json   what summarize wrote into DIR itself (:mod:`acsumgan.video.ownership`)
+
+Nothing else is replaced or removed (:func:`plan_outputs`, before any work): an output
+folder or file that acsumgan did not write is a refusal (one line), or, for one video's
+folder, another name (``<video>-2``); no output may be, contain or lie inside an input
+(the videos, ``--model``, ``--train-on``); names that cannot be a folder's (``.``, ``..``,
+the outputs' own names, too long) get one that can.
+
 A video whose size or modification time changed, or a new one, gets its features
-recomputed; the others are read back. The model is trained again only when the
-training features changed (a digest of their values, so touching a file without
+recomputed; the others are read back. Each video's features are kept (``features.h5``
+rewritten atomically) as soon as they are computed, so an interrupted call keeps them.
+The model is trained again only when the training features changed (a digest of their values, so touching a file without
 changing it recomputes its features but keeps the model).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -37,17 +47,25 @@ import numpy as np
 
 from ..config import TrainConfig
 from ..data.dataset import Video, derive_fields, load_dataset, save_dataset
-from ..errors import ConfigError
+from ..errors import ConfigError, OutputError
 from ..fileio import ensure_dir, write_json
+from ..locks import LOCK_NAME
 from .backbones import DEFAULT_BACKBONE, ExtractedFeatures, as_backbone, extract_features
 from .decode import DEFAULT_RATE, check_rate
 from .kts import shot_boundaries
-from .unit import summary_unit
+from .ownership import FOLDER, LOG, MANIFEST, MARKER, Manifest, occupied, owned_folder
+from .unit import MEMBERS, summary_unit
 
 FEATURES_FILE = "features.h5"
 MODEL_DIR = "model"
 MODEL_INFO = "model.json"
 LOG_FILE = "summarize.log"
+SPLIT_FILE = "training_split.json"
+INDEX_FILE = "index.html"
+#: What summarize may write into DIR itself: no video's folder takes these names.
+TOP_LEVEL = (FEATURES_FILE, MODEL_DIR, MODEL_INFO, LOG_FILE, SPLIT_FILE, INDEX_FILE, MANIFEST, MARKER, LOCK_NAME)
+#: The longest folder name of a video (bytes): staging names add about 30 to it.
+MAX_NAME_BYTES = 200
 #: Training epochs of a model trained by ``summarize`` (chosen with benchmarks/self_train.py;
 #: see the README's "Training on your own videos").
 DEFAULT_EPOCHS = 20
@@ -74,12 +92,14 @@ def source_identity(path: Path) -> dict:
 # --- the feature cache -----------------------------------------------------------------------
 
 
-def _to_video(key: str, path: Path, ex: ExtractedFeatures, change_points: np.ndarray) -> Video:
+def _to_video(
+    key: str, path: Path, ex: ExtractedFeatures, change_points: np.ndarray, ident: dict | None = None
+) -> Video:
     pts = None
     if ex.frame_pts is not None:
         pts = np.asarray([_NO_PTS if p is None else int(p) for p in ex.frame_pts], dtype=np.int64)
     extra = {
-        **source_identity(path),
+        **(ident or source_identity(path)),
         "fps": np.float64(ex.fps),
         "timestamps": np.asarray(ex.timestamps, dtype=np.float64),
         "width": int(ex.width),
@@ -103,7 +123,7 @@ def _to_video(key: str, path: Path, ex: ExtractedFeatures, change_points: np.nda
             picks=ex.picks,
             n_frames=ex.n_frames,
             change_points=change_points,
-            video_name=path.name,
+            video_name=Path(path).name,
             extra=extra,
         )
     )
@@ -231,14 +251,31 @@ def video_features(
         videos.append(_to_video(key, p, ex, cps))
         if progress is not None:
             progress("features", label, int(ex.n_frames), int(ex.n_frames), "reused" if reused else "computed")
+        if not reused and i + 1 < len(paths):  # kept at once: an interrupted call loses no finished video
+            _save_features(target, videos, _unvisited(cache, paths[i + 1 :], len(videos)), backbone, rate)
     if result.computed or len(cache) != len(paths) or not target.is_file():
-        dim = int(result.extracted[0].features.shape[1])
-        save_dataset(
-            target,
-            videos,
-            attrs={"backbone": backbone, "rate": float(rate), "feature_dim": dim, "cache_version": CACHE_VERSION},
-        )
+        _save_features(target, videos, [], backbone, rate)
     return result
+
+
+def _unvisited(cache: dict, rest: Sequence[Path], start: int) -> list[Video]:
+    """The cached videos among ``rest`` (still to visit), as videos to keep in the file."""
+    out = []
+    for p in rest:
+        hit = cache.get(str(p.resolve()))
+        if hit is not None:
+            ident, ex, cps = hit
+            out.append(_to_video(f"video_{start + len(out) + 1}", Path(ident["source_path"]), ex, cps, ident))
+    return out
+
+
+def _save_features(target: Path, videos: list[Video], kept: list[Video], backbone: str, rate: float) -> None:
+    dim = int(videos[0].features.shape[1])
+    save_dataset(
+        target,
+        [*videos, *kept],
+        attrs={"backbone": backbone, "rate": float(rate), "feature_dim": dim, "cache_version": CACHE_VERSION},
+    )
 
 
 # --- the model ---------------------------------------------------------------------------------
@@ -273,10 +310,12 @@ def ensure_model(
     threads: int | None,
     progress: Progress | None = None,
     options: dict | None = None,
+    digest: str | None = None,
 ) -> Model:
     """The model of ``out/model``, trained on ``dataset`` (its ``keys``, default all) unless
     an equal model is there already (same feature digest, epochs, seed and ``options``:
-    other :class:`~acsumgan.config.TrainConfig` fields, e.g. ``hidden_size``)."""
+    other :class:`~acsumgan.config.TrainConfig` fields, e.g. ``hidden_size``). ``digest``:
+    the features' digest when the caller read them already."""
     from ..runs import RunFolder
     from ..train.trainer import train
 
@@ -300,7 +339,7 @@ def ensure_model(
     )
     cfg.validate()
     want = {
-        "features_digest": features_digest(dataset, keys),
+        "features_digest": digest or features_digest(dataset, keys),
         "epochs": int(epochs),
         "seed": int(seed),
         "train_keys": None if keys is None else list(keys),
@@ -318,7 +357,7 @@ def ensure_model(
         return Model(run.path, False, epochs, 0.0)
     splits = None
     if keys is not None:
-        splits = write_json(out / "training_split.json", [{"train_keys": list(keys), "test_keys": []}])
+        splits = write_json(out / SPLIT_FILE, [{"train_keys": list(keys), "test_keys": []}])
 
     def on_epoch(row: dict) -> None:
         if progress is not None:
@@ -336,20 +375,154 @@ def ensure_model(
 # --- the whole call ------------------------------------------------------------------------------
 
 
-def output_names(paths: Sequence[Path], reserved: Sequence[str] = (MODEL_DIR,)) -> list[str]:
-    """A distinct folder name per video (its stem; ``-2``, ``-3`` ... for repeats and
-    reserved names)."""
-    used = set(reserved)
+def output_names(
+    paths: Sequence[Path], reserved: Sequence[str] = (MODEL_DIR,), usable: Callable[[str], bool] | None = None
+) -> list[str]:
+    """A distinct folder name per video: its stem made safe (:func:`safe_name`), then
+    ``-2``, ``-3`` ... for repeats, ``reserved`` names (compared without case) and names
+    ``usable`` refuses."""
+    used = {r.casefold() for r in reserved}
     names = []
     for p in paths:
-        base = p.stem
-        name, n = base, 1
-        while name in used:
+        base = safe_name(p.stem)
+        n = 1
+        while True:
+            name = base if n == 1 else _fit(base, f"-{n}")
+            if name.casefold() not in used and (usable is None or usable(name)):
+                break
             n += 1
-            name = f"{base}-{n}"
-        used.add(name)
+        used.add(name.casefold())
         names.append(name)
     return names
+
+
+def safe_name(stem: str) -> str:
+    """A video's stem as a folder name: ``video`` for an empty one, ``.`` or ``..``; a
+    leading ``_`` before a leading dot (no hidden folder, never a staging folder's name);
+    at most :data:`MAX_NAME_BYTES` bytes (cut, with a digest of the whole stem)."""
+    if stem.strip(" .") == "":
+        return "video"
+    if stem.startswith("."):
+        stem = "_" + stem
+    if len(os.fsencode(stem)) <= MAX_NAME_BYTES:
+        return stem
+    digest = hashlib.sha1(os.fsencode(stem)).hexdigest()[:8]
+    return _fit(stem, "-" + digest)
+
+
+def _fit(base: str, suffix: str) -> str:
+    """``base + suffix`` within :data:`MAX_NAME_BYTES` bytes (``base`` cut by characters)."""
+    while base and len(os.fsencode(base + suffix)) > MAX_NAME_BYTES:
+        base = base[:-1]
+    return base + suffix
+
+
+@dataclass
+class OutputPlan:
+    """Where one call writes, decided before any work (:func:`plan_outputs`)."""
+
+    out: Path
+    targets: list[Path]  # each video's summary folder (``out`` itself for one video)
+    writes: list[str]  # the names the call writes into ``out`` itself
+    notes: list[str] = field(default_factory=list)  # a video's folder that took another name, and why
+
+
+def _inputs(paths: Sequence[Path], model=None, train_on=None) -> list[tuple[str, str]]:
+    """(what, real path) of every input of a call."""
+    out = [(f"the video {p}", os.path.realpath(p)) for p in paths]
+    if model is not None:
+        out.append((f"--model {model}", os.path.realpath(model)))
+    if train_on is not None:
+        out.append((f"--train-on {train_on}", os.path.realpath(train_on)))
+    return out
+
+
+def _overlap(path: str | os.PathLike, inputs: list[tuple[str, str]]) -> str | None:
+    """How the output ``path`` meets an input: it is one, holds one or lies inside one."""
+    real = Path(os.path.realpath(path))
+    for what, inp in inputs:
+        i = Path(inp)
+        if real == i:
+            return f"is {what}"
+        if real in i.parents:
+            return f"holds {what}"
+        if i in real.parents:
+            return f"lies inside {what}"
+    return None
+
+
+def check_inputs_apart(videos, out, model=None, train_on=None) -> None:
+    """A one-line OutputError when the output folder is an input or lies inside one
+    (``--model``'s run folder, the ``--train-on`` folder): checked before anything is
+    written, the lock included."""
+    inputs = _inputs([Path(v) for v in videos], model, train_on)
+    real = Path(os.path.realpath(out))
+    for what, inp in inputs:
+        i = Path(inp)
+        if real == i or i in real.parents:
+            raise OutputError(out, f"{'is' if real == i else 'lies inside'} {what}, an input; use another --out")
+
+
+def plan_outputs(
+    videos,
+    out,
+    model=None,
+    train_on=None,
+    page: bool = True,
+    force: bool = False,
+) -> OutputPlan:
+    """Where each output goes, or a one-line OutputError, before any work: the names the
+    call writes into ``out`` must not meet an input and must be acsumgan's own (or free);
+    ``features.h5`` of someone else's is replaced with ``force`` only. A video's folder
+    that is not acsumgan's, or meets an input, is left alone: the summary takes the next
+    name (``<video>-2``), with a note."""
+    paths = [Path(v) for v in videos]
+    out = Path(out)
+    check_inputs_apart(paths, out, model, train_on)
+    inputs = _inputs(paths, model, train_on)
+    manifest = Manifest(out)
+    single = len(paths) == 1
+    writes = [LOG_FILE]
+    if model is None:
+        writes += [FEATURES_FILE, MODEL_DIR, MODEL_INFO]
+        if train_on is not None and Path(train_on).is_dir():
+            writes.append(SPLIT_FILE)
+    if not single and page:
+        writes.append(INDEX_FILE)
+    for name in writes + (list(MEMBERS) if single else []):
+        where = out / name
+        how = _overlap(where, inputs)
+        if how is not None:
+            raise OutputError(where, f"{how}, an input; use another --out")
+        if not manifest.owns(name) and not (name == FEATURES_FILE and force):
+            hint = "move it or use another --out"
+            if name == FEATURES_FILE:
+                hint = "pass --force to replace it, or use another --out"
+            raise OutputError(where, f"exists and was not written by acsumgan; {hint}")
+    refused: dict[str, str] = {}
+
+    def usable(name: str) -> bool:
+        if name not in refused:
+            where = out / name
+            how = _overlap(where, inputs)
+            if how is None and occupied(where) and not owned_folder(where):
+                how = "was not written by acsumgan (or was changed since)"
+            refused[name] = how or ""
+        return not refused[name]
+
+    notes: list[str] = []
+    if single:
+        targets = [out]
+    else:
+        names = output_names(paths, reserved=TOP_LEVEL + MEMBERS, usable=usable)
+        targets = [out / n for n in names]
+        for p, t in zip(paths, targets):
+            first = safe_name(p.stem)
+            if refused.get(first):
+                notes.append(
+                    f"{out / first} {refused[first]}: it is left as it is; the summary of {p.name} goes to {t}"
+                )
+    return OutputPlan(out, targets, writes, notes)
 
 
 def _setup_log(out: Path) -> logging.Handler:
@@ -394,6 +567,8 @@ def summarize_videos(
     train_options: dict | None = None,
     page: bool = True,
     progress: Progress | None = None,
+    force: bool = False,
+    plan: OutputPlan | None = None,
 ) -> PipelineResult:
     """Summarize ``videos`` into ``out`` (see the module docstring).
 
@@ -401,6 +576,9 @@ def summarize_videos(
     model is trained on the videos (or on ``train_on``: a folder of videos or an eccv16
     HDF5 file with features) for ``epochs`` (default :data:`DEFAULT_EPOCHS`), with the
     release's options unless ``train_options`` (TrainConfig fields) says otherwise.
+    ``plan`` (:func:`plan_outputs`, made by a caller that holds ``out``'s lock) says where
+    each output goes; it is made here otherwise. ``force`` replaces a ``features.h5`` in
+    ``out`` that acsumgan did not write.
     """
     from ..inference import Scorer
     from .backbones import backbone_for_model, get_backbone
@@ -419,6 +597,13 @@ def summarize_videos(
         )
     if epochs is not None and int(epochs) < 1:
         raise ConfigError(None, f"--epochs must be >= 1, got {epochs}")
+    if plan is None:
+        plan = plan_outputs(paths, out, model=model, train_on=train_on, page=page, force=force)
+    train_paths, train_h5, train_digest = [], None, None
+    if model is None:  # --train-on is read completely before anything is written
+        train_paths, train_h5 = _training_set(train_on)
+        if train_h5 is not None:
+            train_digest = features_digest(train_h5)
     scorer = bb = None
     if model is not None:  # check the model before anything is written
         scorer = Scorer.load(
@@ -429,12 +614,18 @@ def summarize_videos(
         )
         scorer.check_features(bb.dim, f"backbone {bb.name}")
     out = ensure_dir(out)
+    manifest = Manifest(out)
+    manifest.begin([LOG_FILE], kind=LOG)
+    if model is None:
+        manifest.begin([MODEL_DIR], kind=FOLDER)
+    manifest.begin([n for n in plan.writes if n not in (LOG_FILE, MODEL_DIR)])
     handler = _setup_log(out)
     try:
+        for note in plan.notes:
+            log.info("note: %s", note)
         feats = trained = None
         if model is None:
             bb_name = backbone or DEFAULT_BACKBONE
-            train_paths, train_h5 = _training_set(train_on)
             all_paths = list(dict.fromkeys([*paths, *train_paths]))  # the targets first, no repeats
             feats = video_features(all_paths, out, bb_name, device, rate, progress)
             if train_h5 is not None:
@@ -444,13 +635,20 @@ def summarize_videos(
                 dataset = feats.path
                 keys = None if not train_paths else [feats.keys[all_paths.index(p)] for p in train_paths]
             trained = ensure_model(
-                out, dataset, keys, epochs or DEFAULT_EPOCHS, seed, device, threads, progress, train_options
+                out,
+                dataset,
+                keys,
+                epochs or DEFAULT_EPOCHS,
+                seed,
+                device,
+                threads,
+                progress,
+                train_options,
+                digest=train_digest if train_h5 is not None else None,
             )
             scorer = Scorer.load(trained.run_dir, policy=policy, seed=seed, device=device, samples=eval_samples)
-        names = output_names(paths)
         results, pages = [], []
-        for i, (p, name) in enumerate(zip(paths, names)):
-            target = out if len(paths) == 1 else out / name
+        for i, (p, target) in enumerate(zip(paths, plan.targets)):
 
             def on_stage(kind, done, total, _p=p):
                 if progress is not None:
@@ -460,7 +658,7 @@ def summarize_videos(
             if feats is not None:
                 extracted, cps = feats.extracted[i], None
             # one unit: written to a staging folder, swapped in whole (video/unit.py)
-            with summary_unit(target, whole=len(paths) > 1) as stage:
+            with summary_unit(target, whole=len(paths) > 1, source=p) as stage:
                 res = summarize_video(
                     p,
                     scorer,
@@ -495,6 +693,8 @@ def summarize_videos(
     finally:
         log.removeHandler(handler)
         handler.close()
+        with contextlib.suppress(OutputError):  # what was written is recorded; else it stays pending (owned)
+            manifest.settle([n for n in plan.writes if n not in (LOG_FILE, MODEL_DIR)])
     return PipelineResult(out, results, pages, index, feats, trained, Path(scorer.path), time.perf_counter() - t_start)
 
 

@@ -19,6 +19,12 @@ never a mix.
 When the block fails (disk full, an error, Ctrl-C, SIGTERM) the staging folder is
 removed and the previous summary is untouched. Staging folders of a process that died
 (SIGKILL) are removed by the next call.
+
+Only acsumgan's own outputs are replaced or removed (:mod:`acsumgan.video.ownership`): a
+whole unit gets its marker before it is swapped in, and the folder it replaces must
+carry one (the caller chose a name where that holds; it is checked again at the swap);
+the members of a unit in ``OUT`` are entered in ``OUT``'s manifest, and a member there
+that the manifest does not own is never replaced.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from typing import Iterator
 
 from ..errors import OutputError
 from ..fileio import ensure_dir, output_error, process_alive
+from .ownership import Manifest, occupied, owned_folder, write_marker
 
 #: The files and folders of one video's summary (what a unit replaces).
 MEMBERS = ("summary.mp4", "scores.png", "summary.html", "thumbs", "original.mp4", "segments.json")
@@ -92,10 +99,17 @@ def _replace_dir(new: Path, final: Path) -> None:
 
 def _commit_members(stage: Path, final: Path) -> None:
     """Move the unit's members from ``stage`` into ``final`` (segments.json last), then drop
-    the members of the old unit that the new one lacks."""
+    the members of the old unit that the new one lacks; each one entered in ``final``'s
+    manifest, and only what the manifest owns replaced or removed."""
     names = [n for n in MEMBERS if (stage / n).exists()]
     names += sorted(p.name for p in stage.iterdir() if p.name not in MEMBERS)
     names.sort(key=lambda n: n == "segments.json")
+    manifest = Manifest(final)
+    gone = [n for n in MEMBERS if n not in names and occupied(final / n) and manifest.owns(n)]
+    for n in names:
+        if not manifest.owns(n):
+            raise OutputError(final / n, "exists and was not written by acsumgan; move it or use another --out")
+    manifest.begin(names + gone)
     for n in names:
         src, dst = stage / n, final / n
         if src.is_dir() and not src.is_symlink():
@@ -106,13 +120,13 @@ def _commit_members(stage: Path, final: Path) -> None:
             if dst.is_dir() and not dst.is_symlink():
                 shutil.rmtree(dst)
             os.replace(src, dst)
-    for n in MEMBERS:
+    for n in gone:
         old = final / n
-        if n not in names and (old.exists() or old.is_symlink()):
-            if old.is_dir() and not old.is_symlink():
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                old.unlink(missing_ok=True)
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
+    manifest.settle(names + gone)
     shutil.rmtree(stage, ignore_errors=True)
 
 
@@ -130,9 +144,9 @@ def _named_finally(exc: OutputError, stage: Path, final: Path) -> OutputError:
 
 
 @contextmanager
-def summary_unit(final: str | os.PathLike, whole: bool = True) -> Iterator[Path]:
-    """Yield a staging folder for one video's summary; swap it in at ``final`` when the block
-    succeeds, remove it when it fails (see the module docstring)."""
+def summary_unit(final: str | os.PathLike, whole: bool = True, source: str | os.PathLike = "") -> Iterator[Path]:
+    """Yield a staging folder for one video's summary (of the video ``source``); swap it in
+    at ``final`` when the block succeeds, remove it when it fails (see the module docstring)."""
     final = Path(final)
     parent = ensure_dir(final.parent if whole else final)
     remove_stale_staging(parent)
@@ -148,8 +162,11 @@ def summary_unit(final: str | os.PathLike, whole: bool = True) -> Iterator[Path]
             raise _named_finally(exc, stage, final) from None
         try:
             if whole:
-                if final.exists() and not final.is_dir():
-                    raise NotADirectoryError(f"{final} exists and is not a folder")
+                write_marker(stage, source)
+                if occupied(final) and not owned_folder(final):
+                    raise OutputError(
+                        final, "was not written by acsumgan (or was changed meanwhile); it was left as it is"
+                    )
                 _replace_dir(stage, final)
             else:
                 _commit_members(stage, final)
