@@ -94,21 +94,23 @@ def hold_lock(target: str | os.PathLike, is_file: bool = False, tree: bool = Fal
     ``tree``, also a BusyError when another process holds (with ``tree``) a folder inside
     ``target`` or one containing it (see the module docstring)."""
     target = Path(target)
-    ensure_dir(target.parent if is_file else target)
-    path = lock_path(target, is_file)
-    _refuse_foreign_lock_file(path)
-    key = str(path)
-    with _held_guard:
-        if key in _held:
-            _held[key][1] += 1
-            nested = True
-        else:
-            _held[key] = [_acquire(path, target), 1]
-            nested = False
-    nodes: list[tuple[str, bool]] = []
+    nodes = _hold_tree(target) if tree else []  # first: a refusal writes nothing
     try:
-        if tree:
-            nodes = _hold_tree(target)
+        ensure_dir(target.parent if is_file else target)
+        path = lock_path(target, is_file)
+        _refuse_foreign_lock_file(path)
+        key = str(path)
+        with _held_guard:
+            if key in _held:
+                _held[key][1] += 1
+                nested = True
+            else:
+                _held[key] = [_acquire(path, target), 1]
+                nested = False
+    except BaseException:
+        _release_tree(nodes)
+        raise
+    try:
         if not nested:
             remove_stale_temporaries(target.parent if is_file else target, name=target.name if is_file else None)
         yield target

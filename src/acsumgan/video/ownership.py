@@ -153,6 +153,12 @@ class Manifest:
         self.out = Path(out)
         self.path = self.out / MANIFEST
         self.entries: dict[str, dict] = {}
+        self._load()
+
+    def _load(self) -> None:
+        """Read the manifest (again: each change starts from what is on disk, so two
+        Manifest objects of one folder never undo each other's entries)."""
+        self.entries = {}
         if occupied(self.path):
             data = read_json_record(self.path)
             if data is None or not isinstance(data.get("entries"), dict) or self.path.is_symlink():
@@ -190,6 +196,7 @@ class Manifest:
 
     def begin(self, names, kind: str = PENDING) -> None:
         """Enter ``names`` (about to be written) before writing them."""
+        self._load()
         changed = False
         for n in names:
             if self.entries.get(n, {}).get("kind") in (LOG, FOLDER) and kind == PENDING:
@@ -203,6 +210,7 @@ class Manifest:
     def settle(self, names) -> None:
         """Record what is now at each of ``names`` (a file or a folder of files), or drop
         the name where nothing is there."""
+        self._load()
         for n in names:
             p = self.out / n
             if self.entries.get(n, {}).get("kind") in (LOG, FOLDER):
@@ -216,6 +224,7 @@ class Manifest:
         self.save()
 
     def forget(self, names) -> None:
+        self._load()
         for n in names:
             self.entries.pop(n, None)
         self.save()
