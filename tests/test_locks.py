@@ -209,3 +209,64 @@ def test_without_the_commands_handlers_a_unit_runs_unchanged():
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     with signals_held():
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+TREE_HOLDER = """
+import sys, time
+from acsumgan.locks import hold_lock
+with hold_lock(sys.argv[1], tree=True):
+    print("holding", flush=True)
+    time.sleep(60)
+"""
+
+
+def _tree_holder(target) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", TREE_HOLDER, str(target)], stdout=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL
+    )
+    assert proc.stdout.readline().strip() == "holding"
+    return proc
+
+
+def test_a_tree_lock_refuses_writers_of_folders_inside_and_around_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("ACSUMGAN_LOCK_DIR", str(tmp_path / "registry"))
+    nx = tmp_path / "NX"
+    proc = _tree_holder(nx)
+    try:
+        for target, words in (
+            (nx / "a", f"the folder that contains it ({nx}) is being written by process {proc.pid}"),
+            (nx / "a" / "b.h5", f"the folder that contains it ({nx}) is being written by process {proc.pid}"),
+            (tmp_path, f"a folder inside it ({nx}) is being written by process {proc.pid}"),
+            (nx, f"is in use by process {proc.pid} since"),
+        ):
+            with pytest.raises(BusyError, match=re.escape(words)):
+                with hold_lock(target, is_file=target.suffix == ".h5", tree=True):
+                    pass
+        assert sorted(p.name for p in nx.iterdir()) == [".lock"]  # a refused tree lock wrote nothing
+        with hold_lock(tmp_path / "NX2", tree=True):  # beside it: free
+            pass
+        with hold_lock(nx / "a"):  # a plain lock (a trainer inside a summarize's OUT) is not a tree writer
+            pass
+    finally:
+        proc.kill()
+        proc.wait()
+    with hold_lock(nx / "a", tree=True):  # the holder's death frees the tree
+        with hold_lock(nx / "a" / "model", tree=True):  # the same process nests freely
+            pass
+    assert os.listdir(tmp_path / "registry") == []  # entries go with their last holder
+
+
+def test_a_worker_writes_inside_the_tree_its_parent_holds(tmp_path, monkeypatch):
+    from acsumgan.locks import worker_env
+
+    monkeypatch.setenv("ACSUMGAN_LOCK_DIR", str(tmp_path / "registry"))
+    nx = tmp_path / "NX"
+    code = (
+        "import sys\nfrom acsumgan.locks import hold_lock\nwith hold_lock(sys.argv[1], tree=True):\n    print('ok')\n"
+    )
+    with hold_lock(nx, tree=True):
+        env = worker_env()
+        worker = subprocess.run([sys.executable, "-c", code, str(nx / "run")], env=env, capture_output=True, text=True)
+        stranger = subprocess.run([sys.executable, "-c", code, str(nx / "run")], capture_output=True, text=True)
+    assert worker.returncode == 0 and worker.stdout.strip() == "ok", worker.stderr
+    assert stranger.returncode != 0 and "BusyError" in stranger.stderr

@@ -11,9 +11,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from acsumgan.errors import ConfigError
+from acsumgan.errors import ConfigError, OutputError
 from acsumgan.synthetic.media import make_scene_video
-from acsumgan.video.pipeline import DEFAULT_EPOCHS, output_names, summarize_videos
+from acsumgan.video.pipeline import (
+    DEFAULT_EPOCHS,
+    TOP_LEVEL,
+    output_names,
+    plan_outputs,
+    safe_name,
+    summarize_videos,
+)
+from acsumgan.video.unit import MEMBERS
 
 pytestmark = pytest.mark.slow
 
@@ -114,6 +122,59 @@ def test_model_and_training_options_exclude_each_other(tmp_path, two_videos):
 def test_output_names_never_collide():
     paths = [Path(p) for p in ("x.mp4", "x.avi", "x-2.mp4", "model.mp4", "y/x.mkv")]
     assert output_names(paths) == ["x", "x-2", "x-2-2", "model-2", "x-3"]
+
+
+def test_safe_names_of_hostile_stems():
+    assert [safe_name(s) for s in ("", ".", "..", " . ", ".hidden", "ok", "a b")] == [
+        "video",
+        "video",
+        "video",
+        "video",
+        "_.hidden",
+        "ok",
+        "a b",
+    ]
+    long = "é" * 150  # 300 bytes
+    cut = safe_name(long)
+    assert len(os.fsencode(cut)) <= 200 and cut.startswith("é" * 90) and cut != safe_name("é" * 151)
+    bad = os.fsdecode(b"caf\xe9" * 70)  # not UTF-8: bytes are counted as the file system sees them
+    assert len(os.fsencode(safe_name(bad))) <= 200
+    names = output_names([Path(n) for n in ("Index.html.mp4", "THUMBS.mp4", "a.mp4")], reserved=TOP_LEVEL + MEMBERS)
+    assert names == ["Index.html-2", "THUMBS-2", "a"]  # names compare without case
+
+
+def test_plan_outputs(tmp_path):
+    v = tmp_path / "V"
+    (v / "trip").mkdir(parents=True)
+    for name in ("trip/trip.mp4", "zebra.mp4", "beach.mp4"):
+        (v / name).write_bytes(b"video")
+    (v / "beach").mkdir()
+    (v / "beach" / "photo.jpg").write_bytes(b"photo")
+    videos = [v / "trip" / "trip.mp4", v / "zebra.mp4", v / "beach.mp4"]
+    plan = plan_outputs(videos, v, model=tmp_path / "m.pt")
+    assert [t.name for t in plan.targets] == ["trip-2", "zebra", "beach-2"]
+    assert plan.writes == ["summarize.log", "index.html"] and len(plan.notes) == 2
+    assert "holds the video" in plan.notes[0] and "was not written by acsumgan" in plan.notes[1]
+    assert plan_outputs(videos, tmp_path / "new").writes == [
+        "summarize.log",
+        "features.h5",
+        "model",
+        "model.json",
+        "index.html",
+    ]
+    one = plan_outputs(videos[:1], tmp_path / "one", model=tmp_path / "m.pt", page=False)
+    assert one.targets == [tmp_path / "one"] and one.writes == ["summarize.log"]
+    (tmp_path / "one").mkdir()
+    (tmp_path / "one" / "features.h5").write_bytes(b"mine")
+    with pytest.raises(OutputError, match="features.h5: exists and was not written by acsumgan; pass --force"):
+        plan_outputs(videos[:1], tmp_path / "one")
+    assert plan_outputs(videos[:1], tmp_path / "one", force=True).targets == [tmp_path / "one"]
+    with pytest.raises(OutputError, match="features.h5: is --train-on"):
+        plan_outputs(videos[:1], tmp_path / "one", train_on=tmp_path / "one" / "features.h5", force=True)
+    with pytest.raises(OutputError, match=r"V/out: lies inside --train-on"):
+        plan_outputs(videos[:1], v / "out", train_on=v)
+    with pytest.raises(OutputError, match=r"summary.mp4: is the video"):
+        plan_outputs([v / "summary.mp4"], v, model=tmp_path / "m.pt")
 
 
 def test_the_cli_trains_without_model(tmp_path, two_videos):
