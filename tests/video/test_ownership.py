@@ -48,6 +48,15 @@ def test_a_copy_with_new_times_is_still_owned_by_its_content(tmp_path):
     assert not matches(s / "summary.mp4", rec)
 
 
+def test_an_empty_folder_may_be_taken(tmp_path):
+    """Nothing is lost: a folder made beforehand (``mkdir out/a``) takes the summary."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / ".keep").write_text("")  # not empty: a file of the user's
+    assert owned_folder(tmp_path / "a") and Manifest(tmp_path).owns("a")
+    assert not owned_folder(tmp_path / "b") and not Manifest(tmp_path).owns("b")
+
+
 @pytest.mark.parametrize("what", ["no marker", "a marker of someone else", "a link", "a file"])
 def test_other_things_are_not_owned(tmp_path, what):
     p = tmp_path / "clip"

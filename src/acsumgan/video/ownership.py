@@ -120,14 +120,25 @@ def read_json_record(path: Path) -> dict | None:
     return data if isinstance(data, dict) and data.get("written_by") == WRITTEN_BY else None
 
 
+def empty_folder(path: Path) -> bool:
+    """A real folder (not a link) with nothing in it: taking its place loses nothing."""
+    try:
+        return not path.is_symlink() and path.is_dir() and not any(os.scandir(path))
+    except OSError:
+        return False
+
+
 def owned_folder(folder: Path) -> bool:
-    """True when ``folder`` is a summary folder acsumgan wrote and nobody changed: a real
-    folder (not a link) with a marker that lists exactly its files, each unchanged."""
+    """True when ``folder`` may be replaced: an empty folder, or a summary folder acsumgan
+    wrote and nobody changed (a real folder, not a link, with a marker that lists exactly
+    its files, each unchanged)."""
     try:
         if folder.is_symlink() or not folder.is_dir():
             return False
     except OSError:
         return False
+    if empty_folder(folder):
+        return True
     marker = read_json_record(folder / MARKER)
     if marker is None or not isinstance(marker.get("files"), dict):
         return False
@@ -166,11 +177,11 @@ class Manifest:
             self.entries = {k: v for k, v in data["entries"].items() if isinstance(v, dict)}
 
     def owns(self, name: str) -> bool:
-        """Whether ``OUT/name`` may be replaced or removed: nothing is there, or what is
-        there is acsumgan's (pending, a log or run folder it made, or an unchanged file or
+        """Whether ``OUT/name`` may be replaced or removed: nothing is there (or an empty
+        folder), or what is there is acsumgan's (pending, a log or run folder it made, or an unchanged file or
         folder of files it recorded)."""
         p = self.out / name
-        if not occupied(p):
+        if not occupied(p) or empty_folder(p):
             return True
         entry = self.entries.get(name)
         if entry is None:
