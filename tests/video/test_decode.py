@@ -223,3 +223,54 @@ def test_a_folder_gives_its_videos_and_names_the_other_files(tmp_path):
     )
     many = [tmp_path / f"f{i}.txt" for i in range(10)]
     assert skipped_note(tmp_path, many).endswith("f7.txt and 2 more")
+
+
+# --- opening a user's file: the local file, by a demuxer that reads only its bytes (issue 22, item 12)
+
+
+@pytest.fixture
+def beside(tmp_path, monkeypatch):
+    """A real ``b.mp4`` in the cwd, and text files FFmpeg would read as other files."""
+    monkeypatch.chdir(tmp_path)
+    counter_video(tmp_path / "b.mp4", 6, fps=10)
+    (tmp_path / "concat:b.mp4|b.mp4").write_text("a text file\n" * 10)
+    (tmp_path / "ffc.mp4").write_text("ffconcat version 1.0\nfile b.mp4\n")
+    (tmp_path / "list.m3u8").write_text("#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nb.mp4\n#EXT-X-ENDLIST\n")
+    return tmp_path
+
+
+def test_open_media_opens_the_local_file_whatever_its_name(beside):
+    from acsumgan.fileio import local_url, open_media
+
+    assert local_url("concat:b.mp4|b.mp4") == f"file:{beside}/concat:b.mp4|b.mp4"
+    with av.open("concat:b.mp4|b.mp4") as c:  # what FFmpeg does with the name: b.mp4 twice
+        assert c.format.name.startswith("mov")
+    with pytest.raises(av.error.InvalidDataError):
+        open_media("concat:b.mp4|b.mp4")  # the text file itself
+    (beside / "clip:1.mp4").write_bytes((beside / "b.mp4").read_bytes())
+    with pytest.raises(av.error.ProtocolNotFoundError):
+        av.open("clip:1.mp4")
+    with open_media("clip:1.mp4") as c:
+        assert sum(1 for _ in c.decode(video=0)) == 6
+    assert probe("clip:1.mp4").n_frames == 6
+
+
+@pytest.mark.parametrize("name, demuxer", [("ffc.mp4", "concat"), ("list.m3u8", "hls")])
+def test_open_media_refuses_scripts_and_playlists(beside, name, demuxer):
+    from acsumgan.fileio import open_media
+
+    with av.open(name) as c:  # FFmpeg would follow it to b.mp4
+        assert c.format.name == demuxer
+    with pytest.raises(av.error.ArgumentError):
+        open_media(name)
+    with pytest.raises(VideoError) as ei:
+        probe(name)
+    assert str(ei.value) == f"{name}: not a video file (unrecognised format)"
+
+
+def test_plain_demuxers_are_those_reading_the_file_given():
+    from acsumgan.fileio import plain_demuxers
+
+    allowed = set(plain_demuxers().split(","))
+    assert {"mov", "mp4", "matroska", "webm", "avi", "mpegts", "mpeg", "flv", "h264", "ivf", "gif"} <= allowed
+    assert {"concat", "hls", "sdp", "rtp", "rtsp", "image2", "lavfi"}.isdisjoint(allowed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -199,6 +200,26 @@ def test_variable_rate_source_uses_its_average_rate(vfr, tmp_path, mode):
     steps = np.diff([float(p) for p in pts])
     assert np.allclose(steps, steps[0])  # written at one constant rate
     assert 1 / steps[0] == pytest.approx(st.fps)
+
+
+@pytest.mark.parametrize("ranges, seconds", [([(0, 1), (3, 3)], 3.0), ([(0, 0), (1, 1)], 2.0)])
+def test_a_gap_of_an_hour_the_summary_lasts_its_frames(vdir, tmp_path, mode, ranges, seconds):
+    """Frames at 0, 1, 2 and 3,600 s: each kept frame lasts until the source's next frame, the
+    last one of the video the median frame step (1 s); the MP4 muxer made the summary's last
+    frame last one frame of the output's rate instead (1,001 s)."""
+    src = vdir / "gap.mp4"
+    if not src.exists():
+        counter_video(src, 4, fps=1, pts=[0, 90000, 180000, 3600 * 90000], time_base=Fraction(1, 90000))
+    fp = first_pass(src)
+    assert list(fp.frame_times) == [0.0, 1.0, 2.0, 3600.0] and fp.fps == pytest.approx(1 / 1001)
+    # as summarize writes it: at the measured rate (3 frame steps in 3,600 s), with the frame times
+    st = write(mode, src, ranges, tmp_path / "s.mp4", fps=fp.fps, frame_times=fp.frame_times)
+    assert st.source_timestamps and st.duration == pytest.approx(seconds)
+    with av.open(str(tmp_path / "s.mp4")) as c:
+        v = c.streams.video[0]
+        assert float(v.duration * v.time_base) == pytest.approx(seconds)
+        assert c.duration / av.time_base == pytest.approx(seconds)
+        assert [float(f.time) for f in c.decode(v)] == pytest.approx(np.arange(st.frames_written))
 
 
 def test_webm_source_with_opus_audio(webm_video, tmp_path, mode):

@@ -27,7 +27,7 @@ from typing import Iterator, Sequence
 import av
 
 from ..errors import VideoError
-from ..fileio import atomic_path, check_input_file
+from ..fileio import atomic_path, check_input_file, local_url, open_media
 
 #: The name of the browser copy beside the page.
 COPY_NAME = "original.mp4"
@@ -63,7 +63,9 @@ def _open(path: str | os.PathLike):
     """(path, container, video stream) of a readable video, else a one-line VideoError."""
     p = check_input_file(path, VideoError, "a video file")
     try:
-        container = av.open(str(p))
+        container = open_media(p)  # the local file, by a demuxer reading only its bytes
+    except (av.InvalidDataError, av.ArgumentError):
+        raise VideoError(p, "not a video file (unrecognised format)") from None
     except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
         raise VideoError(p, f"cannot open as a video ({type(exc).__name__}: {exc})".splitlines()[0]) from None
     if not container.streams.video:
@@ -262,7 +264,7 @@ def write_browser_copy(
         tb = vs.time_base or 1 / Fraction(rate)
         step = max(1, int(round(1 / (Fraction(rate) * tb))))  # one frame in time_base units
         with atomic_path(out_path) as tmp:
-            with av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+            with av.open(local_url(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as out:
                 ovs = audio = None
                 first_pts = last_pts = None
                 for frame in _decoded(inp, [vs] + ([ain] if ain is not None else [])):

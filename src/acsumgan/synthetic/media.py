@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Sequence
 import av
 import numpy as np
 
-from ..fileio import atomic_path
+from ..fileio import atomic_path, local_url
 
 SAMPLE_RATE = 16000
 #: Audio is encoded in frames of at most this many samples.
@@ -187,7 +187,7 @@ def write_video(
     fps = Fraction(fps)
     tb = time_base or (1 / fps)
     with atomic_path(path) as tmp:
-        with av.open(str(tmp), "w", format=_muxer(path, fmt), options=container_options or {}) as out:
+        with av.open(local_url(tmp), "w", format=_muxer(path, fmt), options=container_options or {}) as out:
             vs = out.add_stream(codec, rate=fps, options=options or {})
             vs.width, vs.height, vs.pix_fmt = w, h, pix_fmt
             if time_base is not None:
@@ -227,7 +227,7 @@ def write_tone(
 ) -> Path:
     """An audio-only file (no video stream): ``n_samples`` of a ``freq`` Hz mono tone."""
     with atomic_path(path) as tmp:
-        with av.open(str(tmp), "w", format=_muxer(path, fmt)) as out:
+        with av.open(local_url(tmp), "w", format=_muxer(path, fmt)) as out:
             track = _ToneTrack(out, codec, level)
             track.fill_to(n_samples, freq)
             track.close()

@@ -38,13 +38,14 @@ Errors
 Problems with the input raise :class:`~acsumgan.errors.VideoError` with a one-line
 message: a missing file, a folder, an empty (0-byte) file, a file that is not a
 media file, a media file without a video stream (audio only; cover art does not
-count), a video without any decodable frame, and a decoding error in the middle of
-the file (a packet fails to decode and later packets decode again). A file that
-is truncated, as an interrupted download or copy is, is accepted when its
-container still opens: what is there is decoded, and ``n_frames`` is the number of
-frames that decoded (a decoding error with nothing decodable after it is taken as
-the end of a truncated file). An MP4 whose index (moov atom) was cut off cannot be
-opened at all and is reported as truncated.
+count), a playlist or script that names other files (an ffconcat script, an HLS playlist:
+only the file itself is read, as a plain local file, whatever its name), a video without
+any decodable frame, and a decoding error in the middle of the file (a packet fails to
+decode and later packets decode again). A file that is truncated, as an interrupted
+download or copy is, is accepted when its container still opens: what is there is
+decoded, and ``n_frames`` is the number of frames that decoded (a decoding error with
+nothing decodable after it is taken as the end of a truncated file). An MP4 whose index
+(moov atom) was cut off cannot be opened at all and is reported as truncated.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ import av
 import numpy as np
 
 from ..errors import ConfigError, VideoError, checked_number
-from ..fileio import check_input_file
+from ..fileio import check_input_file, open_media
 
 DEFAULT_RATE = 2.0
 T = TypeVar("T")
@@ -167,16 +168,24 @@ def _looks_like_mp4(path: Path) -> bool:
 
 
 def open_container(path: str | os.PathLike) -> "av.container.InputContainer":
-    """Open ``path`` for reading with PyAV, translating failures into VideoError."""
+    """Open ``path`` for reading with PyAV, translating failures into VideoError.
+
+    The file is opened as a local file by a demuxer that reads only its bytes
+    (:func:`acsumgan.fileio.open_media`): a name like ``concat:a.mp4|b.mp4`` is that file, and
+    a playlist or a script (an ffconcat file, an HLS ``.m3u8``) is not a video file.
+    """
     p = Path(path)
     _check_file(p)
     try:
-        return av.open(str(p), mode="r")
+        return open_media(p, mode="r")
     except av.error.InvalidDataError:
         if _looks_like_mp4(p):
             raise VideoError(
                 p, "truncated or corrupt MP4 (its index, the moov atom, is missing or unreadable)"
             ) from None
+        raise VideoError(p, "not a video file (unrecognised format)") from None
+    except av.error.ArgumentError:
+        # a demuxer recognised it that open_media does not allow (concat, hls, ...)
         raise VideoError(p, "not a video file (unrecognised format)") from None
     except av.error.FFmpegError as exc:
         raise VideoError(p, f"cannot open as a video ({_one_line(exc)})") from None

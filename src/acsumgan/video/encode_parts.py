@@ -38,7 +38,7 @@ from typing import Callable, Sequence
 
 import av
 
-from ..fileio import atomic_path
+from ..fileio import atomic_path, local_url, open_media
 from ..locks import worker_env
 
 #: Each part writes at least this many seconds of summary.
@@ -178,7 +178,7 @@ def write_in_parts(
 
 def _join(parts: Sequence[Path], out_path: Path) -> float:
     """The parts' packets one after another in one MP4; the seconds of audio written."""
-    inputs = [av.open(str(p)) for p in parts]
+    inputs = [open_media(p) for p in parts]
     try:
         v = [c.streams.video[0] for c in inputs]
         a = [c.streams.audio[0] if c.streams.audio else None for c in inputs]
@@ -199,7 +199,7 @@ def _join(parts: Sequence[Path], out_path: Path) -> float:
                     raise JoinFailed("the parts' streams differ")
         audio_end = 0
         with atomic_path(out_path) as tmp:
-            with av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+            with av.open(local_url(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as out:
                 ov = out.add_stream_from_template(v[0])
                 oa = out.add_stream_from_template(a[0]) if a[0] is not None else None
                 v_off = a_off = 0

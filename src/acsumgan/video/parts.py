@@ -55,6 +55,7 @@ from typing import Iterator, Sequence
 import av
 import numpy as np
 
+from ..fileio import open_media
 from ..locks import worker_env
 from .decode import check_rate, frame_rate, is_constant_rate, video_stream
 
@@ -166,7 +167,7 @@ def plan_parts(path: str | os.PathLike, parts: int, duration: float) -> Plan | N
     if parts < 2:
         return None
     try:
-        with av.open(str(path)) as container:
+        with open_media(path) as container:
             vs = video_stream(container, Path(path))
             codec = vs.codec_context.name
             if codec not in _CODECS or not vs.time_base:
@@ -244,7 +245,7 @@ def _part_main(spec: dict, out, inp) -> None:
                 out.flush()
                 credit = int(inp.readline() or 0)
 
-    with av.open(spec["path"]) as container:
+    with open_media(spec["path"]) as container:
         vs = container.streams[spec["stream"]]
         vs.thread_type = "NONE"
         if start is not None:

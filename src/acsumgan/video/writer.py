@@ -13,7 +13,10 @@ the size written. Horizontal or vertical flips in a display matrix are not appli
 (frames one after another at ``fps``); with ``frame_times`` (the times of every
 frame, as the first pass measured them) a variable-rate source keeps its frames'
 timestamps: each range plays for as long as it lasted in the source, a frame for as
-long as it was shown. Frames are taken by index, in decode order counting every
+long as it was shown (until the source's next frame; the source's last frame for the median
+frame step, as :func:`acsumgan.video.decode.frame_seconds` counts it), each packet carrying its
+frame's duration, so the MP4 lasts what segments.json says even when the source's average
+rate is far from its frames' (a gap of an hour). Frames are taken by index, in decode order counting every
 frame, exactly as :mod:`.decode` numbers them, so ranges computed from ``picks``
 select the intended frames.
 
@@ -51,7 +54,7 @@ import av
 import numpy as np
 
 from ..errors import ConfigError, OutputError, VideoError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, local_url, open_media
 from .decode import FALLBACK_FPS, decode_frames, metadata_fps, open_container, probe, video_stream
 from .encode_parts import JoinFailed, plan_groups, write_in_parts
 
@@ -268,6 +271,7 @@ class _Timing:
         self.offset = 0
         self.first = 0  # source index of the open range's first frame
         self.last_pts = -1
+        self.durations: dict[int, int] = {}  # output pts -> duration of the frames not yet muxed (variable rate)
         if self.vfr:
             self.times = np.asarray(frame_times, dtype=np.float64)
             diffs = np.diff(self.times)
@@ -295,7 +299,18 @@ class _Timing:
         pts = max(self.offset + self._units(self._t(i) - self._t(self.first)), self.last_pts + 1)
         self.last_pts = pts
         self.end = max(pts + 1, self.offset + self._units(self._t(i + 1) - self._t(self.first)))
+        self.durations[pts] = self.end - pts
         return pts, self.end - pts
+
+    def mux(self, out, packets) -> None:
+        """Mux the video encoder's ``packets``. At a variable rate each carries its frame's
+        duration: the encoder leaves it 0, and the MP4 muxer then makes the last frame last
+        one frame of the stream's rate (the source's average, an hour for a video with a gap)
+        instead of the time to the source's next frame (or the median frame step)."""
+        for p in packets:
+            if self.vfr and p.pts is not None:
+                p.duration = self.durations.pop(p.pts, p.duration)
+            out.mux(p)
 
     def close(self, written: int) -> Fraction:
         """The open range ends; returns the output time (seconds) it ends at."""
@@ -363,8 +378,7 @@ class _RangeWriter:
         if duration is not None:
             vf.duration = duration
         vf.pict_type = av.video.frame.PictureType.NONE
-        for p in self.ovs.encode(vf):
-            self.out.mux(p)
+        self.timing.mux(self.out, self.ovs.encode(vf))
         self.written += 1
         if self.progress is not None and (self.written % self.report_every == 0 or self.written == self.total):
             self.progress(self.written, self.total)
@@ -555,7 +569,7 @@ def rotation_of(frame) -> int:
 def first_frame_rotation(src: Path) -> int:
     """The display rotation of the source's first decodable frame (0 when none decodes)."""
     try:
-        with av.open(str(src), mode="r") as c:
+        with open_media(src, mode="r") as c:
             vs = video_stream(c, src)
             frames = decode_frames(c, vs, src, threads=1)
             try:
@@ -603,7 +617,7 @@ class _Geometry:
 
 def _open_output(tmp: Path, out_path: Path):
     try:
-        return av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
+        return av.open(local_url(tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
     except av.error.FFmpegError as exc:
         raise OutputError(out_path, f"cannot create the output video ({exc})") from None
 
@@ -658,10 +672,9 @@ def _decode_ranges(
             _linear(again, vs2, ain2, src, writer, threads)
 
 
-def _finish_streams(ovs, out, cutter: _AudioCutter | None) -> float:
+def _finish_streams(ovs, out, cutter: _AudioCutter | None, timing: _Timing) -> float:
     """Flush the encoders; returns the seconds of audio written."""
-    for p in ovs.encode(None):
-        out.mux(p)
+    timing.mux(out, ovs.encode(None))
     if cutter is None:
         return 0.0
     cutter.finish()
@@ -739,7 +752,7 @@ def write_summary_video(
                 raise VideoError(
                     src, f"none of the requested frames exist (the video ends before frame {ranges[0][0]})"
                 )
-            audio_seconds = _finish_streams(ovs, out, cutter)
+            audio_seconds = _finish_streams(ovs, out, cutter, timing)
     written = writer.written
     if progress is not None:
         progress(written, total)
