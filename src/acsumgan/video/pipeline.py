@@ -38,7 +38,7 @@ import numpy as np
 from ..config import TrainConfig
 from ..data.dataset import Video, derive_fields, load_dataset, save_dataset
 from ..errors import ConfigError
-from ..fileio import ensure_dir, write_json
+from ..fileio import LogFile, ensure_dir, write_json
 from .backbones import DEFAULT_BACKBONE, ExtractedFeatures, as_backbone, extract_features
 from .decode import DEFAULT_RATE, check_rate
 from .kts import shot_boundaries
@@ -353,7 +353,7 @@ def output_names(paths: Sequence[Path], reserved: Sequence[str] = (MODEL_DIR,)) 
 
 
 def _setup_log(out: Path) -> logging.Handler:
-    handler = logging.FileHandler(out / LOG_FILE)
+    handler = LogFile(out / LOG_FILE)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
