@@ -24,8 +24,10 @@ class AcsumganError(Exception):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
+        """``<file>: <problem>``, the problem on one line (the CLI shows a newline of a file
+        name, and every other control character, as its escape: ``acsumgan.cli.common.visible``)."""
         where = f"{self.path}: " if self.path else ""
-        return f"{where}{self.problem}".replace("\n", " ")
+        return where + self.problem.replace("\n", " ")
 
 
 class DatasetError(AcsumganError):

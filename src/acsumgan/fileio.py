@@ -21,6 +21,7 @@ import contextlib
 import errno
 import functools
 import json
+import logging
 import os
 import re
 import tempfile
@@ -242,6 +243,39 @@ def _umask() -> int:
     return mask
 
 
+def readable(text: str | os.PathLike) -> str:
+    """``text`` (a name, a path) fit for a UTF-8 file (JSON, HTML, HDF5 strings, logs, plot
+    titles): a file name's bytes, which Python decodes with surrogateescape, as UTF-8, and a
+    byte that is not UTF-8 as U+FFFD (``caf\\xe9.mp4`` -> ``caf\ufffd.mp4``); never a lone
+    surrogate, which no UTF-8 file can hold. Under ``LC_ALL=C`` a UTF-8 name comes out as itself."""
+    text = os.fsdecode(text)
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that is no byte of a name
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+class LogFile(logging.FileHandler):
+    """A log file appended in UTF-8 whatever the locale, each line :func:`readable`."""
+
+    def __init__(self, path: str | os.PathLike):
+        super().__init__(path, encoding="utf-8")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return readable(super().format(record))
+
+
+def _readable_strings(obj: Any) -> Any:
+    """``obj`` with every string (keys too) :func:`readable`."""
+    if isinstance(obj, (str, Path)):
+        return readable(obj)
+    if isinstance(obj, dict):
+        return {readable(k) if isinstance(k, str) else k: _readable_strings(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_readable_strings(v) for v in obj]
+    return obj
+
+
 def _default(obj: Any) -> Any:
     if isinstance(obj, np.integer):
         return int(obj)
@@ -255,18 +289,18 @@ def _default(obj: Any) -> Any:
 
 
 def write_json(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> Path:
-    """Write ``obj`` as JSON atomically (numpy scalars and arrays allowed)."""
+    """Write ``obj`` as JSON atomically (numpy scalars and arrays allowed; strings :func:`readable`)."""
     with atomic_path(path) as tmp:
-        with open(tmp, "w") as f:
-            json.dump(obj, f, indent=indent, default=_default)
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(_readable_strings(obj), f, indent=indent, default=_default)
             f.write("\n")
     return Path(path)
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` atomically."""
+    """Write ``text`` atomically, in UTF-8 whatever the locale (:func:`readable`)."""
     with atomic_path(path) as tmp:
-        tmp.write_text(text)
+        tmp.write_text(readable(text), encoding="utf-8")
     return Path(path)
 
 

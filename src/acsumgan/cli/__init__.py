@@ -31,7 +31,7 @@ from . import experiment as _experiment  # noqa: F401,E402
 from . import splits as _splits  # noqa: F401,E402
 from . import summarize as _summarize  # noqa: F401,E402
 from . import train as _train  # noqa: F401,E402
-from .common import cli
+from .common import cli, visible
 
 #: What an interrupted command keeps, by command (the default: any other command).
 KEPT = {
@@ -78,6 +78,7 @@ def _run(args: list[str], debug: bool) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
+        exc.message = visible(exc.message)  # a file name in a usage error
         exc.show()
         sys.exit(exc.exit_code)
     except BrokenPipeError:
@@ -85,7 +86,9 @@ def _run(args: list[str], debug: bool) -> None:
 
 
 def _say(line: str) -> None:
-    """The last line, never interrupted by a second signal, nor failing on a closed terminal (SIGHUP)."""
+    """The last line, never interrupted by a second signal, nor failing on a closed terminal (SIGHUP);
+    control characters of a file name in it are shown as escapes (one line, nothing raw)."""
+    line = visible(line)
     quiet = {}
     if threading.current_thread() is threading.main_thread():
         quiet = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}

@@ -11,7 +11,7 @@ from rich.table import Table
 from ..errors import ConfigError, DatasetError
 from ..evaluation.baselines import DEFAULT_DRAWS, KINDS
 from ..evaluation.metrics import METRICS
-from .common import CONTEXT, budget_option, cli, console
+from .common import CONTEXT, budget_option, cli, console, shown
 
 
 def _fmt(row: dict, m: str, digits: int) -> str:
@@ -125,7 +125,7 @@ def baseline(
             )
         )
         return
-    title = f"{kind} baseline on {dataset_path.name}"
+    title = f"{kind} baseline on {shown(dataset_path.name)}"
     if kind == "random":
         title += f" ({draws} draws, seed {seed})"
     table = Table(title=title)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
+import os
+import re
+import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from .. import __version__
 
-console = Console(highlight=False)
+#: No highlighting, no emoji codes (``:smile:`` in a file name stays as it is).
+console = Console(highlight=False, emoji=False)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -33,6 +38,42 @@ def dataset() -> None:
 @cli.group(context_settings=CONTEXT)
 def splits() -> None:
     """Make and inspect splits files (JSON list of train/test keys)."""
+
+
+#: Characters a terminal acts on: C0, DEL and C1 controls, and the line and paragraph separators.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def visible(text: str | bytes | os.PathLike) -> str:
+    """``text`` (a name, a path, a line) as it is printed: each control character as its
+    Python escape (ESC is the 4 characters ``\\x1b``, a newline ``\\x0a``), so that nothing in
+    a name reaches the terminal raw and a line stays one line; a file name's byte that is
+    not UTF-8 as ``\\xNN`` (``caf\\xe9.mp4``); and a character the terminal's encoding
+    cannot show (e.g. under ``LC_ALL=C``) as its Python escape (``\\xfc``, ``\\u540d``)."""
+    text = os.fsdecode(text)
+    try:  # a name's bytes (decoded with surrogateescape) as UTF-8, a byte that is not UTF-8 as \xNN
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that is no byte of a name: escaped below
+        pass
+    text = CONTROL.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if m.group() < "\u0100" else f"\\u{ord(m.group()):04x}", text
+    )
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        return text.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:
+        return text.encode("ascii", "backslashreplace").decode("ascii")
+
+
+def shown(text: str | os.PathLike) -> str:
+    """``text`` made :func:`visible` and escaped for Rich markup: what every printed name and
+    path goes through (``[/]``, ``[bold red]`` or ``[link=...]`` in a name print as they are)."""
+    return escape(visible(text))
+
+
+def note(text: str) -> None:
+    """``acsumgan: note: TEXT`` on stderr, its names :func:`visible`."""
+    click.echo(f"acsumgan: note: {visible(text)}", err=True)
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..fileio import refuse_to_replace
 from ..locks import hold_lock
-from .common import CONTEXT, console, count, dataset, device_option
+from .common import CONTEXT, console, count, dataset, device_option, shown
 from .train import threads_option
 
 
@@ -46,7 +46,7 @@ def dataset_synth(profile: str, out: str, seed: int, videos: int | None, dim: in
     refuse_to_replace(out, force)
     path = write_synth_dataset(out, profile=profile, seed=seed, videos=videos, dim=dim)
     n = len(PROFILES[profile]["steps"][:videos] if videos is not None else PROFILES[profile]["steps"])
-    console.print(f"wrote {path}: {count(n, profile + ' video')} ({profile} profile, seed {seed})")
+    console.print(f"wrote {shown(path)}: {count(n, profile + ' video')} ({profile} profile, seed {seed})")
 
 
 @dataset.command("validate")
@@ -88,12 +88,15 @@ def dataset_validate(path: str, purpose: str, as_json: bool) -> None:
             )
         )
         return
-    table = Table(title=f"{path}: {count(len(rows), 'video')}, valid")
+    table = Table(title=f"{shown(path)}: {count(len(rows), 'video')}, valid")
     for col in ("video", "steps", "dim", "n_frames", "shots", "users"):
         table.add_column(col, justify="right" if col != "video" else "left")
     for r in rows:
         table.add_row(
-            *["-" if r[c] is None else str(r[c]) for c in ("video", "steps", "dim", "n_frames", "shots", "users")]
+            *[
+                "-" if r[c] is None else shown(str(r[c]))
+                for c in ("video", "steps", "dim", "n_frames", "shots", "users")
+            ]
         )
     console.print(table)
 
@@ -156,7 +159,7 @@ def dataset_build(videos, out, backbone, device, rate, force, threads) -> None:
         current = {"video": -1}
 
         def progress(p):
-            name = Path(p.path).name
+            name = shown(Path(p.path).name)
             if p.video_index != current["video"]:  # a new video: its own rate and ETA
                 current["video"] = p.video_index
                 prog.reset(frames, total=p.total_frames or None, completed=0, description=name, visible=True)
@@ -168,7 +171,7 @@ def dataset_build(videos, out, backbone, device, rate, force, threads) -> None:
             )
 
         path = build_dataset(paths, out, backbone=backbone, device=resolve_device(device), rate=rate, progress=progress)
-    console.print(f"wrote {path}: {count(len(paths), 'video')} ({backbone} features)")
+    console.print(f"wrote {shown(path)}: {count(len(paths), 'video')} ({shown(backbone)} features)")
 
 
 @dataset.command("merge")
@@ -198,8 +201,8 @@ def dataset_merge(inputs, out: str, names: str | None) -> None:
     with open_h5(path) as h5:
         counts = {g: len(h5[g]) for g in merged_datasets(h5, path)}
     console.print(
-        f"wrote {path}: {count(sum(counts.values()), 'video')} of {count(len(counts), 'dataset')} ("
-        + ", ".join(f"{n} {c}" for n, c in counts.items())
+        f"wrote {shown(path)}: {count(sum(counts.values()), 'video')} of {count(len(counts), 'dataset')} ("
+        + ", ".join(f"{shown(n)} {c}" for n, c in counts.items())
         + ")"
     )
 
@@ -243,8 +246,8 @@ def _write(out: Path, videos: dict, name: str, merge: Path | None, as_json: bool
         )
     else:
         console.print(
-            f"wrote {out}: {count(len(videos), name + ' video')} ({', '.join(fields)})"
-            + (f", merged with {merge}" if merge is not None else "")
+            f"wrote {shown(out)}: {count(len(videos), name + ' video')} ({shown(', '.join(fields))})"
+            + (f", merged with {shown(merge)}" if merge is not None else "")
         )
 
 

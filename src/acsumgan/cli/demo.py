@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from .common import cli, console
+from .common import cli, console, shown
 from .train import apply_threads, threads_option
 
 SHARED_VIDEOS = Path("..") / "shared" / "data" / "videos"
@@ -86,24 +86,24 @@ def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, s
     table.add_row("criterion's epoch (no labels)", str(run.chosen_epoch), f"{run.row(run.chosen_epoch)['f_score']:.2f}")
     table.add_row("last epoch", str(run.rows[-1]["epoch"]), f"{run.rows[-1]['f_score']:.2f}")
     console.print(table)
-    console.print(f"run folder: {run.run_dir} (metrics.csv, scores.h5, tensorboard/, checkpoints/)")
+    console.print(f"run folder: {shown(run.run_dir)} (metrics.csv, scores.h5, tensorboard/, checkpoints/)")
 
     console.rule("[bold]2. real videos, one command: acsumgan summarize (trains without labels)")
     videos = _demo_videos(root, videos_dir)
-    console.print("videos: " + ", ".join(v.name for v in videos))
+    console.print("videos: " + ", ".join(shown(v.name) for v in videos))
     with StageProgress() as prog:
         res = summarize_videos(
             videos, root / "summary", epochs=epochs, seed=seed, threads=threads, progress=prog.update
         )
     for r in res.summaries:
         console.print(
-            f"{r.video_path.name}: {r.n_frames / r.fps:.1f} s -> {r.summary_seconds:.1f} s "
-            f"({len(r.selected)} of {len(r.change_points)} shots): {r.summary_path}"
+            f"{shown(r.video_path.name)}: {r.n_frames / r.fps:.1f} s -> {r.summary_seconds:.1f} s "
+            f"({len(r.selected)} of {len(r.change_points)} shots): {shown(r.summary_path)}"
         )
-    console.print(f"model: {res.model.run_dir}; features: {res.features.path}")
+    console.print(f"model: {shown(res.model.run_dir)}; features: {shown(res.features.path)}")
     console.print(f"demo finished in {time.perf_counter() - t_start:.0f} s")
     page = res.index or res.pages[0]
-    console.print(f"[bold]review page (open it in a browser):[/bold] {page}", soft_wrap=True)
+    console.print(f"[bold]review page (open it in a browser):[/bold] {shown(page)}", soft_wrap=True)
 
 
 def _demo_videos(root: Path, videos_dir: str | None) -> list[Path]:

@@ -9,7 +9,7 @@ import numpy as np
 from rich.table import Table
 
 from ..errors import ConfigError
-from .common import budget_option, cli, console
+from .common import budget_option, cli, console, note, shown
 
 
 @cli.command()
@@ -123,7 +123,7 @@ def evaluate(
         if skipped:
             names.remove(None)
             needs_f = False
-            click.echo(f"acsumgan: note: F-score skipped ({dataset_path}: {skipped}); rank correlation only", err=True)
+            note(f"F-score skipped ({dataset_path}: {skipped}); rank correlation only")
     else:
         videos = load_dataset(dataset_path, purpose="evaluate" if needs_f and reference == "users" else "any")
     if None in names:
@@ -174,17 +174,17 @@ def evaluate(
     unit = {"max": f_unit, "avg": f_unit, "kendall": "Kendall tau", "spearman": "Spearman rho"}
     if len(results) == 1:
         e, per = next(iter(results.items()))
-        table = Table(title=f"{scores_path}" + (f" (epoch {e})" if e is not None else ""))
+        table = Table(title=shown(scores_path) + (f" (epoch {e})" if e is not None else ""))
         table.add_column("video")
         for name in names:
             table.add_column(f"{unit[name]} ({name})" if name in ("max", "avg") else unit[name], justify="right")
         keys = list(per[names[0]]["videos"])
         for k in keys:
-            table.add_row(k, *[_fmt(per[n]["videos"].get(k), n) for n in names])
+            table.add_row(shown(k), *[_fmt(per[n]["videos"].get(k), n) for n in names])
         table.add_row("[bold]mean[/bold]", *[f"[bold]{_fmt(per[n]['mean'], n)}[/bold]" for n in names])
         console.print(table)
     else:
-        table = Table(title=f"{scores_path}: {len(results)} epochs")
+        table = Table(title=f"{shown(scores_path)}: {len(results)} epochs")
         table.add_column("epoch", justify="right")
         for name in names:
             table.add_column(f"mean {unit[name]}" + (f" ({name})" if name in ("max", "avg") else ""), justify="right")
@@ -249,7 +249,7 @@ def _print_model_result(model_path, names: list[str], results: dict, as_json: bo
             )
         )
         return
-    table = Table(title=f"{model_path}: {len(results)} policy sample(s)")
+    table = Table(title=f"{shown(model_path)}: {len(results)} policy sample(s)")
     table.add_column("draw", justify="right")
     for n in names:
         table.add_column(n, justify="right")

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ..errors import ConfigError
 from ..locks import hold_lock
-from .common import cli, console
+from .common import cli, console, shown
 from .train import config_from_cli, train_options
 
 
@@ -137,7 +137,7 @@ def experiment(
     exp = plan(out, dataset_path, splits_path, _floats(sigmas), _ints(split_indices), cfg, force=force)
     threads = run_threads(cfg.threads)
     console.print(
-        f"experiment {out}: {len(exp.specs)} runs ({len(exp.sigmas)} sigmas x "
+        f"experiment {shown(out)}: {len(exp.specs)} runs ({len(exp.sigmas)} sigmas x "
         f"{len(exp.split_indices)} splits), {cfg.n_epochs} epochs each, {threads} threads per run"
     )
     if executor == "local":
@@ -162,7 +162,7 @@ def experiment(
     if failed:
         for n, c in failed.items():
             log = RunFolder(next(s for s in exp.specs if s.name == n).run_dir).run_log
-            console.print(f"[red]run {n} failed (exit {c}); see {log}[/red]")
+            console.print(f"[red]run {shown(n)} failed (exit {c}); see {shown(log)}[/red]")
         raise ConfigError(out, f"{len(failed)} of {len(exp.specs)} runs failed; rerun the command to retry them")
     _select_and_report(out, dataset_path, splits_path, exp.split_indices, cfg, baseline_draws)
 
@@ -175,7 +175,7 @@ def _select_and_report(out, dataset_path, splits_path, split_indices, cfg, draws
     baselines = experiment_baselines(dataset_path, splits_path, split_indices, cfg, draws) if draws else []
     files = write_report(out, sel, baselines)
     _print_final(sel.data)
-    console.print(f"report: {files['report.md']}")
+    console.print(f"report: {shown(files['report.md'])}")
 
 
 def _print_final(sel: dict) -> None:

@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 
 from ..errors import ConfigError
-from .common import console, splits
+from .common import console, shown, splits
 
 
 @splits.command("make")
@@ -80,7 +80,7 @@ def splits_make(
     write_splits(out, result)
     tested = sorted({k for s in result for k in s["test_keys"]})
     console.print(
-        f"wrote {out}: {len(result)} {kind} splits of {len(keys)} videos; "
+        f"wrote {shown(out)}: {len(result)} {kind} splits of {len(keys)} videos; "
         f"{len(tested)}/{len(keys)} videos are tested at least once"
     )
 
@@ -132,14 +132,16 @@ def _make_setting(
             raise ConfigError(dataset_path, f"a split of {target} needs at least 2 of its videos")
         result = make_augmented_splits(keys, target, n_splits, test_fraction, seed)
     write_splits(out, result)
-    others = f"the {len(keys) - len(mine)} videos of {', '.join(d for d in datasets if d != target)}"
+    others = f"the {len(keys) - len(mine)} videos of {shown(', '.join(d for d in datasets if d != target))}"
     if kind == "transfer":
-        console.print(f"wrote {out}: 1 transfer split: test all {len(mine)} videos of {target}, train on {others}")
+        console.print(
+            f"wrote {shown(out)}: 1 transfer split: test all {len(mine)} videos of {shown(target)}, train on {others}"
+        )
     else:
         tested = sorted({k for s in result for k in s["test_keys"]})
         console.print(
-            f"wrote {out}: {len(result)} augmented {'k-fold ' if kfold else ''}splits of the {len(mine)} "
-            f"videos of {target} ({len(tested)} tested at least once), each training also on {others}"
+            f"wrote {shown(out)}: {len(result)} augmented {'k-fold ' if kfold else ''}splits of the {len(mine)} "
+            f"videos of {shown(target)} ({len(tested)} tested at least once), each training also on {others}"
         )
 
 
@@ -159,7 +161,7 @@ def splits_show(path: str, dataset_path: str | None) -> None:
 
     keys = list(load_dataset(dataset_path).keys()) if dataset_path else None
     result = read_splits(path, keys)
-    table = Table(title=str(path))
+    table = Table(title=shown(path))
     for col in ("split", "train", "test"):
         table.add_column(col, justify="right")
     for i, s in enumerate(result):
@@ -168,7 +170,8 @@ def splits_show(path: str, dataset_path: str | None) -> None:
     for setting, target in dict.fromkeys((s.get("setting"), s.get("target")) for s in result):
         if setting is not None or target is not None:
             n = sum(1 for s in result if (s.get("setting"), s.get("target")) == (setting, target))
-            console.print(f"setting: {setting or '-'}, target: {target or '-'} ({n} of {len(result)} splits)")
+            which = f"setting: {shown(str(setting or '-'))}, target: {shown(str(target or '-'))}"
+            console.print(f"{which} ({n} of {len(result)} splits)")
     tested = {k for s in result for k in s["test_keys"]}
     every = {k for s in result for k in s["train_keys"] + s["test_keys"]}
     console.print(f"{len(tested)}/{len(every)} videos are tested at least once")

@@ -11,7 +11,7 @@ from rich.table import Table
 from ..errors import ConfigError, VideoError
 from ..locks import hold_lock
 from ..video.decode import VIDEO_SUFFIXES, folder_videos, probe, skipped_note
-from .common import budget_option, cli, console, device_option
+from .common import budget_option, cli, console, device_option, note, shown
 from .train import apply_threads, threads_option
 
 
@@ -41,8 +41,8 @@ def expand_videos(items: tuple[str, ...]) -> list[Path]:
         raise ConfigError(None, "no videos given")
     for p in out:  # every file is checked before any work: one line names the first bad one
         probe(p)
-    for note in notes:
-        click.echo(f"acsumgan: note: {note}", err=True)
+    for line in notes:
+        note(line)
     return out
 
 
@@ -211,7 +211,7 @@ def summarize(
         for p in found:
             probe(p)
         if skipped:
-            click.echo(f"acsumgan: note: --train-on {skipped_note(train_on, skipped)}", err=True)
+            note(f"--train-on {skipped_note(train_on, skipped)}")
     if seconds is not None and seconds <= 0:
         raise ConfigError(None, f"--seconds must be > 0, got {seconds}")
     mss = (
@@ -223,17 +223,17 @@ def summarize(
     if model_path is not None:
         from ..inference import unfinished_run_note
 
-        note = unfinished_run_note(model_path)
-        if note:
-            click.echo(f"acsumgan: note: {note}", err=True)
+        line = unfinished_run_note(model_path)
+        if line:
+            note(line)
     options = None
     if train_config:
         options = {k: v for k, v in load_config_file(train_config).items() if k not in ("dataset", "splits", "out")}
     check_inputs_apart(paths, out, model_path, train_on)  # before the lock writes anything
     with hold_lock(out, tree=True):  # one writer per summary folder, and none inside or around it
         plan = plan_outputs(paths, out, model=model_path, train_on=train_on, page=page, force=force)
-        for note in plan.notes:
-            click.echo(f"acsumgan: note: {note}", err=True)
+        for line in plan.notes:
+            note(line)
         with StageProgress() as prog:
             res = summarize_videos(
                 paths,
@@ -262,30 +262,32 @@ def summarize(
             )
     if res.features is not None:
         f = res.features
-        console.print(f"features: {len(f.computed)} computed, {len(f.reused)} reused ({f.path})")
+        console.print(f"features: {len(f.computed)} computed, {len(f.reused)} reused ({shown(f.path)})")
     if res.model is not None:
         what = "trained" if res.model.trained else "reused"
-        console.print(f"model: {what} ({res.model.run_dir}, {res.model.epochs} epochs)")
-    table = Table(title=f"summaries ({res.model_path})")
+        console.print(f"model: {what} ({shown(res.model.run_dir)}, {res.model.epochs} epochs)")
+    table = Table(title=f"summaries ({shown(res.model_path)})")
     for col in ("video", "length", "shots", "kept", "summary", "summary.mp4"):
         table.add_column(col, justify="left" if col in ("video", "summary.mp4") else "right")
     for r in res.summaries:
         dur = r.segments.get("duration_seconds") or r.n_frames / r.fps  # a variable rate: real time
         table.add_row(
-            r.video_path.name,
+            shown(r.video_path.name),
             clock(dur),
             str(len(r.change_points)),
             str(len(r.selected)),
             f"{clock(r.summary_seconds)} ({100 * r.summary_seconds / dur:.1f} %)",
-            str(r.summary_path),
+            shown(r.summary_path),
         )
     console.print(table)
     for r in res.summaries:
-        console.print(f"{r.video_path.name}: {r.summary_path}  {r.plot_path}  {r.segments_path}")
+        console.print(
+            f"{shown(r.video_path.name)}: {shown(r.summary_path)}  {shown(r.plot_path)}  {shown(r.segments_path)}"
+        )
     for p in res.pages:
-        console.print(f"[bold]review page:[/bold] {p}", soft_wrap=True)
+        console.print(f"[bold]review page:[/bold] {shown(p)}", soft_wrap=True)
     if res.index is not None:
-        console.print(f"[bold]index of the review pages:[/bold] {res.index}", soft_wrap=True)
+        console.print(f"[bold]index of the review pages:[/bold] {shown(res.index)}", soft_wrap=True)
 
 
 class StageProgress:
@@ -326,14 +328,16 @@ class StageProgress:
 
     def update(self, stage: str, label: str, done: int, total: int, info: str) -> None:
         """Stage ``stage`` of ``label`` has done ``done`` of ``total``; a new label starts
-        the stage's bar again (so its rate and ETA are those of this video)."""
+        the stage's bar again (so its rate and ETA are those of this video). Labels and infos
+        (video names) are :func:`~acsumgan.cli.common.shown`."""
+        text, info = shown(label), shown(info)
         if stage not in self.tasks:
-            self.tasks[stage] = self.p.add_task(label, total=total or None, stage=stage, info=info)
+            self.tasks[stage] = self.p.add_task(text, total=total or None, stage=stage, info=info)
             self.labels[stage] = label
         elif self.labels.get(stage) != label:
             self.labels[stage] = label
-            self.p.reset(self.tasks[stage], total=total or None, completed=0, description=label)
-        self.p.update(self.tasks[stage], description=label, completed=done, total=total or None, info=info)
+            self.p.reset(self.tasks[stage], total=total or None, completed=0, description=text)
+        self.p.update(self.tasks[stage], description=text, completed=done, total=total or None, info=info)
 
 
 def _float(text: str, name: str) -> float:

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from ..config import TrainConfig, available_cores, load_config_file
 from ..locks import hold_tree
-from .common import cli, console, finite
+from .common import cli, console, finite, note, shown
 
 # (TrainConfig field, click type, help). Each is accepted as --name_with_underscores
 # (the release's spelling) and --name-with-dashes.
@@ -205,14 +205,14 @@ def train(
             out,
             progress=progress,
             force=force,
-            notify=lambda line: click.echo(f"acsumgan: note: {line}", err=True),
+            notify=note,
         )
     _print_run_summary(result)
 
 
 def _print_run_summary(result) -> None:
     rows = result.rows
-    table = Table(title=f"run {result.run_dir}")
+    table = Table(title=f"run {shown(result.run_dir)}")
     table.add_column("")
     table.add_column("epoch", justify="right")
     table.add_column("reward", justify="right")

@@ -49,7 +49,7 @@ import h5py
 import numpy as np
 
 from ..errors import DatasetError
-from ..fileio import atomic_path, check_input_file
+from ..fileio import atomic_path, check_input_file, readable
 
 ARRAY_FIELDS = (
     "features",
@@ -603,13 +603,13 @@ def save_dataset(
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as h5:
             for k, val in (attrs or {}).items():
-                h5.attrs[k] = val
+                h5.attrs[k] = readable(val) if isinstance(val, str) else val
             if merged:
                 h5.attrs[MERGED_ATTR] = np.array([g.encode("utf-8") for g in groups])
                 for g in groups:
                     grp = h5.create_group(g)
                     for k, val in (group_attrs or {}).get(g, {}).items():
-                        grp.attrs[k] = val
+                        grp.attrs[k] = readable(val) if isinstance(val, str) else val
             for v in items:
                 write_video(h5, v)
             if extra is not None:
@@ -630,11 +630,11 @@ def write_video(h5: h5py.File, v: Video) -> None:
         a = getattr(v, name)
         if a is not None:
             g.create_dataset(name, data=int(a))
-    if v.video_name is not None:
-        g.create_dataset("video_name", data=np.bytes_(v.video_name.encode("utf-8")))
+    if v.video_name is not None:  # a file name's byte that is not UTF-8 as U+FFFD: valid UTF-8
+        g.create_dataset("video_name", data=np.bytes_(readable(v.video_name).encode("utf-8")))
     for name, val in v.extra.items():
         if name not in KNOWN_FIELDS:
-            g.create_dataset(name, data=np.bytes_(val.encode()) if isinstance(val, str) else val)
+            g.create_dataset(name, data=np.bytes_(readable(val).encode("utf-8")) if isinstance(val, str) else val)
 
 
 def derive_fields(v: Video) -> Video:

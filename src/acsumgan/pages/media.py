@@ -48,12 +48,13 @@ AAC_FRAME = 1024
 
 
 def relative_href(target: str | os.PathLike, base_dir: str | os.PathLike) -> str:
-    """A URL to ``target`` relative to the folder ``base_dir`` (quoted; ``/`` separators)."""
+    """A URL to ``target`` relative to the folder ``base_dir`` (its bytes quoted, so a name that is
+    not UTF-8 links right too; ``/`` separators)."""
     try:
         rel = os.path.relpath(os.path.abspath(target), os.path.abspath(base_dir))
     except ValueError:  # another drive (Windows): no relative path exists
         return Path(target).resolve().as_uri()
-    return urllib.parse.quote(Path(rel).as_posix())
+    return urllib.parse.quote(os.fsencode(Path(rel).as_posix()))
 
 
 # ----------------------------------------------------------------------------- reading

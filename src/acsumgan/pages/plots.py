@@ -25,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..fileio import atomic_path
+from ..fileio import atomic_path, readable
 
 #: Above this many shots, boundaries are drawn as light ticks along the time axis.
 MANY_SHOTS = 60
@@ -166,8 +166,8 @@ def score_figure(
     ax.set_xlim(0, end)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("importance score")
-    if title:
-        track.set_title(title, fontsize=10)
+    if title:  # a file name's byte that is not UTF-8 as U+FFFD (a font draws no lone surrogate)
+        track.set_title(readable(title), fontsize=10)
     legend_outside(fig, ax, where="below", ncol=3)
     return fig
 

@@ -27,7 +27,7 @@ from ..data.splits import get_split
 from ..errors import ConfigError, FeatureSizeError, InterruptedByUser, TrainingDivergedError, interruption
 from ..evaluation.metrics import evaluate_scores, resolve_metric
 from ..evaluation.scores import write_scores
-from ..fileio import ensure_dir, write_text
+from ..fileio import LogFile, ensure_dir, write_text
 from ..locks import hold_lock, signals_held
 from ..memory import release_freed_memory
 from ..model.episode import Batch, draw_seed, make_batch, score_videos, test_time_uniforms
@@ -534,7 +534,7 @@ class Trainer:
 
 
 def _setup_logging(path: Path) -> logging.Handler:
-    handler = logging.FileHandler(path)
+    handler = LogFile(path)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)

@@ -56,13 +56,13 @@ def parts_dir(out_path: str | os.PathLike) -> Path:
 
 
 def part_key(video_path: Path, backbone: str, rate: float, max_shot_seconds: float | None = None) -> str:
-    """Identity of one video's part: its file (path, size, mtime) and the settings."""
+    """Identity of one video's part: its file (path as bytes, size, mtime) and the settings."""
     st = video_path.stat()
     ident = (
         f"{PART_VERSION}|{video_path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{backbone}|{float(rate)!r}"
         f"|{max_shot_seconds!r}"
     )
-    return hashlib.sha1(ident.encode("utf-8")).hexdigest()[:20]
+    return hashlib.sha1(ident.encode("utf-8", "surrogateescape")).hexdigest()[:20]  # a name need not be UTF-8
 
 
 def _read_part(part: Path, backbone: str, rate: float, key: str) -> Video | None:

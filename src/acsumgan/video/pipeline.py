@@ -48,7 +48,7 @@ import numpy as np
 from ..config import TrainConfig
 from ..data.dataset import Video, derive_fields, load_dataset, save_dataset
 from ..errors import ConfigError, OutputError
-from ..fileio import ensure_dir, write_json
+from ..fileio import LogFile, ensure_dir, readable, write_json
 from ..locks import LOCK_NAME
 from .backbones import DEFAULT_BACKBONE, ExtractedFeatures, as_backbone, extract_features
 from .decode import DEFAULT_RATE, check_rate
@@ -84,9 +84,10 @@ STAGE_UNITS = {"features": "frames", "shots": "KTS windows", "encoding": "frames
 
 
 def source_identity(path: Path) -> dict:
-    """What identifies a video file's content for the cache: its path, size and mtime."""
+    """What identifies a video file's content for the cache: its path (as the cache stores
+    it, :func:`~acsumgan.fileio.readable`), size and mtime."""
     st = path.stat()
-    return {"source_path": str(path.resolve()), "source_size": int(st.st_size), "source_mtime_ns": int(st.st_mtime_ns)}
+    return {"source_path": readable(path.resolve()), "source_size": int(st.st_size), "source_mtime_ns": int(st.st_mtime_ns)}
 
 
 # --- the feature cache -----------------------------------------------------------------------
@@ -262,7 +263,7 @@ def _unvisited(cache: dict, rest: Sequence[Path], start: int) -> list[Video]:
     """The cached videos among ``rest`` (still to visit), as videos to keep in the file."""
     out = []
     for p in rest:
-        hit = cache.get(str(p.resolve()))
+        hit = cache.get(readable(p.resolve()))
         if hit is not None:
             ident, ex, cps = hit
             out.append(_to_video(f"video_{start + len(out) + 1}", Path(ident["source_path"]), ex, cps, ident))
@@ -526,7 +527,7 @@ def plan_outputs(
 
 
 def _setup_log(out: Path) -> logging.Handler:
-    handler = logging.FileHandler(out / LOG_FILE)
+    handler = LogFile(out / LOG_FILE)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
