@@ -87,7 +87,11 @@ def source_identity(path: Path) -> dict:
     """What identifies a video file's content for the cache: its path (as the cache stores
     it, :func:`~acsumgan.fileio.readable`), size and mtime."""
     st = path.stat()
-    return {"source_path": readable(path.resolve()), "source_size": int(st.st_size), "source_mtime_ns": int(st.st_mtime_ns)}
+    return {
+        "source_path": readable(path.resolve()),
+        "source_size": int(st.st_size),
+        "source_mtime_ns": int(st.st_mtime_ns),
+    }
 
 
 # --- the feature cache -----------------------------------------------------------------------
