@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..fileio import refuse_to_replace
 from ..locks import hold_lock
-from .common import CONTEXT, console, count, dataset, device_option
+from .common import CONTEXT, check_seed, console, count, dataset, device_option
 from .train import threads_option
 
 
@@ -24,7 +24,9 @@ from .train import threads_option
     help="Step counts and annotation style of the benchmark to imitate.",
 )
 @click.option("--out", "out", type=click.Path(dir_okay=False), required=True, help="HDF5 file to write.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same file).")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, callback=check_seed, help="Random seed (same seed, same file)."
+)
 @click.option(
     "--videos",
     type=click.IntRange(min=1),
