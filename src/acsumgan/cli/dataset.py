@@ -192,13 +192,11 @@ def dataset_merge(inputs, out: str, names: str | None) -> None:
     attributes (eval_metric, backbone, ...) go on its group. Features must all have
     one size. Then `acsumgan splits make --kind augmented|transfer --target NAME`.
     """
-    from ..data.dataset import merged_datasets, open_h5
-    from ..data.merge import merge_datasets
+    from ..data.merge import merge_datasets, video_counts
 
     name_list = None if names is None else [n.strip() for n in names.split(",")]
     path = merge_datasets(inputs, out, name_list)
-    with open_h5(path) as h5:
-        counts = {g: len(h5[g]) for g in merged_datasets(h5, path)}
+    counts = video_counts(path)  # videos only: an input's other members are kept beside them
     console.print(
         f"wrote {path}: {count(sum(counts.values()), 'video')} of {count(len(counts), 'dataset')} ("
         + ", ".join(f"{n} {c}" for n, c in counts.items())
