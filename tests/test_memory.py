@@ -45,3 +45,15 @@ def test_the_backbone_reuses_freed_memory_instead_of_touching_fresh_pages():
 def test_release_and_keep_are_safe_to_call_again():
     memory.release_freed_memory()
     assert memory.keep_freed_memory() == memory.keep_freed_memory() == (memory._libc() is not None)
+
+
+def test_available_memory_is_at_most_what_the_system_has():
+    free = memory.available_memory()
+    total = None
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                total = int(line.split()[1]) * 1024
+    if total is None:
+        pytest.skip("no /proc/meminfo (not Linux)")
+    assert free is not None and 0 <= free <= total

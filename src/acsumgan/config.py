@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, shown
 from .fileio import check_input_file
 
 
@@ -89,24 +89,81 @@ class TrainConfig:
         }
 
 
+class YamlRefused(yaml.YAMLError):
+    """A YAML document :func:`read_yaml` refuses (an alias, a key given twice); ``problem`` says which."""
+
+    def __init__(self, problem: str):
+        super().__init__(problem)
+        self.problem = problem
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases and without repeated keys.
+
+    An alias (``*a``) repeats what its anchor holds: nine levels of nine aliases in a
+    few hundred bytes stand for 9^9 values (the "billion laughs"), which any later
+    look at the value (a check, a message) expands. A key given twice is kept once by
+    YAML, silently. Both are refused as the parser meets them, before anything is built."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise YamlRefused(
+                f"line {event.start_mark.line + 1}: uses the YAML alias *{event.anchor[:40]}; "
+                "aliases are not allowed in a config file (write the value out)"
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        first_line: dict = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = first_line.get(key)
+            except TypeError:  # an unhashable key: the constructor's own error
+                continue
+            if first is not None:
+                raise YamlRefused(f"line {line}: the key {shown(key)} is given twice (first on line {first})")
+            first_line[key] = line
+        return super().construct_mapping(node, deep)
+
+
+def read_yaml(text: str) -> Any:
+    """A YAML document's value, read safely (:class:`_StrictLoader`): no Python objects, no
+    aliases, no key twice. yaml.YAMLError (:class:`YamlRefused` with its ``problem``) otherwise."""
+    return yaml.load(text, Loader=_StrictLoader)
+
+
 def load_config_file(path: str | os.PathLike) -> dict[str, Any]:
     """Read a YAML (or JSON) config file of TrainConfig options; keys may use dashes.
 
     Every value is checked and converted as a command-line flag is (``lr: 1e-4``, which
-    YAML reads as a string, is the number 0.0001); an unknown key, a value of the wrong
-    type or out of range is a ConfigError naming the file and the key."""
+    YAML reads as a string, is the number 0.0001); an unknown key, a key given twice
+    (also as ``hidden-size`` and ``hidden_size``), an alias (:func:`read_yaml`), a value
+    of the wrong type or out of range is a ConfigError naming the file and the key."""
     p = check_input_file(path, ConfigError, "a YAML config file", allow_empty=True, not_found="config file not found")
     try:
-        data = yaml.safe_load(p.read_text()) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        data = read_yaml(p.read_text()) or {}
+    except YamlRefused as exc:
+        raise ConfigError(p, exc.problem) from None
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError, ValueError) as exc:  # ValueError: an int of 5000 digits
         raise ConfigError(p, f"not valid YAML ({type(exc).__name__})") from None
+    except OSError as exc:
+        raise ConfigError(p, f"cannot read ({exc.strerror or exc})") from None
     if not isinstance(data, dict):
         raise ConfigError(p, "must be a mapping of option: value")
     out = {}
+    given: dict[str, str] = {}
     for key, value in data.items():
         name = str(key).replace("-", "_")
         if name not in OPTION_RULES:
             raise ConfigError(p, unknown_option(str(key)))
+        if name in given:
+            raise ConfigError(p, f"gives {name} twice ({given[name]} and {key})")
+        given[name] = str(key)
         try:
             out[name] = check_option(name, value)
         except ConfigError as exc:
@@ -122,10 +179,10 @@ def unknown_option(key: str) -> str:
     """The problem of a key that is no TrainConfig option, with the closest valid name."""
     name = key.replace("-", "_")
     if name in COMMAND_LINE_ONLY:
-        return f"{key!r} is not a config option (give {COMMAND_LINE_ONLY[name]} on the command line)"
+        return f"{shown(key)} is not a config option (give {COMMAND_LINE_ONLY[name]} on the command line)"
     close = difflib.get_close_matches(name, list(OPTION_RULES), n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else f" (options: {', '.join(OPTION_RULES)})"
-    return f"unknown option {key!r}{hint}"
+    return f"unknown option {shown(key)}{hint}"
 
 
 # --- the rules of every option (one validation for config files and flags) ----------------
@@ -148,10 +205,18 @@ def _at_least(n):
     return OptionRule("int", lambda v: v >= n, f">= {n}")
 
 
+#: The largest hidden size H accepted (a model of H = 65536 already needs terabytes; what
+#: fits this machine is checked when the model is built: ``model.networks.build_model``).
+MAX_HIDDEN_SIZE = 65536
+#: Seeds: what every generator used here takes (torch's up to 2**64 - 1, NumPy's any
+#: integer >= 0); one bound for every command.
+MAX_SEED = 2**63 - 1
+
+
 OPTION_RULES: dict[str, OptionRule] = {
     "video_type": OptionRule("choice", choices=("SumMe", "TVSum"), optional=True),
     "input_size": OptionRule("int", lambda v: v >= 1, ">= 1", optional=True),
-    "hidden_size": _at_least(1),
+    "hidden_size": OptionRule("int", lambda v: 1 <= v <= MAX_HIDDEN_SIZE, f"between 1 and {MAX_HIDDEN_SIZE}"),
     "num_layers": _at_least(1),
     "regularization_factor": OptionRule("float", lambda v: 0 <= v <= 1, "between 0 and 1 (the target mean score)"),
     "entropy_coef": OptionRule("float", lambda v: v >= 0, ">= 0"),
@@ -162,7 +227,7 @@ OPTION_RULES: dict[str, OptionRule] = {
     "discriminator_lr": OptionRule("float", lambda v: v > 0, "> 0"),
     "split_index": _at_least(0),
     "action_state_size": _at_least(1),
-    "seed": OptionRule("int", lambda v: 0 <= v < 2**63, "between 0 and 2**63 - 1"),
+    "seed": OptionRule("int", lambda v: 0 <= v <= MAX_SEED, "between 0 and 2**63 - 1"),
     "device": OptionRule("device"),
     "eval_policy": OptionRule("choice", choices=("sample", "greedy")),
     "eval_samples": _at_least(1),
@@ -188,27 +253,27 @@ def check_option(name: str, value: Any) -> Any:
     if rule.kind in ("int", "threads"):
         v = _as_int(value)
         if v is None:
-            raise ConfigError(None, f"{name} must be an integer, got {value!r}")
+            raise ConfigError(None, f"{name} must be an integer, got {shown(value)}")
         if rule.kind == "threads":
             return check_threads(v, name)
     elif rule.kind == "float":
         v = _as_float(value)
         if v is None:
-            raise ConfigError(None, f"{name} must be a number, got {value!r}")
+            raise ConfigError(None, f"{name} must be a number, got {shown(value)}")
         if not math.isfinite(v):
-            raise ConfigError(None, f"{name} must be a finite number, got {value!r}")
+            raise ConfigError(None, f"{name} must be a finite number, got {shown(value)}")
     elif rule.kind == "choice":
         if not isinstance(value, str) or value not in rule.choices:
             close = difflib.get_close_matches(str(value), rule.choices, n=1, cutoff=0.5)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(None, f"{name} must be {' or '.join(rule.choices)}, got {value!r}{hint}")
+            raise ConfigError(None, f"{name} must be {' or '.join(rule.choices)}, got {shown(value)}{hint}")
         return value
     else:  # device
         if not isinstance(value, str) or not (value in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:\d+", value)):
-            raise ConfigError(None, f"device must be auto, cpu, cuda or cuda:N, got {value!r}")
+            raise ConfigError(None, f"device must be auto, cpu, cuda or cuda:N, got {shown(value)}")
         return value
     if rule.ok is not None and not rule.ok(v):
-        raise ConfigError(None, f"{name} must be {rule.expected}, got {value!r}")
+        raise ConfigError(None, f"{name} must be {rule.expected}, got {shown(value)}")
     return v
 
 
@@ -218,15 +283,23 @@ def _as_int(value) -> int | None:
     if isinstance(value, int):
         return int(value)
     if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+\s*", value):
-        return int(value)
+        try:
+            return int(value)
+        except ValueError:  # more digits than Python converts
+            return None
     return None
 
 
 def _as_float(value) -> float | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:  # beyond float range: not a finite number
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, float):
+        return value
     if isinstance(value, str):
         try:
             return float(value)
@@ -288,10 +361,10 @@ def check_threads(value, name: str = "threads") -> int:
     cores = available_cores()
     v = _as_int(value)
     if v is None:
-        raise ConfigError(None, f"{name} must be an integer, got {value!r}")
+        raise ConfigError(None, f"{name} must be an integer, got {shown(value)}")
     if not 1 <= v <= cores:
         raise ConfigError(
-            None, f"{name} must be between 1 and {cores} (the CPU cores available to this process), got {value!r}"
+            None, f"{name} must be between 1 and {cores} (the CPU cores available to this process), got {shown(value)}"
         )
     return v
 

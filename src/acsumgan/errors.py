@@ -9,7 +9,38 @@ from __future__ import annotations
 
 import math
 import os
+import reprlib
 from typing import Callable
+
+#: At most this many characters of a user's value in a message (:func:`shown`), and of a
+#: whole problem (:meth:`AcsumganError.one_line`): no message can grow huge.
+SHOWN_CHARS = 80
+MAX_PROBLEM_CHARS = 2000
+
+
+class _Short(reprlib.Repr):
+    def repr_int(self, x, level):
+        if x.bit_length() > 4 * self.maxlong:  # too long to show (or to convert at all: Python's digit limit)
+            return f"<an integer of {x.bit_length()} bits>"
+        return super().repr_int(x, level)
+
+
+_SHORT = _Short()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxtuple, _SHORT.maxdict = 3, 8, 8, 6
+_SHORT.maxset = _SHORT.maxfrozenset = _SHORT.maxdeque = _SHORT.maxarray = 8
+_SHORT.maxstring = _SHORT.maxother = SHOWN_CHARS
+_SHORT.maxlong = 40
+
+
+def shown(value, limit: int = SHOWN_CHARS) -> str:
+    """``repr(value)`` for a message, at most ``limit`` characters (cut with "..."). Built
+    piece by piece (``reprlib``), so a value of billions of elements (a YAML alias bomb,
+    a nested list) costs no more than a short one."""
+    try:
+        text = _SHORT.repr(value)
+    except Exception:  # a repr of its own that fails
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class AcsumganError(Exception):
@@ -27,7 +58,10 @@ class AcsumganError(Exception):
         """``<file>: <problem>``, the problem on one line (the CLI shows a newline of a file
         name, and every other control character, as its escape: ``acsumgan.cli.common.visible``)."""
         where = f"{self.path}: " if self.path else ""
-        return where + self.problem.replace("\n", " ")
+        problem = self.problem
+        if len(problem) > MAX_PROBLEM_CHARS:
+            problem = problem[: MAX_PROBLEM_CHARS - 3] + "..."
+        return where + problem.replace("\n", " ")
 
 
 class DatasetError(AcsumganError):
@@ -143,7 +177,9 @@ def checked_number(value, what: str, ok: Callable[[float], bool], expected: str)
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(None, f"{what} must be a number, got {value!r}") from None
-    if not math.isfinite(v) or not ok(v):
-        raise ConfigError(None, f"{what} must be {expected}, got {value}")
+        raise ConfigError(None, f"{what} must be a number, got {shown(value)}") from None
+    if not math.isfinite(v):
+        raise ConfigError(None, f"{what} must be a finite number, got {v}")
+    if not ok(v):
+        raise ConfigError(None, f"{what} must be {expected}, got {shown(value)}")
     return v

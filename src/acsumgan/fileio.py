@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -44,13 +45,18 @@ def check_input_file(
     not_found: str = "file not found",
 ) -> Path:
     """``path`` as a Path once it names an existing file, else a one-line ``error_cls``:
-    ``file not found`` (or ``not_found``), ``is a folder, expected {expected}``, and,
-    unless ``allow_empty``, ``is empty (0 bytes)`` or ``cannot read (...)``."""
+    ``file not found`` (or ``not_found``), ``is a folder, expected {expected}``,
+    ``is not a regular file (a named pipe)`` (:func:`not_regular`: never opened, so a
+    pipe cannot block), and, unless ``allow_empty``, ``is empty (0 bytes)`` or
+    ``cannot read (...)``."""
     p = Path(path)
     if not p.exists():
         raise error_cls(p, not_found)
     if p.is_dir():
         raise error_cls(p, f"is a folder, expected {expected}")
+    problem = not_regular(p)
+    if problem:
+        raise error_cls(p, f"{problem}, expected {expected}")
     if not allow_empty:
         try:
             size = p.stat().st_size
@@ -107,6 +113,29 @@ def open_media(path: str | os.PathLike, mode: str = "r", **kwargs):
         options = {"protocol_whitelist": "file", "format_whitelist": plain_demuxers()}
         kwargs["container_options"] = {**kwargs.get("container_options", {}), **options}
     return av.open(local_url(path), mode=mode, **kwargs)
+
+
+#: What each kind of file that is not a regular file is called in a message.
+_SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def not_regular(path: str | os.PathLike) -> str | None:
+    """``is not a regular file (a named pipe)`` (a socket, a device) when ``path`` (links
+    followed) exists and is neither a regular file nor a folder, else None. Looks at the
+    file's status only: a named pipe is never opened (opening one blocks until a writer comes)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kind = next((name for test, name in _SPECIAL if test(mode)), "a special file")
+    return f"is not a regular file ({kind})"
 
 
 def output_error(path: str | os.PathLike, exc: OSError) -> OutputError:

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from .errors import CheckpointError, ConfigError, FeatureSizeError, TrainingDivergedError
+from .fileio import not_regular
 from .model.episode import draw_seed, make_batch, score_videos, test_time_uniforms
 from .runs import ExperimentFolder, RunFolder
 from .train.checkpoint import load_model
@@ -35,6 +36,9 @@ def resolve_model_path(model: str | os.PathLike, rule: str = "label-free", split
         raise CheckpointError(p, "model not found (a .pt checkpoint, a run folder or an experiment folder)")
     if p.is_file():
         return p
+    problem = not_regular(p)
+    if problem:
+        raise CheckpointError(p, f"{problem}; expected a .pt checkpoint, a run folder or an experiment folder")
     if ExperimentFolder.holds_experiment(p):
         return ExperimentFolder(p).best_model(rule, split)
     run = RunFolder(p)

@@ -21,6 +21,9 @@ Two opposite needs, one module:
   still returns it on demand.
 
 Neither changes a number: they decide where memory comes from, not what is computed.
+
+:func:`available_memory` says how much memory this process may still take (the system's
+and its cgroup's limit), so that a model too large to build is refused before it is tried.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+from pathlib import Path
 
 #: glibc ``mallopt`` parameters (malloc.h).
 M_TRIM_THRESHOLD = -1
@@ -64,3 +68,33 @@ def keep_freed_memory() -> bool:
     if lib is None:
         return False
     return bool(lib.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(lib.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process may still take: the system's ``MemAvailable``
+    (``/proc/meminfo``), capped by its cgroup's limit less what the cgroup uses (v2
+    ``memory.max``, v1 ``memory.limit_in_bytes``); None where neither is known (not Linux)."""
+    free = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                free = int(line.split()[1]) * 1024
+                break
+    except (OSError, ValueError, IndexError):
+        pass
+    root = Path("/sys/fs/cgroup")
+    for limit, usage in (
+        ("memory.max", "memory.current"),
+        ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes"),
+    ):
+        try:
+            text = (root / limit).read_text().strip()
+            if text == "max":
+                break
+            left = max(0, int(text) - int((root / usage).read_text()))
+        except (OSError, ValueError):
+            continue
+        if left < (1 << 60):  # cgroup v1 says "no limit" with a huge number
+            free = left if free is None else min(free, left)
+        break
+    return free

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import yaml
 
+from .config import read_yaml
 from .errors import CheckpointError, ConfigError
 from .fileio import is_complete, mark_complete, write_text
 from .selection import chosen_epoch
@@ -164,8 +165,8 @@ class RunFolder:
     def read_config(self) -> dict:
         """config.yaml as a mapping ({} when missing or unreadable)."""
         try:
-            return yaml.safe_load(self.config.read_text()) or {}
-        except (OSError, yaml.YAMLError):
+            return read_yaml(self.config.read_text()) or {}
+        except (OSError, ValueError, RecursionError, yaml.YAMLError):
             return {}
 
     def read_metrics(self) -> list[dict]:
@@ -279,8 +280,8 @@ class ExperimentFolder:
         if not self.request_file.exists():
             raise ConfigError(self.path, "is not an experiment folder (no experiment.yaml)")
         try:
-            data = yaml.safe_load(self.request_file.read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
+            data = read_yaml(self.request_file.read_text()) or {}
+        except (OSError, ValueError, RecursionError, yaml.YAMLError) as exc:
             raise ConfigError(self.request_file, f"unreadable ({type(exc).__name__})") from None
         return data.get("request", {}) if isinstance(data, dict) else {}
 

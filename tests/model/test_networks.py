@@ -1,14 +1,45 @@
 """Networks (method.md section 3): exact size, and batching that never leaks padding."""
 
 import numpy as np
+import pytest
 import torch
 
+from acsumgan.errors import ConfigError
 from acsumgan.model.episode import make_batch
-from acsumgan.model.networks import ACSumGAN, count_parameters
+from acsumgan.model.networks import ACSumGAN, build_model, count_parameters, parameter_count
 
 
 def test_parameter_count_with_release_defaults():
     assert count_parameters(ACSumGAN()) == 26_748_991
+
+
+@pytest.mark.parametrize("sizes", [(1024, 512, 2, 60), (32, 16, 1, 7), (1280, 24, 3, 60), (5, 8, 4, 3)])
+def test_parameter_count_without_building_equals_the_built_model(sizes):
+    assert parameter_count(*sizes) == count_parameters(ACSumGAN(*sizes))
+
+
+def test_parameter_count_of_the_release_defaults():
+    assert parameter_count(1024, 512, 2, 60) == 26_748_991
+
+
+def test_build_model_refuses_a_model_larger_than_memory_before_allocating():
+    with pytest.raises(ConfigError) as info:
+        build_model(32, 60000, 2, 60, training=True)  # 327,609,465,055 parameters: 5.2 TB to train
+    assert info.value.path is None
+    assert info.value.problem.startswith("the model (hidden_size 60000, num_layers 2, action_state_size 60) has ")
+    assert "327,609,465,055 parameters: training it needs about 5.2 TB of memory, more than the " in info.value.problem
+    # a million layers is arithmetic too: refused at once, nothing built
+    with pytest.raises(ConfigError, match="num_layers 1000000"):
+        build_model(32, 512, 1_000_000, 60)
+
+
+def test_build_model_of_a_fitting_size_is_the_seeded_model():
+    torch.manual_seed(3)
+    a = build_model(32, 16, 2, 60, training=True)
+    torch.manual_seed(3)
+    b = ACSumGAN(32, 16, 2, 60)
+    for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert ka == kb and torch.equal(va, vb)
 
 
 def test_release_parameter_names():

@@ -11,7 +11,7 @@ from rich.table import Table
 from ..errors import ConfigError, DatasetError
 from ..evaluation.baselines import DEFAULT_DRAWS, KINDS
 from ..evaluation.metrics import METRICS
-from .common import CONTEXT, budget_option, cli, console, shown
+from .common import CONTEXT, budget_option, check_seed, cli, console, shown
 
 
 def _fmt(row: dict, m: str, digits: int) -> str:
@@ -54,7 +54,7 @@ def _fmt(row: dict, m: str, digits: int) -> str:
 @click.option(
     "--draws", type=click.IntRange(min=1), default=DEFAULT_DRAWS, show_default=True, help="Random draws (random only)."
 )
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random draws.")
+@click.option("--seed", type=int, default=0, show_default=True, callback=check_seed, help="Seed of the random draws.")
 @budget_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def baseline(

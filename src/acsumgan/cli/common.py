@@ -88,6 +88,17 @@ def finite(ctx, param, value):
     return value
 
 
+def check_seed(ctx, param, value):
+    """Click callback of every --seed: an integer between 0 and 2**63 - 1, the rule of
+    ``train --seed`` and of ``seed:`` in a config file (``config.check_option``), with
+    its one-line ConfigError (exit 11): what torch's and NumPy's generators all take."""
+    if value is None:
+        return None
+    from ..config import check_option
+
+    return check_option("seed", value)
+
+
 def budget_option(f):
     return click.option(
         "--budget",

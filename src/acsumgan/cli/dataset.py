@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..fileio import refuse_to_replace
 from ..locks import hold_lock
-from .common import CONTEXT, console, count, dataset, device_option, shown
+from .common import CONTEXT, check_seed, console, count, dataset, device_option, shown
 from .train import threads_option
 
 
@@ -24,7 +24,9 @@ from .train import threads_option
     help="Step counts and annotation style of the benchmark to imitate.",
 )
 @click.option("--out", "out", type=click.Path(dir_okay=False), required=True, help="HDF5 file to write.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same file).")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, callback=check_seed, help="Random seed (same seed, same file)."
+)
 @click.option(
     "--videos",
     type=click.IntRange(min=1),
@@ -193,13 +195,11 @@ def dataset_merge(inputs, out: str, names: str | None) -> None:
     attributes (eval_metric, backbone, ...) go on its group. Features must all have
     one size. Then `acsumgan splits make --kind augmented|transfer --target NAME`.
     """
-    from ..data.dataset import merged_datasets, open_h5
-    from ..data.merge import merge_datasets
+    from ..data.merge import merge_datasets, video_counts
 
     name_list = None if names is None else [n.strip() for n in names.split(",")]
     path = merge_datasets(inputs, out, name_list)
-    with open_h5(path) as h5:
-        counts = {g: len(h5[g]) for g in merged_datasets(h5, path)}
+    counts = video_counts(path)  # videos only: an input's other members are kept beside them
     console.print(
         f"wrote {shown(path)}: {count(sum(counts.values()), 'video')} of {count(len(counts), 'dataset')} ("
         + ", ".join(f"{shown(n)} {c}" for n, c in counts.items())

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from .common import cli, console, shown
+from .common import check_seed, cli, console, shown
 from .train import apply_threads, threads_option
 
 SHARED_VIDEOS = Path("..") / "shared" / "data" / "videos"
@@ -40,7 +40,7 @@ SHARED_VIDEOS = Path("..") / "shared" / "data" / "videos"
     help="Folder of your own videos for part 2 (default: ../shared/data/videos when present, else "
     "videos the demo generates).",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, callback=check_seed)
 @threads_option(
     "CPU threads of PyTorch, at most the cores available.  [default: OMP_NUM_THREADS when set, else every "
     "available core]"

@@ -9,7 +9,7 @@ import numpy as np
 from rich.table import Table
 
 from ..errors import ConfigError
-from .common import budget_option, cli, console, note, shown
+from .common import budget_option, check_seed, cli, console, note, shown
 
 
 @cli.command()
@@ -73,7 +73,14 @@ from .common import budget_option, cli, console, note, shown
     show_default=True,
     help="With --model: seeded draws of the sampled policy.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="With --model: seed of the sampled policy.")
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    callback=check_seed,
+    help="With --model: seed of the sampled policy.",
+)
 @budget_option
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of tables.")
 def evaluate(

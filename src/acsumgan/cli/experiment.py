@@ -129,10 +129,13 @@ def experiment(
     from ..config import available_cores, resolve_device
     from ..experiment.plan import default_workers, plan, run_threads
     from ..experiment.runner import run_experiment
+    from ..model.networks import check_model_fits
     from ..runs import RunFolder
 
     cfg = config_from_cli(ctx, values)
     device = resolve_device(cfg.device)  # e.g. --device cuda without CUDA: one line, before anything is written
+    # a model that cannot fit (its size without the feature size D: a lower bound), before anything is written
+    check_model_fits(1, cfg.hidden_size, cfg.num_layers, cfg.action_state_size, training=True, device=device)
     ctx.with_resource(hold_lock(out, tree=True))  # one writer per experiment folder (and none inside or around it)
     exp = plan(out, dataset_path, splits_path, _floats(sigmas), _ints(split_indices), cfg, force=force)
     threads = run_threads(cfg.threads)

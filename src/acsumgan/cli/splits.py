@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 
 from ..errors import ConfigError
-from .common import console, shown, splits
+from .common import check_seed, console, shown, splits
 
 
 @splits.command("make")
@@ -43,7 +43,7 @@ from .common import console, shown, splits
     show_default=True,
     help="Share of videos (augmented: of the target's) tested in each random split.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=int, default=0, show_default=True, callback=check_seed, help="Random seed.")
 @click.pass_context
 def splits_make(
     ctx,

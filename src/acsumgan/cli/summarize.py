@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import math
 from pathlib import Path
 
 import click
@@ -11,7 +12,7 @@ from rich.table import Table
 from ..errors import ConfigError, VideoError
 from ..locks import hold_lock
 from ..video.decode import VIDEO_SUFFIXES, folder_videos, probe, skipped_note
-from .common import budget_option, cli, console, device_option, note, shown
+from .common import budget_option, check_seed, cli, console, device_option, note, shown
 from .train import apply_threads, threads_option
 
 
@@ -110,6 +111,7 @@ def expand_videos(items: tuple[str, ...]) -> list[Path]:
     type=int,
     default=0,
     show_default=True,
+    callback=check_seed,
     help="Seed of the sampled policy (and of the training without --model).",
 )
 @click.option(
@@ -212,8 +214,8 @@ def summarize(
             probe(p)
         if skipped:
             note(f"--train-on {skipped_note(train_on, skipped)}")
-    if seconds is not None and seconds <= 0:
-        raise ConfigError(None, f"--seconds must be > 0, got {seconds}")
+    if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+        raise ConfigError(None, f"--seconds must be a finite number > 0, got {seconds}")
     mss = (
         None
         if str(max_shot_seconds).lower() == "none"

@@ -150,6 +150,22 @@ def _frame_indices(a: np.ndarray) -> np.ndarray | None:
     return a.astype(np.int64)
 
 
+def _not_indices(a: np.ndarray, n_frames) -> str:
+    """Why ``a`` is no array of frame indices (:func:`_frame_indices` said None): integers
+    beyond any video's frames are named (``frame 5000000000 (entry 3) is beyond n_frames=1341``),
+    anything else ``must hold integer frame indices``."""
+    if a.dtype.kind not in "iuf" or a.dtype.kind == "f" and not (np.all(np.isfinite(a)) and np.all(a == np.round(a))):
+        return "must hold integer frame indices"
+    flat = a.reshape(-1)
+    i = int(np.argmax(np.abs(flat.astype(np.float64)) > MAX_FRAMES))
+    value = flat[i]
+    text = f"{value:.6g}" if a.dtype.kind == "f" and abs(value) >= 1e15 else str(int(value))
+    if value < 0:
+        return f"holds a negative frame ({text}, entry {i})"
+    beyond = f"n_frames={n_frames}" if n_frames is not None else f"any video ({MAX_FRAMES:,} frames at most)"
+    return f"frame {text} (entry {i}) is beyond {beyond}"
+
+
 def validate_video(v: Video, path: str | os.PathLike = "<memory>", purpose: str = "any") -> None:
     """Check one video's fields against the schema; raise a one-line DatasetError.
 
@@ -217,9 +233,10 @@ def _check_picks(v: Video, path, T: int | None) -> int | None:
     p = v.picks
     if p.ndim != 1:
         raise _fail(path, key, "picks", f"must be 1-D, got shape {p.shape}")
-    p = _frame_indices(p)
-    if p is None:
-        raise _fail(path, key, "picks", "must hold integer frame indices")
+    q = _frame_indices(p)
+    if q is None:
+        raise _fail(path, key, "picks", _not_indices(p, n_frames))
+    p = q
     if T is not None and p.shape[0] != T:
         raise _fail(path, key, "picks", f"has {p.shape[0]} entries but features have {T} steps")
     if p.size and p[0] < 0:
@@ -240,9 +257,10 @@ def _check_change_points(v: Video, path) -> None:
     cp = v.change_points
     if cp.ndim != 2 or cp.shape[1] != 2 or cp.shape[0] == 0:
         raise _fail(path, key, "change_points", f"must be (shots x 2), got shape {cp.shape}")
-    cp = _frame_indices(cp)
-    if cp is None:
-        raise _fail(path, key, "change_points", "must hold integer frame indices")
+    q = _frame_indices(cp)
+    if q is None:
+        raise _fail(path, key, "change_points", _not_indices(cp, n_frames))
+    cp = q
     if np.any(cp[:, 1] < cp[:, 0]):
         i = int(np.argwhere(cp[:, 1] < cp[:, 0])[0][0])
         raise _fail(path, key, "change_points", f"shot {i} ends before it starts")

@@ -73,6 +73,36 @@ from .dataset import Video, derive_fields, load_dataset, validate_video
 PICK_STEP = 15
 """One step every 15th frame, as in the standard files."""
 
+#: The 25 SumMe videos: the names of their GT files, in the byte-wise sorted order that
+#: numbers them ``video_1`` .. ``video_25``.
+SUMME_NAMES = (
+    "Air_Force_One",
+    "Base jumping",
+    "Bearpark_climbing",
+    "Bike Polo",
+    "Bus_in_Rock_Tunnel",
+    "Car_railcrossing",
+    "Cockpit_Landing",
+    "Cooking",
+    "Eiffel Tower",
+    "Excavators river crossing",
+    "Fire Domino",
+    "Jumps",
+    "Kids_playing_in_leaves",
+    "Notre_Dame",
+    "Paintball",
+    "Playing_on_water_slide",
+    "Saving dolphines",
+    "Scuba",
+    "St Maarten Landing",
+    "Statue of Liberty",
+    "Uncut_Evening_Flight",
+    "Valparaiso_Downhill",
+    "car_over_camera",
+    "paluma_jump",
+    "playing_ball",
+)
+
 DATASETS = ("summe", "tvsum")
 EVAL_METRIC = {"summe": "max", "tvsum": "avg"}
 
@@ -273,9 +303,11 @@ def import_summe(
     files = summe_gt_files(gt_dir)
     keys = [f"video_{i + 1}" for i in range(len(files))]
     names = [f.stem for f in files]
+    cps: dict[str, np.ndarray] | None = None if change_points is None else read_change_points(change_points)
+    mp = None if mapping is None else read_summe_mapping(mapping)
+    _refuse_extra_files(files, cps, mp)
 
     if mapping is not None:
-        mp = read_summe_mapping(mapping)
         ours = dict(zip(names, keys))
         missing = [n for n in names if n not in mp]
         if missing:
@@ -289,9 +321,7 @@ def import_summe(
                     mapping, f"maps {n!r} to {mp[n]}, but it is {ours[n]} in the sorted order of the GT files"
                 )
 
-    cps: dict[str, np.ndarray] | None = None
-    if change_points is not None:
-        cps = read_change_points(change_points)
+    if cps is not None:
         missing = [k for k in keys if k not in cps]
         if missing:
             raise DatasetError(
@@ -311,6 +341,25 @@ def import_summe(
         validate_video(v, change_points if cps is not None else f)
         videos[key] = v
     return videos
+
+
+def _refuse_extra_files(files: list[Path], cps: dict | None, mapping: dict | None) -> None:
+    """A DatasetError naming the first ``.mat`` file of the GT folder that is none of the 25
+    SumMe videos (:data:`SUMME_NAMES`) when it is sure to be one too many: the folder holds
+    all 25 besides it, or more files than the change-points file has videos, or the mapping
+    does not name it. Videos are numbered in sorted order, so it would shift the ones after it.
+    (A folder of other names alone, one's own ground truth in SumMe's format, is imported.)"""
+    extra = [f for f in files if f.stem not in SUMME_NAMES]
+    if mapping is not None:
+        extra = [f for f in extra if f.stem not in mapping]
+    elif not (len(files) - len(extra) == len(SUMME_NAMES) or (cps is not None and len(files) > len(cps))):
+        return
+    if extra:
+        raise DatasetError(
+            extra[0],
+            f"is not one of the {len(SUMME_NAMES)} SumMe videos: an extra .mat file in the GT folder "
+            "(video_i is the i-th file in sorted order, so it would renumber the videos); move it out of the folder",
+        )
 
 
 # --------------------------------------------------------------------------- TVSum

@@ -141,6 +141,15 @@ def merge_datasets(
     )
 
 
+def video_counts(path: str | os.PathLike) -> dict[str, int]:
+    """The videos of each dataset group of a merged file, in order: its video groups only
+    (:func:`acsumgan.data.dataset.is_video_group`), not the other members kept there (a
+    dataset at an input's root, a ``metadata`` group)."""
+    with open_h5(path) as h5:
+        names = merged_datasets(h5, path) or []
+        return {n: sum(is_video_group(get_member(h5[n], k)) for k in h5[n].keys()) for n in names}
+
+
 def _copy_node(src_group, name: str, dst_group) -> None:
     """``src_group[name]`` into ``dst_group`` under the same name: objects copied, links recreated."""
     link = src_group.get(name, getlink=True)

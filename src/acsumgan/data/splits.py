@@ -23,7 +23,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from ..errors import AcsumganError, SplitsError
+from ..errors import AcsumganError, SplitsError, shown
 from ..fileio import check_input_file, write_json
 
 Split = dict[str, Any]  # train_keys, test_keys: list[str]; optional setting, target: str
@@ -61,6 +61,22 @@ def _check_setting(p, i: int, s: dict, out: Split) -> None:
             raise SplitsError(p, f"split {i}: train key {own[0]!r} is a video of the target {target!r} (transfer)")
 
 
+class _Object(dict):
+    """A JSON object as read: ``twice`` is the first of its keys given more than once (JSON
+    would keep the last one silently), or None."""
+
+    twice: str | None = None
+
+
+def _object(pairs: list[tuple[str, object]]) -> _Object:
+    out = _Object()
+    for k, value in pairs:
+        if k in out and out.twice is None:
+            out.twice = k
+        out[k] = value
+    return out
+
+
 def read_splits(path: str | os.PathLike, videos: Iterable[str] | None = None) -> list[Split]:
     """Read and check a splits file; with ``videos``, every key must be among them.
 
@@ -69,7 +85,7 @@ def read_splits(path: str | os.PathLike, videos: Iterable[str] | None = None) ->
     other members are ignored."""
     p = check_input_file(path, SplitsError, "a JSON splits file", allow_empty=True)
     try:
-        obj = json.loads(p.read_bytes().decode("utf-8"))
+        obj = json.loads(p.read_bytes().decode("utf-8"), object_pairs_hook=_object)
     except (ValueError, RecursionError) as exc:  # also numbers beyond Python's int-digit limit
         raise SplitsError(p, f"not valid JSON ({type(exc).__name__})") from None
     if not isinstance(obj, list) or not obj:
@@ -79,6 +95,8 @@ def read_splits(path: str | os.PathLike, videos: Iterable[str] | None = None) ->
     for i, s in enumerate(obj):
         if not isinstance(s, dict):
             raise SplitsError(p, f"split {i}: must be an object with train_keys and test_keys")
+        if getattr(s, "twice", None) is not None:
+            raise SplitsError(p, f"split {i}: has the key {shown(s.twice)} twice")
         out: Split = {}
         for name in ("train_keys", "test_keys"):
             if name not in s:

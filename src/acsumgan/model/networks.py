@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..errors import ConfigError
+from ..memory import available_memory
 from .decoder_kernel import decode
 
 
@@ -295,3 +297,97 @@ def step_mask(lengths: Tensor, T_max: int, device, dtype=torch.float32) -> Tenso
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def parameter_count(input_size: int, hidden_size: int, num_layers: int, action_state_size: int) -> int:
+    """The parameters of ``ACSumGAN(input_size, hidden_size, num_layers, action_state_size)``,
+    counted without building it (:func:`count_parameters` of the built model gives the same)."""
+    D, H, L, M = int(input_size), int(hidden_size), int(num_layers), int(action_state_size)
+
+    def lstm(directions: int) -> int:  # nn.LSTM(H, H, L): the first layer reads H, the next ones directions * H
+        gates = 4 * H * H + 8 * H  # hidden-to-gates weights and the two biases
+        return directions * ((4 * H * H + gates) + (L - 1) * (4 * H * directions * H + gates))
+
+    cell = 8 * H * H + 8 * H  # one LSTMCell(H, H)
+    linear_compress = D * H + H
+    s_lstm = lstm(2) + 2 * H + 1  # and its output layer
+    e_lstm = lstm(1) + 2 * (H * H + H)  # and linear_mu, linear_var
+    d_lstm = L * cell + H * H + H  # its cells and its output layer
+    discriminator = lstm(1) + H + 1
+    trunk = (512 * 1024 + 1024) + (1024 * 512 + 512)  # the 512 -> 1024 -> 512 layers of actor and critic
+    actor = (M * 512 + 512) + trunk + (512 * M + M)
+    critic = (M * 512 + 512) + trunk + (512 * 256 + 256) + (256 + 1)
+    return linear_compress + s_lstm + e_lstm + d_lstm + discriminator + actor + critic
+
+
+#: Bytes a parameter takes (float32), and to train it: the weight, its gradient and Adam's two moments.
+PARAMETER_BYTES = 4
+TRAIN_BYTES_PER_PARAMETER = 4 * PARAMETER_BYTES
+
+
+def _size(n: float) -> str:
+    """``829.0 MB``: bytes in decimal units."""
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1000:
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} PB"
+
+
+def check_model_fits(
+    input_size: int,
+    hidden_size: int,
+    num_layers: int,
+    action_state_size: int,
+    *,
+    training: bool = False,
+    device: str = "cpu",
+) -> int:
+    """The model's parameter count when its parameters fit in the memory available (the
+    weights, and to train also their gradients and Adam's two moments:
+    :data:`TRAIN_BYTES_PER_PARAMETER`; it is built on the CPU, so its weights need memory
+    there too: :func:`~acsumgan.memory.available_memory`); else a one-line ConfigError (no
+    path) naming the sizes and the memory. Arithmetic only: nothing is allocated."""
+    n = parameter_count(input_size, hidden_size, num_layers, action_state_size)
+    need = n * (TRAIN_BYTES_PER_PARAMETER if training else PARAMETER_BYTES)
+    checks = [(n * PARAMETER_BYTES if device != "cpu" else need, available_memory(), "")]
+    if str(device).startswith("cuda") and torch.cuda.is_available():
+        checks.append((need, torch.cuda.mem_get_info(torch.device(device))[0], f" on {device}"))
+    for bytes_needed, free, where in checks:
+        if free is not None and bytes_needed > free:
+            raise ConfigError(
+                None,
+                f"the model ({_sizes(hidden_size, num_layers, action_state_size)}) has {n:,} parameters: "
+                f"{'training it' if training else 'it'} needs about {_size(bytes_needed)} of memory{where}, more "
+                f"than the {_size(free)} available; lower hidden_size or num_layers",
+            )
+    return n
+
+
+def _sizes(hidden_size, num_layers, action_state_size) -> str:
+    return f"hidden_size {hidden_size}, num_layers {num_layers}, action_state_size {action_state_size}"
+
+
+def build_model(
+    input_size: int,
+    hidden_size: int,
+    num_layers: int,
+    action_state_size: int,
+    *,
+    training: bool = False,
+    device: str = "cpu",
+) -> ACSumGAN:
+    """``ACSumGAN(...).to(device)`` once its parameters can fit (:func:`check_model_fits`);
+    a one-line ConfigError (no path) when they cannot, or when allocating them fails all
+    the same (MemoryError, PyTorch's "can't allocate memory", CUDA's "out of memory")."""
+    n = check_model_fits(input_size, hidden_size, num_layers, action_state_size, training=training, device=device)
+    try:
+        return ACSumGAN(input_size, hidden_size, num_layers, action_state_size).to(device)
+    except (MemoryError, RuntimeError) as exc:
+        if not isinstance(exc, MemoryError) and "allocate" not in str(exc) and "out of memory" not in str(exc):
+            raise
+        raise ConfigError(
+            None,
+            f"cannot allocate the model ({_sizes(hidden_size, num_layers, action_state_size)}: {n:,} parameters, "
+            f"{_size(n * PARAMETER_BYTES)}): out of memory; lower hidden_size or num_layers",
+        ) from None

@@ -21,9 +21,9 @@ from typing import Any
 import torch
 
 from ..config import TrainConfig
-from ..errors import CheckpointError
+from ..errors import CheckpointError, ConfigError
 from ..fileio import atomic_path, check_input_file
-from ..model.networks import ACSumGAN
+from ..model.networks import ACSumGAN, build_model
 
 FORMAT = "acsumgan-checkpoint"
 VERSION = 1
@@ -87,7 +87,10 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[ACSumGAN, 
         cfg = TrainConfig.from_dict(obj["config"], str(path))
     except TypeError as exc:
         raise CheckpointError(path, f"checkpoint config is incompatible ({exc})") from None
-    model = ACSumGAN(**cfg.model_kwargs())
+    try:
+        model = build_model(**cfg.model_kwargs())
+    except ConfigError as exc:  # sizes too large for this machine
+        raise CheckpointError(path, exc.problem) from None
     state = obj["state_dict"]
     expected = model.state_dict() if obj.get("full") else model.inference_state_dict()
     missing = [k for k in expected if k not in state]

@@ -24,14 +24,21 @@ import torch
 from ..config import TrainConfig, dump_yaml, resolve_device, set_threads, versions
 from ..data.dataset import Video, dataset_attrs, load_dataset, validate_video
 from ..data.splits import get_split
-from ..errors import ConfigError, FeatureSizeError, InterruptedByUser, TrainingDivergedError, interruption
+from ..errors import (
+    SHOWN_CHARS,
+    ConfigError,
+    FeatureSizeError,
+    InterruptedByUser,
+    TrainingDivergedError,
+    interruption,
+)
 from ..evaluation.metrics import evaluate_scores, resolve_metric
 from ..evaluation.scores import write_scores
 from ..fileio import LogFile, ensure_dir, write_text
 from ..locks import hold_lock, signals_held
 from ..memory import release_freed_memory
 from ..model.episode import Batch, draw_seed, make_batch, score_videos, test_time_uniforms
-from ..model.networks import ACSumGAN
+from ..model.networks import ACSumGAN, build_model
 from ..runs import COLUMNS, LOSSES, STD_COLUMN, RunFolder, read_metrics  # noqa: F401  (re-exported for callers)
 from ..selection import chosen_epoch, kept_epochs
 from .checkpoint import read_checkpoint, save_checkpoint
@@ -88,7 +95,10 @@ def _show(value) -> str:
     """A value of a differing key, short enough for a one-line message."""
     if isinstance(value, list):
         return f"{len(value)} videos"
-    return "none" if value is None else str(value)
+    if value is None:
+        return "none"
+    text = str(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
 
 
 @dataclass
@@ -286,10 +296,21 @@ class Trainer:
 
     # --- the run ----------------------------------------------------------------------
     def run(self, progress: bool = True, on_epoch: Callable[[dict], None] | None = None) -> RunResult:
+        model = self._new_model()  # before the folder is made: a model that cannot fit leaves nothing behind
         with hold_lock(self.run_dir):  # one writer per run folder (a second one: BusyError at once)
-            return self._run_locked(progress, on_epoch)
+            return self._run_locked(model, progress, on_epoch)
 
-    def _run_locked(self, progress: bool, on_epoch: Callable[[dict], None] | None) -> RunResult:
+    def _new_model(self) -> ACSumGAN:
+        """The run's model, initialised from the seed (a ConfigError when it cannot fit in memory:
+        ``build_model``)."""
+        cfg = self.cfg
+        torch.manual_seed(cfg.seed)
+        if self.device.startswith("cuda"):
+            torch.backends.cudnn.deterministic = True
+            torch.backends.cudnn.benchmark = False
+        return build_model(**cfg.model_kwargs(), training=True, device=self.device)
+
+    def _run_locked(self, model: ACSumGAN, progress: bool, on_epoch: Callable[[dict], None] | None) -> RunResult:
         saved = self._prepare_folder()
         if saved and saved.get("complete"):
             rows = self.folder.read_metrics()
@@ -301,7 +322,7 @@ class Trainer:
             log.warning("%s", line)
         self.last_epoch_kept: int | None = None
         try:
-            return self._run(saved, progress, on_epoch)
+            return self._run(model, saved, progress, on_epoch)
         except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM or SIGHUP
             how, code = interruption(exc)
             done = self.last_epoch_kept
@@ -322,9 +343,9 @@ class Trainer:
             log.removeHandler(handler)
             handler.close()
 
-    def _run(self, saved: dict | None, progress: bool, on_epoch) -> RunResult:
+    def _run(self, model: ACSumGAN, saved: dict | None, progress: bool, on_epoch) -> RunResult:
         """Method.md sections 6-7: evaluate before training, then train and evaluate every epoch."""
-        st = self._start(saved)
+        st = self._start(model, saved)
         writer = _tensorboard(self.folder.tensorboard)
         bar = _Bar(self.cfg.n_epochs, st.next_epoch) if progress and self.cfg.n_epochs > st.next_epoch else None
         last_save = time.time()
@@ -365,14 +386,10 @@ class Trainer:
                 writer.close()
         return self._finish(st.rows)
 
-    def _start(self, saved: dict | None) -> _State:
-        """A fresh model, optimizers and generator from the seed, or those of resume.pt."""
+    def _start(self, model: ACSumGAN, saved: dict | None) -> _State:
+        """Optimizers and generator from the seed for the fresh ``model`` (:meth:`_new_model`),
+        or the state of resume.pt loaded into them."""
         cfg = self.cfg
-        torch.manual_seed(cfg.seed)
-        if self.device.startswith("cuda"):
-            torch.backends.cudnn.deterministic = True
-            torch.backends.cudnn.benchmark = False
-        model = ACSumGAN(**cfg.model_kwargs()).to(self.device)
         st = _State(
             model,
             Optimizers(model, cfg.lr, cfg.discriminator_lr),
