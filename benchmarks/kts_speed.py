@@ -6,7 +6,7 @@ Lite0) made of ``--segments`` piecewise-constant segments plus Gaussian noise.
 
 Timed (median of ``--repeats`` runs):
 
-* ``kts``: :func:`acsumgan.video.kts.kts` as used by the pipeline (vectorised DP
+* ``kts``: :func:`acsumgan.summarize.kts.kts` as used by the pipeline (vectorised DP
   rows, exact early stop);
 * ``kts_all_rows``: the same with the early stop off (every DP row up to n-1);
 * ``reference``: written here, the straightforward DP of the same cost function,
@@ -17,7 +17,7 @@ Timed (median of ``--repeats`` runs):
 Checks that all three give the same change points (and the true ones).
 
 Scaling (``--scaling``, default 1200,7200,14400 steps: 10 minutes, 1 hour and 2 hours
-at 2 steps per second): :func:`acsumgan.video.kts.kts` as the pipeline calls it (one
+at 2 steps per second): :func:`acsumgan.summarize.kts.kts` as the pipeline calls it (one
 exact run up to 2,400 steps, windows beyond) on shots of 4-60 steps (2-30 s), its
 seconds, its peak memory (NumPy's allocations, traced with tracemalloc), the number of
 windows, and for each length the time and memory relative to the first length
@@ -48,7 +48,7 @@ import tracemalloc
 
 from acsumgan import __version__
 from acsumgan.fileio import write_json
-from acsumgan.video.kts import kts, kts_segment, windows
+from acsumgan.summarize.kts import kts, kts_segment, windows
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "kts_speed.json"
 

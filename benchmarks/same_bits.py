@@ -16,7 +16,7 @@ model-t1, -t2       ``summarize`` of the same videos ``--model WORK/summarize-t1
 clip720-t1, -t2     ``summarize --model`` (the same model) of a 2-minute 720p H.264 clip: the
                     60-second clip of ``benchmarks/video_speed.py`` (``write_clip``), looped once
                     (``loop_clip``) so that at 2 threads the video is decoded in 2 parts, one
-                    process each (``acsumgan.video.parts`` needs 2 parts of at least 60 s)
+                    process each (``acsumgan.media.decode_parts`` needs 2 parts of at least 60 s)
 dataset-build       ``dataset build`` of the three sample videos (``--threads 1``) -> own.h5
 train               ``dataset synth`` (8 videos, 32-d), ``splits make`` (1 split), a seeded
                     ``train`` of 3 epochs (hidden size 16, ``--threads 1``)
@@ -350,8 +350,8 @@ def planned_parts(video: Path, threads: int) -> int | None:
     """How many parts the code under test decodes ``video`` in at ``threads`` (None: unknown)."""
     code = (
         "import sys\n"
-        "from acsumgan.video.backbones import probe\n"
-        "from acsumgan.video.parts import plan_parts\n"
+        "from acsumgan.media.decode import probe\n"
+        "from acsumgan.media.decode_parts import plan_parts\n"
         "n = int(sys.argv[2])\n"
         "plan = plan_parts(sys.argv[1], n, probe(sys.argv[1]).duration) if n > 1 else None\n"
         "print(plan.parts if plan else 1)\n"

@@ -87,9 +87,9 @@ def main() -> None:
     from acsumgan.data.splits import make_kfold_splits, write_splits
     from acsumgan.evaluation.baselines import baseline_rows
     from acsumgan.fileio import write_json
+    from acsumgan.summarize.pipeline import DEFAULT_EPOCHS, summarize_videos
     from acsumgan.synthetic.dataset import write_synth_dataset
     from acsumgan.train.trainer import train
-    from acsumgan.video.pipeline import DEFAULT_EPOCHS, summarize_videos
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -26,7 +26,7 @@ For each case the benchmark records
   checkpoint; scoring costs the same whatever the weights): seconds and peak RSS of
   every stage (the peak is reset before each stage through ``/proc/self/clear_refs``;
   the features stage adds the peaks of the part decoder processes, see
-  ``acsumgan.video.parts``), the whole run as a multiple of real time and the peak RSS.
+  ``acsumgan.media.decode_parts``), the whole run as a multiple of real time and the peak RSS.
 
 Prints and saves (JSON) every figure. Usage::
 
@@ -186,8 +186,9 @@ def decode_in_two_processes(path: Path) -> dict:
 
 
 def profile(clip: Path, peak: float) -> dict:
-    from acsumgan.video import backbones as B
-    from acsumgan.video.decode import FrameSampler
+    from acsumgan.media.decode import FrameSampler
+    from acsumgan.summarize import backbones as B
+    from acsumgan.summarize.features import extract_features
 
     out: dict = {}
     out["decode"] = {
@@ -233,7 +234,7 @@ def profile(clip: Path, peak: float) -> dict:
     feats = {}
     for name, bg in (("decode_then_network", False), ("decode_on_a_thread", True)):
         t = time.perf_counter()
-        ex = B.extract_features(clip, bb, background_decode=bg)
+        ex = extract_features(clip, bb, background_decode=bg)
         ext[name] = {"seconds": time.perf_counter() - t, "steps_per_s": len(ex.picks) / (time.perf_counter() - t)}
         feats[name] = ex.features
     ext["same_features"] = bool(np.array_equal(feats["decode_then_network"], feats["decode_on_a_thread"]))
@@ -259,9 +260,9 @@ def run_case(video: Path, device: str) -> dict:
     from acsumgan.config import TrainConfig
     from acsumgan.inference import Scorer
     from acsumgan.model.networks import ACSumGAN
+    from acsumgan.summarize.backbones import get_backbone
+    from acsumgan.summarize.summary import summarize_video
     from acsumgan.train.checkpoint import save_checkpoint
-    from acsumgan.video.backbones import get_backbone
-    from acsumgan.video.summarize import summarize_video
 
     resettable = True
     peaks: dict[str, float] = {}

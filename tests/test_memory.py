@@ -18,7 +18,7 @@ import numpy as np
 import acsumgan.memory as M
 if sys.argv[1] == "off":
     M.keep_freed_memory = lambda: False  # glibc's defaults
-from acsumgan.video.backbones import get_backbone
+from acsumgan.summarize.backbones import get_backbone
 bb = get_backbone("efficientnet-lite0")
 frames = np.random.default_rng(0).integers(0, 256, (24, 224, 224, 3), dtype=np.uint8)
 bb(frames[:8])

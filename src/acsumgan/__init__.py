@@ -52,11 +52,11 @@ _API = {
     "select_experiment": "acsumgan.experiment.select",
     "write_report": "acsumgan.experiment.report",
     # videos
-    "summarize_video": "acsumgan.video.summarize",
-    "build_dataset": "acsumgan.video.build",
-    "extract_features": "acsumgan.video.backbones",
-    "get_backbone": "acsumgan.video.backbones",
-    "kts": "acsumgan.video.kts",
+    "summarize_video": "acsumgan.summarize.summary",
+    "build_dataset": "acsumgan.summarize.build",
+    "extract_features": "acsumgan.summarize.features",
+    "get_backbone": "acsumgan.summarize.backbones",
+    "kts": "acsumgan.summarize.kts",
 }
 
 __all__ = ["__version__", *_API]

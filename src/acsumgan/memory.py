@@ -11,7 +11,7 @@ Two opposite needs, one module:
   big blocks are mapped and unmapped, and the top of the heap is handed back whenever
   more than twice the last such block is free, so the next pass touches fresh pages:
   on the 60-second 720p clip of ``benchmarks/video_speed.py``, timing the network inside
-  :func:`~acsumgan.video.backbones.extract_features`, there were 2,600-3,300 page faults
+  :func:`~acsumgan.summarize.features.extract_features`, there were 2,600-3,300 page faults
   per frame (10-13 MB of fresh pages), and it ran at 72-76 frames/s instead of the
   105-128 it reaches on frames decoded beforehand. :func:`keep_freed_memory` (called
   when a CPU backbone is built) raises glibc's thresholds so that freed blocks stay in

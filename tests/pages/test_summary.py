@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from acsumgan.errors import VideoError
+from acsumgan.media.encode import write_summary_video
 from acsumgan.pages import (
     IndexEntry,
     ShotView,
@@ -22,10 +23,9 @@ from acsumgan.pages import (
     write_summary_page,
     write_thumbnails,
 )
-from acsumgan.pages import media as pmedia
+from acsumgan.media import browser as pmedia
 from acsumgan.pages.summary import MANY_SHOTS, TL_BAND, TL_CURVE, clock, summary_html
 from acsumgan.synthetic.media import counter_video, make_scene_video, scene_video, write_video
-from acsumgan.video.writer import write_summary_video
 
 from .conftest import (
     LAPTOP,

@@ -137,7 +137,7 @@ def dataset_build(videos, out, backbone, device, rate, force, threads) -> None:
     )
 
     from ..config import resolve_device
-    from ..video.build import build_dataset, parts_dir
+    from ..summarize.build import build_dataset, parts_dir
     from .summarize import expand_videos
     from .train import apply_threads
 

@@ -57,9 +57,9 @@ def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, s
     from ..config import TrainConfig
     from ..data.dataset import load_dataset
     from ..data.splits import make_random_splits, write_splits
+    from ..summarize.pipeline import summarize_videos
     from ..synthetic.dataset import write_synth_dataset
     from ..train.trainer import train
-    from ..video.pipeline import summarize_videos
     from .summarize import StageProgress
 
     threads = apply_threads(threads)

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..errors import ConfigError, VideoError
 from ..locks import hold_lock
-from ..video.decode import VIDEO_SUFFIXES, folder_videos, probe, skipped_note
+from ..media.decode import VIDEO_SUFFIXES, folder_videos, probe, skipped_note
 from .common import budget_option, check_seed, cli, console, device_option, note, shown
 from .train import apply_threads, threads_option
 
@@ -202,7 +202,7 @@ def summarize(
     """
     from ..config import load_config_file, resolve_device
     from ..pages.summary import clock
-    from ..video.pipeline import check_inputs_apart, plan_outputs, summarize_videos
+    from ..summarize.pipeline import check_inputs_apart, plan_outputs, summarize_videos
 
     if seconds is not None and click.get_current_context().get_parameter_source("budget").name != "DEFAULT":
         raise click.UsageError("--seconds and --budget both set the summary length; pick one")

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import DatasetError
 from ..fileio import ensure_dir, write_json, write_text
-from ..pages.media import relative_href
+from ..media.browser import relative_href
 from ..pages.report import Cell, Figure, Link, Section, Table, write_report_page
 from ..runs import ExperimentFolder
 from ..selection import RULES, USES_LABELS

@@ -14,7 +14,7 @@ file is a relative link beside the page (or, for the report's plots, a ``data:``
 This package uses only :mod:`acsumgan.errors` and :mod:`acsumgan.fileio` of acsumgan.
 """
 
-from .media import playable_href, relative_href, write_browser_copy, write_thumbnails
+from ..media.browser import playable_href, relative_href, write_browser_copy, write_thumbnails
 from .plots import score_figure, write_score_plot
 from .report import Cell, Figure, Link, Section, Table, write_report_page
 from .summary import IndexEntry, ShotView, SummaryView, timecode, write_index_page, write_summary_page

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from acsumgan.pages.media import write_thumbnails
+from acsumgan.media.browser import write_thumbnails
+from acsumgan.media.decode import FrameSampler
+from acsumgan.media.encode import write_summary_video
 from acsumgan.synthetic.media import plain_scene_frame, scene_video, write_video
-from acsumgan.video.decode import FrameSampler
-from acsumgan.video.writer import write_summary_video
 
 
 def halves(w: int, h: int) -> np.ndarray:
@@ -121,7 +121,7 @@ def vfr_video(tmp_path_factory):
 
 
 def test_a_variable_rate_summary_keeps_the_source_timestamps_and_its_audio(vfr_video, tmp_path):
-    from .test_writer import decode_audio, tone_at
+    from .test_encode import decode_audio, tone_at
 
     path, times = vfr_video
     s = FrameSampler(path, size=(8, 8))

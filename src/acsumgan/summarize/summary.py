@@ -3,10 +3,10 @@
 :func:`summarize_video` runs, timing each stage:
 
 1. ``decode_features``: decode, sample ``rate`` steps per second, CNN features
-   (:func:`acsumgan.video.backbones.extract_features`);
-2. ``kts``: shots by Kernel Temporal Segmentation (:mod:`acsumgan.video.kts`).
+   (:func:`acsumgan.summarize.features.extract_features`);
+2. ``kts``: shots by Kernel Temporal Segmentation (:mod:`acsumgan.summarize.kts`).
    A shot longer than ``max_shot_seconds`` is split further (content-aware, see
-   :func:`acsumgan.video.kts.split_long_segments`): by default ("auto") the limit
+   :func:`acsumgan.summarize.kts.split_long_segments`): by default ("auto") the limit
    is the smaller of 10 s and the budget in seconds, so a video made of one long
    take (a static camera) still has shots that fit the budget; ``None`` keeps pure
    KTS shots;
@@ -18,7 +18,7 @@
    duration, the budget is a share of the video's duration), so the summary is that
    share of the video's length however its frames are spaced;
 5. ``encoding``: ``summary.mp4``, the selected shots in order
-   (:func:`acsumgan.video.writer.write_summary_video`);
+   (:func:`acsumgan.media.encode.write_summary_video`);
 6. ``outputs``: ``segments.json`` and ``scores.png``.
 
 ``segments.json`` holds, for each selected shot: ``shot`` (index among all shots),
@@ -33,7 +33,7 @@ variable-rate summary.mp4 keeps the source's timestamps, so it lasts exactly tha
 ``width``/``height`` are the source's stored frame size; ``rotation`` (display
 rotation, degrees counter-clockwise) and ``sample_aspect_ratio`` how it is shown;
 ``summary_width``/``summary_height`` the size summary.mp4 was written at (upright,
-square pixels, even: see :mod:`acsumgan.video.writer`).
+square pixels, even: see :mod:`acsumgan.media.encode`).
 """
 
 from __future__ import annotations
@@ -52,12 +52,13 @@ import torch
 from ..errors import ConfigError, checked_number
 from ..evaluation.summary import DEFAULT_BUDGET, frame_scores, knapsack, select_shots, shot_scores
 from ..fileio import ensure_dir, write_json
+from ..media.decode import DEFAULT_RATE, frame_seconds
+from ..media.encode import DEFAULT_CRF, DEFAULT_PRESET, WriteStats, write_summary_video
 from ..pages.plots import write_score_plot
 from ..pages.summary import timecode
-from .backbones import DEFAULT_BACKBONE, Backbone, ExtractedFeatures, as_backbone, extract_features
-from .decode import DEFAULT_RATE, frame_seconds
+from .backbones import DEFAULT_BACKBONE, Backbone, as_backbone
+from .features import ExtractedFeatures, extract_features
 from .kts import shot_boundaries
-from .writer import DEFAULT_CRF, DEFAULT_PRESET, WriteStats, write_summary_video
 
 SUMMARY_FILE = "summary.mp4"
 SEGMENTS_FILE = "segments.json"
@@ -365,7 +366,7 @@ def summarize_video(
     the summary's share of the video's frames; ``seconds`` (if given) replaces it by
     ``seconds * fps / n_frames`` (capped at 1). ``progress(stage, done, total)`` is
     called with stage ``"features"`` (frames decoded), ``"shots"`` (KTS windows
-    done, see :func:`acsumgan.video.kts.kts`) and ``"encoding"`` (frames written).
+    done, see :func:`acsumgan.summarize.kts.kts`) and ``"encoding"`` (frames written).
     ``extracted`` / ``change_points`` (e.g. from an earlier result) skip those stages.
     ``observe(stage)``, a context manager, wraps each stage (``timings``' names; the
     benchmarks measure each stage's peak memory with it).

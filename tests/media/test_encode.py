@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from acsumgan.errors import ConfigError, OutputError, VideoError
+from acsumgan.media import encode as W
+from acsumgan.media.decode import FrameSampler
+from acsumgan.media.encode import write_summary_video
 from acsumgan.synthetic.media import SAMPLE_RATE, counter_video
-from acsumgan.video import writer as W
-from acsumgan.video.decode import FrameSampler
-from acsumgan.video.writer import write_summary_video
 
 from .conftest import REAL_VIDEOS
 

@@ -20,7 +20,7 @@ When the block fails (disk full, an error, Ctrl-C, SIGTERM) the staging folder i
 removed and the previous summary is untouched. Staging folders of a process that died
 (SIGKILL) are removed by the next call.
 
-Only acsumgan's own outputs are replaced or removed (:mod:`acsumgan.video.ownership`): a
+Only acsumgan's own outputs are replaced or removed (:mod:`acsumgan.summarize.ownership`): a
 whole unit gets its marker before it is swapped in, and the folder it replaces must
 carry one (the caller chose a name where that holds; it is checked again at the swap);
 the members of a unit in ``OUT`` are entered in ``OUT``'s manifest, and a member there

@@ -8,8 +8,8 @@ import pytest
 
 from acsumgan.data.dataset import dataset_attrs, load_dataset
 from acsumgan.errors import ConfigError, VideoError
-from acsumgan.video.build import build_dataset, parts_dir
-from acsumgan.video.kts import shot_boundaries
+from acsumgan.summarize.build import build_dataset, parts_dir
+from acsumgan.summarize.kts import shot_boundaries
 
 
 class Counting:

@@ -1,4 +1,4 @@
-"""A summary folder is one unit (acsumgan.video.unit): the old summary or the new one, never a mix."""
+"""A summary folder is one unit (acsumgan.summarize.unit): the old summary or the new one, never a mix."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from acsumgan.errors import OutputError
-from acsumgan.video import unit as U
-from acsumgan.video.unit import summary_unit
+from acsumgan.summarize import unit as U
+from acsumgan.summarize.unit import summary_unit
 
 
 def files(folder):

@@ -12,9 +12,9 @@ import pytest
 
 from acsumgan.errors import ConfigError, VideoError
 from acsumgan.evaluation.summary import keyshot_summary
-from acsumgan.video.backbones import extract_features
-from acsumgan.video.kts import shot_boundaries
-from acsumgan.video.summarize import summarize_video, timecode
+from acsumgan.summarize.features import extract_features
+from acsumgan.summarize.kts import shot_boundaries
+from acsumgan.summarize.summary import summarize_video, timecode
 
 from .conftest import REAL_VIDEOS, distance_scorer, plain_scene_video
 

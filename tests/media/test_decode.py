@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from acsumgan.errors import ConfigError, VideoError
+from acsumgan.media.decode import FrameSampler, probe, sample_steps
 from acsumgan.synthetic.media import counter_video
-from acsumgan.video.decode import FrameSampler, probe, sample_steps
 
 from .conftest import REAL_VIDEOS
 
@@ -209,7 +209,7 @@ def test_real_videos(name, n, fps, step):
 
 
 def test_a_folder_gives_its_videos_and_names_the_other_files(tmp_path):
-    from acsumgan.video.decode import folder_videos, skipped_note
+    from acsumgan.media.decode import folder_videos, skipped_note
 
     for name in ("b.MTS", "a.mp4", "c.m2ts", "d.3gp", "notes.txt", "cover.jpg", ".DS_Store", ".hidden.mp4"):
         (tmp_path / name).write_bytes(b"x")

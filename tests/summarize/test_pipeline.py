@@ -12,8 +12,7 @@ import pytest
 import yaml
 
 from acsumgan.errors import ConfigError, OutputError
-from acsumgan.synthetic.media import make_scene_video
-from acsumgan.video.pipeline import (
+from acsumgan.summarize.pipeline import (
     DEFAULT_EPOCHS,
     TOP_LEVEL,
     output_names,
@@ -21,7 +20,8 @@ from acsumgan.video.pipeline import (
     safe_name,
     summarize_videos,
 )
-from acsumgan.video.unit import MEMBERS
+from acsumgan.summarize.unit import MEMBERS
+from acsumgan.synthetic.media import make_scene_video
 
 pytestmark = pytest.mark.slow
 

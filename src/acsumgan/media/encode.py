@@ -14,7 +14,7 @@ the size written. Horizontal or vertical flips in a display matrix are not appli
 frame, as the first pass measured them) a variable-rate source keeps its frames'
 timestamps: each range plays for as long as it lasted in the source, a frame for as
 long as it was shown (until the source's next frame; the source's last frame for the median
-frame step, as :func:`acsumgan.video.decode.frame_seconds` counts it), each packet carrying its
+frame step, as :func:`acsumgan.media.decode.frame_seconds` counts it), each packet carrying its
 frame's duration, so the MP4 lasts what segments.json says even when the source's average
 rate is far from its frames' (a gap of an hour). Frames are taken by index, in decode order counting every
 frame, exactly as :mod:`.decode` numbers them, so ranges computed from ``picks``

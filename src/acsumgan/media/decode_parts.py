@@ -16,7 +16,7 @@ lands on it and the packets after it show no leading frames (pts before it). Oth
 codecs, files with frames without pts, parts shorter than :data:`MIN_PART_SECONDS`
 or a single core: one pass, as before (:func:`plan_parts` returns None).
 
-**What each part does** (``python -m acsumgan.video.parts``, one process per part):
+**What each part does** (``python -m acsumgan.media.decode_parts``, one process per part):
 seeks to its first IDR, decodes on one thread up to (not including) the next part's
 IDR, and sends every frame's pts and keyframe flag, and the RGB images (resized) of
 the frames the sampling rule picks (:mod:`.decode`, in exact integer arithmetic from
@@ -33,7 +33,7 @@ and requires the decoded pts to be the packets', and the steps, recomputed over 
 frames with the sampling rule, to be those the parts sent: same frames, same picks,
 same features as one pass. Any mismatch, a decoding
 error in a part (which one pass reports as its rules say), or a part that dies, and
-:func:`acsumgan.video.backbones.extract_features` decodes the video again in one
+:func:`acsumgan.summarize.features.extract_features` decodes the video again in one
 pass. Decoder processes die with their parent (``PR_SET_PDEATHSIG``).
 """
 
@@ -282,7 +282,7 @@ def _peak_rss() -> int:
 
 
 def main() -> None:
-    """Entry point of a part's process: ``python -m acsumgan.video.parts SPEC_JSON``."""
+    """Entry point of a part's process: ``python -m acsumgan.media.decode_parts SPEC_JSON``."""
     out = os.fdopen(os.dup(1), "wb")  # the protocol; stray prints go to stderr instead
     os.dup2(2, 1)
     inp = sys.stdin.buffer
@@ -378,7 +378,7 @@ class PartDecoders:
                 "need": needs[j],
             }
             proc = subprocess.Popen(
-                [sys.executable, "-m", "acsumgan.video.parts", json.dumps(spec)],
+                [sys.executable, "-m", "acsumgan.media.decode_parts", json.dumps(spec)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,

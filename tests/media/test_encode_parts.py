@@ -1,4 +1,4 @@
-"""Writing a summary in parts (acsumgan.video.encode_parts): the same frames, audio in sync."""
+"""Writing a summary in parts (acsumgan.media.encode_parts): the same frames, audio in sync."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import av
 import numpy as np
 import pytest
 
+from acsumgan.media import encode_parts as E
+from acsumgan.media.decode import FrameSampler
+from acsumgan.media.encode import write_summary_video
 from acsumgan.synthetic.media import SAMPLE_RATE
-from acsumgan.video import encode_parts as E
-from acsumgan.video.decode import FrameSampler
-from acsumgan.video.writer import write_summary_video
 
-from .test_writer import decode_audio, decode_yuv, switch_time, tone_at
+from .test_encode import decode_audio, decode_yuv, switch_time, tone_at
 
 # scenes_audio_video: 25 fps, scenes start at frames 0, 75, 150, 275, 375 (500 frames)
 RANGES = [(10, 60), (80, 140), (160, 230), (290, 350), (380, 470)]

@@ -1,5 +1,5 @@
 """The KTS test corpus: every input shorter than 20 minutes (2,400 steps at 2 per second)
-on which the scalable :func:`acsumgan.video.kts.kts` must give exactly the change points
+on which the scalable :func:`acsumgan.summarize.kts.kts` must give exactly the change points
 of one exact run, as KTS did before it had windows.
 
 - the three sample videos of ``../shared/data/videos`` (EfficientNet-Lite0 features at 2
@@ -44,8 +44,9 @@ def scene_features(n: int, seed: int, dim: int = 256) -> np.ndarray:
 
 def corpus(backbone=None) -> dict[str, np.ndarray]:
     """name -> features of every input of the corpus (``backbone`` for the sample videos)."""
+    from acsumgan.summarize.backbones import get_backbone
+    from acsumgan.summarize.features import extract_features
     from acsumgan.synthetic.dataset import synth_dataset
-    from acsumgan.video.backbones import extract_features, get_backbone
 
     bb = backbone or get_backbone("efficientnet-lite0")
     out = {f"sample/{name}": extract_features(REAL_VIDEOS / name, bb).features for name in SAMPLE_VIDEOS}
@@ -63,7 +64,7 @@ def change_points(features: np.ndarray, kts_segment, split_long_segments) -> dic
 
 
 def main() -> None:
-    from acsumgan.video.kts import kts_segment, split_long_segments
+    from acsumgan.summarize.kts import kts_segment, split_long_segments
 
     data = {
         name: {"steps": int(x.shape[0]), **change_points(x, kts_segment, split_long_segments)}

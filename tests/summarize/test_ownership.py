@@ -1,4 +1,4 @@
-"""What summarize wrote (acsumgan.video.ownership): a summary folder's marker, the output
+"""What summarize wrote (acsumgan.summarize.ownership): a summary folder's marker, the output
 folder's manifest, and what counts as unchanged."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import os
 import pytest
 
 from acsumgan.errors import OutputError
-from acsumgan.video.ownership import MANIFEST, MARKER, Manifest, file_record, matches, owned_folder, write_marker
+from acsumgan.summarize.ownership import MANIFEST, MARKER, Manifest, file_record, matches, owned_folder, write_marker
 
 
 def make_summary(folder, **files):

@@ -7,9 +7,10 @@ import pytest
 import torch
 
 from acsumgan.errors import ConfigError, VideoError
+from acsumgan.summarize import backbones as B
+from acsumgan.summarize.backbones import BACKBONES, GoogLeNetFeatures, get_backbone
+from acsumgan.summarize.features import extract_features
 from acsumgan.synthetic.media import plain_scene_frame
-from acsumgan.video import backbones as B
-from acsumgan.video.backbones import BACKBONES, GoogLeNetFeatures, extract_features, get_backbone
 
 
 def frames_of(scenes, size=(224, 224)):
@@ -178,7 +179,7 @@ def test_extract_features_streams_the_video(scenes_video, backbone):
     assert len(calls) == 32 // 5 + 1
     assert all(a[0] < b[0] for a, b in zip(calls, calls[1:]))
     # the same features as running the backbone on the sampled frames directly
-    from acsumgan.video.decode import FrameSampler
+    from acsumgan.media.decode import FrameSampler
 
     frames = np.stack([f.image for f in FrameSampler(scenes_video.path, size=(224, 224))])
     assert np.allclose(backbone(frames), ex.features, atol=1e-4)
@@ -234,7 +235,7 @@ def test_background_decoding_gives_the_same_features(scenes_audio_video, backbon
 def test_background_decoding_errors_and_early_stop(bad_files, backbone):
     import threading
 
-    from acsumgan.video.decode import prefetch
+    from acsumgan.media.decode import prefetch
 
     with pytest.raises(VideoError, match="not a video file"):
         extract_features(bad_files["text"], backbone)

@@ -4,7 +4,7 @@
 the video once from the start and stopping after the last frame it needs (no seek,
 so it costs one decode of the file up to there, and holds one frame at a time).
 Frames are counted in the order the decoder returns them, every frame counted, as
-:mod:`acsumgan.video.decode` numbers them, so shots given as frame ranges of the
+:mod:`acsumgan.media.decode` numbers them, so shots given as frame ranges of the
 summarizer pick the intended frames. Rotation metadata (a display matrix) and
 non-square pixels are honoured: a thumbnail looks as the video plays.
 

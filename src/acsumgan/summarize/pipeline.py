@@ -13,9 +13,9 @@ first. Everything is kept in the output folder and reused by the next call:
     DIR/<video>/         summary.mp4, segments.json, scores.png, summary.html, thumbs/
                          (DIR itself when there is one video); DIR/index.html with several;
                          one unit: written to a staging folder, then swapped in
-                         (:mod:`acsumgan.video.unit`), so it is the old summary or the new one
+                         (:mod:`acsumgan.summarize.unit`), so it is the old summary or the new one
 
-    DIR/.acsumgan.json   what summarize wrote into DIR itself (:mod:`acsumgan.video.ownership`)
+    DIR/.acsumgan.json   what summarize wrote into DIR itself (:mod:`acsumgan.summarize.ownership`)
 
 Nothing else is replaced or removed (:func:`plan_outputs`, before any work): an output
 folder or file that acsumgan did not write is a refusal (one line), or, for one video's
@@ -50,8 +50,9 @@ from ..data.dataset import Video, derive_fields, load_dataset, save_dataset
 from ..errors import ConfigError, OutputError
 from ..fileio import LogFile, ensure_dir, readable, write_json
 from ..locks import LOCK_NAME
-from .backbones import DEFAULT_BACKBONE, ExtractedFeatures, as_backbone, extract_features
-from .decode import DEFAULT_RATE, check_rate
+from ..media.decode import DEFAULT_RATE, check_rate
+from .backbones import DEFAULT_BACKBONE, as_backbone
+from .features import ExtractedFeatures, extract_features
 from .kts import shot_boundaries
 from .ownership import FOLDER, LOG, MANIFEST, MARKER, Manifest, occupied, owned_folder
 from .unit import MEMBERS, summary_unit
@@ -79,7 +80,7 @@ log = logging.getLogger("acsumgan.summarize")
 #: "encoding" (frames of one summary written), "summaries" (videos); ``label`` names
 #: the video; ``info`` a short status text (the unit, or what was reused).
 Progress = Callable[[str, str, int, int, str], None]
-#: The unit each stage of :func:`acsumgan.video.summarize.summarize_video` counts.
+#: The unit each stage of :func:`acsumgan.summarize.summary.summarize_video` counts.
 STAGE_UNITS = {"features": "frames", "shots": "KTS windows", "encoding": "frames"}
 
 
@@ -586,9 +587,9 @@ def summarize_videos(
     ``out`` that acsumgan did not write.
     """
     from ..inference import Scorer
+    from ..media.decode import probe
     from .backbones import backbone_for_model, get_backbone
-    from .decode import probe
-    from .summarize import summarize_video
+    from .summary import summarize_video
 
     t_start = time.perf_counter()
     paths = [Path(v) for v in videos]
@@ -717,7 +718,7 @@ def _training_set(train_on) -> tuple[list[Path], Path | None]:
 
 
 def _videos_in(folder: Path) -> list[Path]:
-    from .decode import folder_videos, probe, skipped_note
+    from ..media.decode import folder_videos, probe, skipped_note
 
     found, skipped = folder_videos(folder)
     if not found:
@@ -770,11 +771,11 @@ def _moved(res, target: Path):
 
 
 def write_review_page(res, final_dir: Path | None = None) -> Path:
-    """summary.html and thumbs/ beside a summary (a :class:`~acsumgan.video.summarize.SummaryResult`);
+    """summary.html and thumbs/ beside a summary (a :class:`~acsumgan.summarize.summary.SummaryResult`);
     links to the source video are relative to ``final_dir`` (where the page will lie) when given."""
-    from ..pages.media import playable_href, relative_href, write_thumbnails
+    from ..media.browser import playable_href, relative_href, write_thumbnails
+    from ..media.decode import frame_seconds
     from ..pages.summary import ShotView, SummaryView, write_summary_page
-    from .decode import frame_seconds
 
     ex = res.extracted
     out = res.out_dir
@@ -826,7 +827,7 @@ def write_review_page(res, final_dir: Path | None = None) -> Path:
 
 def write_index(out: Path, results, pages: Sequence[Path]) -> Path:
     """index.html linking every video's review page."""
-    from ..pages.media import relative_href
+    from ..media.browser import relative_href
     from ..pages.summary import IndexEntry, write_index_page
 
     entries = []

@@ -4,8 +4,8 @@ x264 on its own threads keeps only about 1.5 of 2 cores busy at 720p (188 frames
 at superfast, measured), while two single-threaded x264 processes run at 134 frames/s
 each, 268 together: the frames of a summary are split into ``parts`` groups of whole
 ranges (shots) with about as many frames each; each group is written by
-:func:`acsumgan.video.writer.write_summary_video` in a process of its own (``python -m
-acsumgan.video.encode_parts``, one thread for decoding and one for x264), exactly as
+:func:`acsumgan.media.encode.write_summary_video` in a process of its own (``python -m
+acsumgan.media.encode_parts``, one thread for decoding and one for x264), exactly as
 one writer would write it, and the groups' MP4s are joined packet by packet (no
 re-encoding) into one file.
 
@@ -71,7 +71,7 @@ def plan_groups(ranges: Sequence[tuple[int, int]], parts: int, fps: float) -> li
 def _worker(spec_path: str) -> None:
     """A part's process: write its group of ranges; report frames on stdout."""
     from ..locks import die_with_parent
-    from .writer import write_summary_video
+    from .encode import write_summary_video
 
     die_with_parent()
     with open(spec_path, "rb") as f:
@@ -107,7 +107,7 @@ def write_in_parts(
     total: int,
 ):
     """Write each group in a process, then join them into ``out_path``; the joined WriteStats."""
-    from .writer import WriteStats
+    from .encode import WriteStats
 
     t0 = time.perf_counter()
     env = worker_env()
@@ -137,7 +137,7 @@ def write_in_parts(
             part_kwargs = {**kwargs, "src_path": src, "frame_ranges": group, "out_path": out}
             spec.write_bytes(pickle.dumps({"kwargs": part_kwargs, "result": result}))
             proc = subprocess.Popen(
-                [sys.executable, "-m", "acsumgan.video.encode_parts", str(spec)],
+                [sys.executable, "-m", "acsumgan.media.encode_parts", str(spec)],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 text=True,

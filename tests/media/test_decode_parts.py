@@ -1,4 +1,4 @@
-"""Decoding in parts (acsumgan.video.parts): the same frames, steps and features as one pass."""
+"""Decoding in parts (acsumgan.media.decode_parts): the same frames, steps and features as one pass."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from acsumgan.errors import VideoError
+from acsumgan.media import decode_parts as P
+from acsumgan.media.decode import FrameSampler, probe, sample_steps
+from acsumgan.summarize.features import extract_features
 from acsumgan.synthetic.media import scene_video
-from acsumgan.video import parts as P
-from acsumgan.video.backbones import extract_features
-from acsumgan.video.decode import FrameSampler, probe, sample_steps
 
 # scenes of 2-7 s at 30 fps (moving textures: real motion for the decoder), 28 s
 SCENES = [75, 200, 60, 150, 210, 45, 100]
@@ -118,7 +118,7 @@ def test_a_30_fps_video_gives_every_fifteenth_frame():
 
 def test_forward_passes_are_those_of_one_pass():
     """Batches of 16 in passes of 4 (the last pass shorter); a pass runs once all its steps are in."""
-    from acsumgan.video.backbones import _groups_ready
+    from acsumgan.summarize.features import _groups_ready
 
     assert _groups_ready(dict.fromkeys([0, 1, 2, 3, 5, 6]), 30, 16) == [(0, 4)]
     assert _groups_ready(dict.fromkeys([28, 29]), 30, 16) == [(28, 30)]
@@ -281,7 +281,7 @@ def _part_processes(parent: int) -> list[int]:
                 cmd = (d / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"acsumgan.video.parts" in cmd and int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+            if b"acsumgan.media.decode_parts" in cmd and int(stat.rsplit(")", 1)[1].split()[1]) == parent:
                 pids.append(int(d.name))
     return pids
 
@@ -298,8 +298,8 @@ def _running(pid: int) -> bool:
 def test_decoders_die_with_a_killed_parent(h264, tmp_path):
     script = (
         "import sys, time\n"
-        "import acsumgan.video.parts as P\n"
-        "from acsumgan.video.decode import probe\n"
+        "import acsumgan.media.decode_parts as P\n"
+        "from acsumgan.media.decode import probe\n"
         "P.MIN_PART_SECONDS = 5.0\n"
         f"plan = P.plan_parts({str(h264)!r}, 3, probe({str(h264)!r}).duration)\n"
         "dec = P.PartDecoders(plan, 2.0, (32, 24))\n"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from acsumgan.errors import ConfigError
-from acsumgan.video.kts import (
+from acsumgan.summarize.kts import (
     EXACT_STEPS,
     WINDOW_OVERLAP,
     WINDOW_STEPS,
@@ -175,7 +175,7 @@ def test_speed_on_1200_steps():
 def test_fixed_number_of_change_points_and_splitting_long_segments():
     bounds = [20, 45, 50, 90, 97]
     x = piecewise(bounds, 120, noise=0.3)
-    from acsumgan.video.kts import kts_fixed, split_long_segments
+    from acsumgan.summarize.kts import kts_fixed, split_long_segments
 
     assert kts_fixed(x, 5).tolist() == bounds
     assert kts_fixed(x, 0).tolist() == []

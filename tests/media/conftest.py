@@ -36,7 +36,7 @@ def vdir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def backbone():
-    from acsumgan.video.backbones import get_backbone
+    from acsumgan.summarize.backbones import get_backbone
 
     return get_backbone("efficientnet-lite0")
 
@@ -130,7 +130,7 @@ def distance_scorer(features: np.ndarray) -> np.ndarray:
 @pytest.fixture(scope="session")
 def features_of(backbone):
     """``features_of(path)``: extract_features with the default settings, once per file."""
-    from acsumgan.video.backbones import extract_features
+    from acsumgan.summarize.features import extract_features
 
     cache = {}
 
@@ -146,7 +146,7 @@ def features_of(backbone):
 @pytest.fixture(scope="session")
 def vtest_summary(backbone, tmp_path_factory):
     """The full pipeline on the real sample vtest.avi (run once, checked by several tests)."""
-    from acsumgan.video.summarize import summarize_video
+    from acsumgan.summarize.summary import summarize_video
 
     return summarize_video(
         REAL_VIDEOS / "vtest.avi", distance_scorer, tmp_path_factory.mktemp("vtest") / "out", backbone=backbone

@@ -30,8 +30,9 @@ import numpy as np
 from ..data.dataset import Video, derive_fields, load_dataset, save_dataset
 from ..errors import ConfigError, DatasetError, OutputError
 from ..fileio import ensure_dir
-from .backbones import DEFAULT_BACKBONE, Backbone, as_backbone, extract_features
-from .decode import DEFAULT_RATE, check_rate, probe
+from ..media.decode import DEFAULT_RATE, check_rate, probe
+from .backbones import DEFAULT_BACKBONE, Backbone, as_backbone
+from .features import extract_features
 from .kts import shot_boundaries
 
 PART_VERSION = 1
@@ -99,7 +100,7 @@ def build_dataset(
 
     ``progress(BuildProgress)`` reports frames decoded and each finished video.
     ``max_shot_seconds`` (default: none, pure KTS) splits longer shots, see
-    :func:`acsumgan.video.kts.split_long_segments`.
+    :func:`acsumgan.summarize.kts.split_long_segments`.
     """
     paths = [Path(p) for p in video_paths]
     if not paths:
@@ -138,7 +139,7 @@ def build_dataset(
 
             ex = extract_features(p, bb, rate=rate, progress=on_frames)
             if max_steps is not None:  # the steps per second of this video (fewer below `rate` fps)
-                from .summarize import steps_per_second
+                from .summary import steps_per_second
 
                 max_steps = max(1, int(float(max_shot_seconds) * steps_per_second(ex)))
             cps = shot_boundaries(ex.features, ex.picks, ex.n_frames, max_shot_steps=max_steps)

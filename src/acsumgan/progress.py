@@ -1,0 +1,55 @@
+"""The one progress protocol: every long piece of work reports :class:`Event` values.
+
+Feature extraction, KTS, training, encoding and the summaries call ``progress(event)``
+(a :data:`Progress`, or ``None`` for silence) with what stage it is in, how much of it
+is done, out of how much, and a short note (the video's name, a reward). The command
+line shows them as one bar per stage (``acsumgan.cli.progress``); a library user may
+pass any callable, e.g. ``events.append``.
+
+A leaf module: it imports nothing of acsumgan, so that every layer (``media`` included)
+may report through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+#: What each stage counts.
+UNITS = {
+    "features": "frames",
+    "shots": "KTS windows",
+    "training": "epochs",
+    "encoding": "frames",
+    "summaries": "videos",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    """``done`` of ``total`` (``None``: unknown) units of ``stage`` are done; ``note`` says what."""
+
+    stage: str
+    done: int
+    total: Optional[int]
+    note: str = ""
+
+    @property
+    def unit(self) -> str:
+        return UNITS.get(self.stage, "")
+
+
+Progress = Callable[[Event], None]
+
+
+def report(progress: Progress | None, stage: str, done: int, total: int | None, note: str = "") -> None:
+    """Send one :class:`Event` to ``progress`` (nothing when it is ``None``)."""
+    if progress is not None:
+        progress(Event(stage, int(done), None if total is None else int(total), note))
+
+
+def counter(progress: Progress | None, stage: str, note: str = "") -> Callable[[int, int], None] | None:
+    """A ``(done, total)`` callback that reports ``stage`` events (``None`` when ``progress`` is)."""
+    if progress is None:
+        return None
+    return lambda done, total: report(progress, stage, done, total, note)

@@ -1,0 +1,1 @@
+"""Tests of acsumgan.media: opening, decoding, sampling, encoding, thumbnails and the parts."""
