@@ -2,7 +2,8 @@
 
 Feature extraction, KTS, training, encoding and the summaries call ``progress(event)``
 (a :data:`Progress`, or ``None`` for silence) with what stage it is in, how much of it
-is done, out of how much, and a short note (the video's name, a reward). The command
+is done, out of how much, a short note (a reward, "reused") and the item the count is
+of (a video's name: a new item starts the stage's count again). The command
 line shows them as one bar per stage (``acsumgan.cli.progress``); a library user may
 pass any callable, e.g. ``events.append``.
 
@@ -22,17 +23,19 @@ UNITS = {
     "training": "epochs",
     "encoding": "frames",
     "summaries": "videos",
+    "videos": "videos",
 }
 
 
 @dataclass(frozen=True)
 class Event:
-    """``done`` of ``total`` (``None``: unknown) units of ``stage`` are done; ``note`` says what."""
+    """``done`` of ``total`` (``None``: unknown) units of ``stage`` are done, for ``item``."""
 
     stage: str
     done: int
     total: Optional[int]
     note: str = ""
+    item: str = ""
 
     @property
     def unit(self) -> str:
@@ -42,14 +45,7 @@ class Event:
 Progress = Callable[[Event], None]
 
 
-def report(progress: Progress | None, stage: str, done: int, total: int | None, note: str = "") -> None:
+def report(progress: Progress | None, stage: str, done: int, total: int | None, note: str = "", item: str = "") -> None:
     """Send one :class:`Event` to ``progress`` (nothing when it is ``None``)."""
     if progress is not None:
-        progress(Event(stage, int(done), None if total is None else int(total), note))
-
-
-def counter(progress: Progress | None, stage: str, note: str = "") -> Callable[[int, int], None] | None:
-    """A ``(done, total)`` callback that reports ``stage`` events (``None`` when ``progress`` is)."""
-    if progress is None:
-        return None
-    return lambda done, total: report(progress, stage, done, total, note)
+        progress(Event(stage, int(done), None if total is None else int(total), note, item))

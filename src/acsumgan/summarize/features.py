@@ -18,8 +18,9 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError
-from ..media.decode import DEFAULT_RATE, FrameSampler, check_rate, frame_seconds, prefetch, probe
+from ..media.decode import DEFAULT_RATE, FrameSampler, check_rate, prefetch, probe
 from ..media.decode_parts import PartDecoders, PartsMismatch, plan_parts
+from ..media.times import FrameTimes
 from . import backbones
 from .backbones import DECODER_THREADS, DEFAULT_BACKBONE, Backbone, as_backbone
 
@@ -49,10 +50,14 @@ class ExtractedFeatures:
     decoder_peak_rss: int = 0  # bytes: sum of the part processes' peaks (0: decoded here)
 
     @property
+    def times(self) -> FrameTimes:
+        """When each frame starts (:class:`~acsumgan.media.times.FrameTimes`)."""
+        return FrameTimes(self.n_frames, self.fps, self.frame_times, self.constant_rate)
+
+    @property
     def duration(self) -> float:
         """Video duration in seconds (end of the last frame)."""
-
-        return frame_seconds(self.n_frames, self.fps, self.frame_times, self.constant_rate)
+        return self.times.duration
 
 
 def extract_features(
