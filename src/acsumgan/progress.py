@@ -13,7 +13,7 @@ may report through it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Optional
 
 #: What each stage counts.
@@ -49,3 +49,10 @@ def report(progress: Progress | None, stage: str, done: int, total: int | None, 
     """Send one :class:`Event` to ``progress`` (nothing when it is ``None``)."""
     if progress is not None:
         progress(Event(stage, int(done), None if total is None else int(total), note, item))
+
+
+def for_item(progress: Progress | None, item: str) -> Progress | None:
+    """``progress`` with every event's ``item`` set to ``item`` (e.g. the video a stage works on)."""
+    if progress is None:
+        return None
+    return lambda event: progress(replace(event, item=item))
