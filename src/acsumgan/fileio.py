@@ -10,8 +10,8 @@ that takes the folder's lock (:func:`remove_stale_temporaries`, :mod:`acsumgan.l
 Every media file the package reads or writes with PyAV is named by :func:`local_url` (and
 read through :func:`acsumgan.media.decode.open_media`): as the local file of that name,
 never as an FFmpeg protocol URL (``concat:a.mp4|b.mp4``, ``http://...``, ``clip:1.mp4`` would
-be protocols), and read only by a demuxer that reads the file's own bytes: not by one that reads a list of other files or
-addresses from it (an ffconcat script, an HLS playlist, an SDP description) or opens its
+be protocols), and read only by a demuxer that reads the file's own bytes: not by one that
+reads a list of other files or addresses from it (an ffconcat script, an HLS playlist, an SDP description) or opens its
 own input (image sequences by a ``%d`` pattern, devices, network streams).
 """
 

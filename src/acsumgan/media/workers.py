@@ -62,7 +62,7 @@ class Worker:
             self.proc.stdin.write(f"{text}\n".encode())
             self.proc.stdin.flush()
             return True
-        except OSError:
+        except (OSError, ValueError):  # a broken pipe, or closed by :meth:`end`
             return False
 
     def follow_counts(self, on_count: Callable[[int], None]) -> threading.Thread:
