@@ -2,6 +2,7 @@
 
 Sampling rule
 -------------
+(Written once, by time and by pts, in :mod:`.sampling`.)
 The eccv16 benchmarks (TVSum, SumMe) keep every 15th frame of a 30 fps video, i.e.
 2 steps per second. We sample by *time* so that any frame rate, including a
 variable one, gives the same number of steps per second:
