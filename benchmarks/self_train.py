@@ -87,6 +87,7 @@ def main() -> None:
     from acsumgan.data.splits import make_kfold_splits, write_splits
     from acsumgan.evaluation.baselines import baseline_rows
     from acsumgan.fileio import write_json
+    from acsumgan.summarize.options import SummarizeOptions
     from acsumgan.summarize.pipeline import DEFAULT_EPOCHS, summarize_videos
     from acsumgan.synthetic.dataset import write_synth_dataset
     from acsumgan.train.trainer import train
@@ -170,7 +171,7 @@ def main() -> None:
                     make_scene_video(tmp / "b.mp4", [120, 60, 180, 90]),
                 ]
             t = time.perf_counter()
-            r = summarize_videos(vids, tmp / "out", epochs=default, threads=args.threads)
+            r = summarize_videos(vids, tmp / "out", SummarizeOptions(epochs=default, threads=args.threads))
             timing = {
                 "videos": [v.name for v in vids],
                 "epochs": default,

@@ -270,7 +270,8 @@ def run_case(video: Path, device: str) -> dict:
     from acsumgan.inference import Scorer
     from acsumgan.model.networks import ACSumGAN
     from acsumgan.summarize.backbones import get_backbone
-    from acsumgan.summarize.summary import summarize_video
+    from acsumgan.summarize.options import SummarizeOptions
+    from acsumgan.summarize.pipeline import summarize_video
     from acsumgan.train.checkpoint import save_checkpoint
 
     resettable = True
@@ -297,7 +298,8 @@ def run_case(video: Path, device: str) -> dict:
         scorer = Scorer.load(tmp / "model.pt", device=device)
         backbone = get_backbone("efficientnet-lite0", device=device)
         load_s = time.perf_counter() - t0
-        res = summarize_video(video, scorer, tmp / "summary", backbone=backbone, device=device, observe=observe)
+        options = SummarizeOptions(backbone=backbone, device=device)
+        res = summarize_video(video, scorer, tmp / "summary", options, observe=observe)
     total = load_s + res.timings["total"]
     duration = res.n_frames / res.fps
     decoders = res.extracted.decoder_peak_rss / 2**30

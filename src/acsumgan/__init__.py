@@ -8,6 +8,8 @@ The Python API mirrors the command line::
     run = ac.train(ac.TrainConfig(n_epochs=100, regularization_factor=0.5), "summe.h5", "summe_splits.json", "runs/s0")
     scorer = ac.Scorer.load("runs/s0")                   # the criterion's epoch
     result = ac.summarize_video("my_video.mp4", scorer, "out/")
+    # videos in, summaries out; a model is trained on them first (none given)
+    res = ac.summarize_videos(["a.mp4", "b.mp4"], "out/", ac.SummarizeOptions(budget=0.2, epochs=20))
 
 Names are imported on first use, so ``import acsumgan`` stays light.
 """
@@ -52,7 +54,11 @@ _API = {
     "select_experiment": "acsumgan.experiment.select",
     "write_report": "acsumgan.experiment.report",
     # videos
-    "summarize_video": "acsumgan.summarize.summary",
+    "summarize_video": "acsumgan.summarize.pipeline",
+    "summarize_videos": "acsumgan.summarize.pipeline",
+    "SummarizeOptions": "acsumgan.summarize.options",
+    "Summary": "acsumgan.summarize.summary",
+    "compute_summary": "acsumgan.summarize.summary",
     "build_dataset": "acsumgan.summarize.build",
     "extract_features": "acsumgan.summarize.features",
     "get_backbone": "acsumgan.summarize.backbones",

@@ -53,16 +53,17 @@ def test_model_of_another_feature_size_is_refused_before_decoding(tiny_experimen
 def test_stage_progress_shows_done_total_and_eta_per_stage_and_video():
     """Each stage has its own bar (done / total in its unit, elapsed, ETA); a new video
     starts the stage's bar again, so its rate and ETA are that video's."""
-    from acsumgan.cli.summarize import StageProgress
+    from acsumgan.cli.progress import ProgressBars
+    from acsumgan.progress import Event
 
-    sp = StageProgress()
-    sp.update("features", "a.mp4", 300, 1000, "frames")
-    sp.update("features", "a.mp4", 600, 1000, "frames")
-    sp.update("shots", "a.mp4", 1, 3, "KTS windows")
+    sp = ProgressBars()
+    sp(Event("features", 300, 1000, item="a.mp4"))
+    sp(Event("features", 600, 1000, item="a.mp4"))
+    sp(Event("shots", 1, 3, item="a.mp4"))
     task = {t.fields["stage"]: t for t in sp.p.tasks}
     assert task["features"].completed == 600 and task["features"].total == 1000
     assert task["shots"].completed == 1 and task["shots"].total == 3
-    sp.update("features", "b.mp4", 50, 200, "frames")
+    sp(Event("features", 50, 200, item="b.mp4"))
     task = {t.fields["stage"]: t for t in sp.p.tasks}
     assert len(sp.p.tasks) == 2  # still one bar per stage
     assert task["features"].description == "b.mp4"

@@ -146,8 +146,8 @@ def features_of(backbone):
 @pytest.fixture(scope="session")
 def vtest_summary(backbone, tmp_path_factory):
     """The full pipeline on the real sample vtest.avi (run once, checked by several tests)."""
-    from acsumgan.summarize.summary import summarize_video
+    from acsumgan.summarize.options import SummarizeOptions
+    from acsumgan.summarize.pipeline import summarize_video
 
-    return summarize_video(
-        REAL_VIDEOS / "vtest.avi", distance_scorer, tmp_path_factory.mktemp("vtest") / "out", backbone=backbone
-    )
+    out = tmp_path_factory.mktemp("vtest") / "out"
+    return summarize_video(REAL_VIDEOS / "vtest.avi", distance_scorer, out, SummarizeOptions(backbone=backbone))

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from acsumgan.errors import ConfigError, OutputError
+from acsumgan.summarize.options import SummarizeOptions
 from acsumgan.summarize.pipeline import (
     DEFAULT_EPOCHS,
     TOP_LEVEL,
@@ -43,7 +44,7 @@ def _log(out: Path) -> list[str]:
 def test_trains_then_reuses_then_recomputes_only_what_changed(tmp_path, two_videos):
     out = tmp_path / "out"
     t0 = time.perf_counter()
-    first = summarize_videos(two_videos, out, epochs=2, train_options=SMALL, page=False)
+    first = summarize_videos(two_videos, out, SummarizeOptions(epochs=2, train_options=SMALL, page=False))
     t_first = time.perf_counter() - t0
     assert first.model.trained and (out / "model" / "COMPLETE").is_file()
     assert [p.name for p in first.features.computed] == ["a.mp4", "b.mp4"] and not first.features.reused
@@ -55,7 +56,7 @@ def test_trains_then_reuses_then_recomputes_only_what_changed(tmp_path, two_vide
     # the same call again: nothing computed, nothing trained
     n_log = len(_log(out))
     t0 = time.perf_counter()
-    again = summarize_videos(two_videos, out, epochs=2, train_options=SMALL, page=False)
+    again = summarize_videos(two_videos, out, SummarizeOptions(epochs=2, train_options=SMALL, page=False))
     t_again = time.perf_counter() - t0
     assert not again.model.trained and not again.features.computed
     assert [p.name for p in again.features.reused] == ["a.mp4", "b.mp4"]
@@ -73,7 +74,7 @@ def test_trains_then_reuses_then_recomputes_only_what_changed(tmp_path, two_vide
     st = two_videos[0].stat()
     os.utime(two_videos[0], ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     n_log = len(_log(out))
-    touched = summarize_videos(two_videos, out, epochs=2, train_options=SMALL, page=False)
+    touched = summarize_videos(two_videos, out, SummarizeOptions(epochs=2, train_options=SMALL, page=False))
     assert [p.name for p in touched.features.computed] == ["a.mp4"]
     assert [p.name for p in touched.features.reused] == ["b.mp4"]
     assert not touched.model.trained
@@ -84,13 +85,13 @@ def test_trains_then_reuses_then_recomputes_only_what_changed(tmp_path, two_vide
 
 def test_a_changed_or_added_video_retrains(tmp_path, two_videos):
     out = tmp_path / "out"
-    summarize_videos(two_videos[:1], out, epochs=1, train_options=SMALL, page=False)
-    grown = summarize_videos(two_videos, out, epochs=1, train_options=SMALL, page=False)
+    summarize_videos(two_videos[:1], out, SummarizeOptions(epochs=1, train_options=SMALL, page=False))
+    grown = summarize_videos(two_videos, out, SummarizeOptions(epochs=1, train_options=SMALL, page=False))
     assert [p.name for p in grown.features.computed] == ["b.mp4"] and grown.model.trained
     make_scene_video(two_videos[1], [60, 20, 40], fps=10, size=(96, 72))  # other content, same name
-    changed = summarize_videos(two_videos, out, epochs=1, train_options=SMALL, page=False)
+    changed = summarize_videos(two_videos, out, SummarizeOptions(epochs=1, train_options=SMALL, page=False))
     assert [p.name for p in changed.features.computed] == ["b.mp4"] and changed.model.trained
-    other_epochs = summarize_videos(two_videos, out, epochs=2, train_options=SMALL, page=False)
+    other_epochs = summarize_videos(two_videos, out, SummarizeOptions(epochs=2, train_options=SMALL, page=False))
     assert other_epochs.model.trained and not other_epochs.features.computed
 
 
@@ -100,23 +101,25 @@ def test_train_on_a_folder_or_a_dataset_file(tmp_path, two_videos):
     make_scene_video(coll / "c.mp4", [20, 30, 25], fps=10, size=(96, 72))
     make_scene_video(coll / "d.mp4", [35, 15], fps=10, size=(96, 72))
     out = tmp_path / "out"
-    res = summarize_videos(two_videos[:1], out, train_on=coll, epochs=1, train_options=SMALL, page=False)
+    res = summarize_videos(
+        two_videos[:1], out, SummarizeOptions(epochs=1, train_options=SMALL, page=False), train_on=coll
+    )
     split = yaml.safe_load((out / "training_split.json").read_text())
     assert split == [{"train_keys": ["video_2", "video_3"], "test_keys": []}]  # c and d, not the target a
     assert sorted(p.name for p in res.features.computed) == ["a.mp4", "c.mp4", "d.mp4"]
     # an eccv16 file as the collection (its features: the cached ones above)
     out2 = tmp_path / "out2"
     res2 = summarize_videos(
-        two_videos[1:], out2, train_on=out / "features.h5", epochs=1, train_options=SMALL, page=False
+        two_videos[1:], out2, SummarizeOptions(epochs=1, train_options=SMALL, page=False), train_on=out / "features.h5"
     )
     assert res2.model.trained and len(res2.summaries) == 1
 
 
 def test_model_and_training_options_exclude_each_other(tmp_path, two_videos):
     with pytest.raises(ConfigError, match="cannot be used with --model"):
-        summarize_videos(two_videos, tmp_path / "o", model=tmp_path / "m.pt", epochs=3)
+        summarize_videos(two_videos, tmp_path / "o", SummarizeOptions(epochs=3), model=tmp_path / "m.pt")
     with pytest.raises(ConfigError, match="set by summarize itself"):
-        summarize_videos(two_videos, tmp_path / "o", epochs=1, train_options={"n_epochs": 3})
+        summarize_videos(two_videos, tmp_path / "o", SummarizeOptions(epochs=1, train_options={"n_epochs": 3}))
 
 
 def test_output_names_never_collide():

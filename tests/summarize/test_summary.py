@@ -14,7 +14,9 @@ from acsumgan.errors import ConfigError, VideoError
 from acsumgan.evaluation.summary import keyshot_summary
 from acsumgan.summarize.features import extract_features
 from acsumgan.summarize.kts import shot_boundaries
-from acsumgan.summarize.summary import summarize_video, timecode
+from acsumgan.summarize.options import SummarizeOptions
+from acsumgan.summarize.pipeline import summarize_video
+from acsumgan.summarize.summary import timecode
 
 from .conftest import REAL_VIDEOS, distance_scorer, plain_scene_video
 
@@ -51,10 +53,8 @@ def test_summarize_generated_video(scenes_audio_video, backbone, tmp_path):
         scenes_audio_video.path,
         distance_scorer,
         tmp_path / "out",
-        budget=0.4,
-        backbone=backbone,
-        crf=0,
-        progress=lambda *a: events.append(a),
+        SummarizeOptions(budget=0.4, backbone=backbone, crf=0),
+        progress=lambda e: events.append((e.stage, e.done, e.total)),
     )
     v = scenes_audio_video
     # shots are the true scenes
@@ -113,7 +113,7 @@ def test_seconds_budget_and_cached_features(scenes_audio_video, features_of, tmp
         scenes_audio_video.path,
         distance_scorer,
         tmp_path / "a",
-        seconds=9,
+        SummarizeOptions(seconds=9),
         extracted=features_of(scenes_audio_video.path),
     )
     assert first.budget == pytest.approx(9 * 25 / 500)
@@ -123,7 +123,7 @@ def test_seconds_budget_and_cached_features(scenes_audio_video, features_of, tmp
         scenes_audio_video.path,
         distance_scorer,
         tmp_path / "b",
-        seconds=9,
+        SummarizeOptions(seconds=9),
         extracted=first.extracted,
         change_points=first.change_points,
     )
@@ -134,7 +134,7 @@ def test_seconds_budget_and_cached_features(scenes_audio_video, features_of, tmp
         scenes_audio_video.path,
         distance_scorer,
         tmp_path / "c",
-        seconds=1000,
+        SummarizeOptions(seconds=1000),
         extracted=first.extracted,
         change_points=first.change_points,
     )
@@ -146,13 +146,13 @@ def test_seconds_budget_and_cached_features(scenes_audio_video, features_of, tmp
 )
 def test_bad_options(scenes_video, tmp_path, kw):
     with pytest.raises(ConfigError):
-        summarize_video(scenes_video.path, distance_scorer, tmp_path / "o", **kw)
+        summarize_video(scenes_video.path, distance_scorer, tmp_path / "o", SummarizeOptions(**kw))
     assert not (tmp_path / "o" / "summary.mp4").exists()
 
 
 def test_one_frame_video_has_no_summary(one_frame, backbone, tmp_path):
     with pytest.raises(ConfigError, match="summary would be empty"):
-        summarize_video(one_frame.path, distance_scorer, tmp_path / "o", backbone=backbone)
+        summarize_video(one_frame.path, distance_scorer, tmp_path / "o", SummarizeOptions(backbone=backbone))
 
 
 def test_bad_video(bad_files, tmp_path):
@@ -199,8 +199,8 @@ def test_long_takes_are_split_to_fit_the_budget(vtest_summary, tmp_path):
     ex = vtest_summary.extracted
     assert shot_boundaries(ex.features, ex.picks, ex.n_frames).shape[0] == 1
     with pytest.raises(ConfigError, match="summary would be empty"):
-        summarize_video(path, distance_scorer, tmp_path / "a", extracted=ex, max_shot_seconds=None)
-    res = summarize_video(path, distance_scorer, tmp_path / "b", extracted=ex, max_shot_seconds=4)
+        summarize_video(path, distance_scorer, tmp_path / "a", SummarizeOptions(max_shot_seconds=None), extracted=ex)
+    res = summarize_video(path, distance_scorer, tmp_path / "b", SummarizeOptions(max_shot_seconds=4), extracted=ex)
     lengths = res.change_points[:, 1] - res.change_points[:, 0] + 1
     assert lengths.max() <= 40 and res.change_points.shape[0] >= 20
     assert res.segments["max_shot_seconds"] == 4
@@ -229,7 +229,59 @@ def test_sample_videos_keep_the_shots_selected_before_the_speed_ups(backbone, tm
     assert len(known) == 6
     for key, want in known.items():
         name, budget = key.split("@")
-        res = summarize_video(REAL_VIDEOS / name, scorer, tmp_path / key, budget=float(budget), backbone=backbone)
+        res = summarize_video(
+            REAL_VIDEOS / name, scorer, tmp_path / key, SummarizeOptions(budget=float(budget), backbone=backbone)
+        )
         assert [[s["start_frame"], s["end_frame"]] for s in res.segments["shots"]] == want["shots"], key
         assert res.segments["n_shots"] == want["n_shots"], key
         np.testing.assert_allclose(res.scores, want["scores"], rtol=0, atol=1e-6, err_msg=key)
+
+
+def test_compute_summary_writes_nothing_and_scores_each_shot_once(scenes_audio_video, features_of, tmp_path):
+    from acsumgan.summarize.summary import compute_summary
+
+    ex = features_of(scenes_audio_video.path)
+    before = sorted(tmp_path.rglob("*"))
+    s = compute_summary(ex, distance_scorer, SummarizeOptions(budget=0.4), video=scenes_audio_video.path)
+    assert sorted(tmp_path.rglob("*")) == before
+    assert s.change_points[:, 0].tolist() == scenes_audio_video.scene_starts
+    assert set(s.timings) == {"kts", "scoring", "selection"}
+    want = keyshot_summary(s.scores, s.picks, s.n_frames, s.change_points, 0.4)
+    assert np.array_equal(mask_from_segments(s.segments), want)
+    for i, (a, b) in enumerate(s.change_points):
+        inside = (s.picks >= a) & (s.picks <= b)
+        assert s.shot_scores[i] == float(np.mean(s.scores[inside]))
+    assert [x["score"] for x in s.segments["shots"]] == [s.shot_scores[i] for i in s.selected]
+    assert s.kept_ranges == [(x["start_frame"], x["end_frame"]) for x in s.segments["shots"]]
+    assert s.segments["max_shot_seconds"] == s.max_shot_seconds == min(10.0, 0.4 * 20.0)
+    assert list(s.segments)[-2:] == ["shots", "max_shot_seconds"]
+
+
+def test_split_cached_kts_shots_equals_kts_with_a_limit(vdir, backbone):
+    """The pipeline splits the pure KTS shots cached in features.h5 instead of running KTS
+    again: the same shots."""
+    from acsumgan.summarize.summary import kts_shots, split_shots
+
+    v = plain_scene_video(vdir / "long_takes.mp4", [200, 60, 140], fps=10, size=(64, 48))
+    ex = extract_features(v.path, backbone)
+    pure = shot_boundaries(ex.features, ex.picks, ex.n_frames)
+    for seconds in (None, 10.0, 4.0, 2.5, 0.5):
+        assert np.array_equal(split_shots(ex, pure, seconds), kts_shots(ex, seconds)), seconds
+    assert len(split_shots(ex, pure, 4.0)) > len(pure)
+
+
+def test_variable_rate_knapsack_unit_is_the_frame_times_step(vfr, backbone):
+    """select_keyshots' unit (FrameTimes.step) is the median of the frame-time differences,
+    as computed before FrameTimes (the median of np.diff, else 1 / fps)."""
+    from acsumgan.summarize.summary import select_keyshots
+
+    ex = extract_features(vfr.path, backbone)
+    assert not ex.constant_rate
+    diffs = np.diff(np.asarray(ex.frame_times, dtype=np.float64))
+    assert ex.times.step == float(np.median(diffs))
+    cps = np.array([[0, 4], [5, 7], [8, 11], [12, 17]])
+    scores = np.linspace(0.0, 1.0, len(ex.picks))
+    # weights in units of 0.04 s: 0.48, 0.72, 0.79, 1.15 s -> 12, 18, 20, 29; capacity
+    # budget * 3.14 s / 0.04 s: 11, 15, 39, 47, 62, 78 units (the first shot scores 0)
+    got = [select_keyshots(scores, ex, cps, b) for b in (0.15, 0.2, 0.5, 0.6, 0.8, 1.0)]
+    assert got == [[], [], [3], [1, 3], [2, 3], [1, 2, 3]]  # as before FrameTimes

@@ -9,6 +9,8 @@ import click
 from rich.table import Table
 
 from .common import check_seed, cli, console, shown
+from .progress import ProgressBars
+from .summarize import expand_videos
 from .train import apply_threads, threads_option
 
 SHARED_VIDEOS = Path("..") / "shared" / "data" / "videos"
@@ -54,13 +56,14 @@ def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, s
        without a model trains one on them (no labels), then writes each video's
        summary.mp4, segments.json, scores.png and review page (OUT/summary/index.html).
     """
+    # torch, PyAV and the networks: loaded when the command runs, not for `acsumgan --help`
     from ..config import TrainConfig
     from ..data.dataset import load_dataset
     from ..data.splits import make_random_splits, write_splits
+    from ..summarize.options import SummarizeOptions
     from ..summarize.pipeline import summarize_videos
     from ..synthetic.dataset import write_synth_dataset
     from ..train.trainer import train
-    from .summarize import StageProgress
 
     threads = apply_threads(threads)
     t_start = time.perf_counter()
@@ -91,10 +94,9 @@ def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, s
     console.rule("[bold]2. real videos, one command: acsumgan summarize (trains without labels)")
     videos = _demo_videos(root, videos_dir)
     console.print("videos: " + ", ".join(shown(v.name) for v in videos))
-    with StageProgress() as prog:
-        res = summarize_videos(
-            videos, root / "summary", epochs=epochs, seed=seed, threads=threads, progress=prog.update
-        )
+    with ProgressBars() as bars:
+        options = SummarizeOptions(epochs=epochs, seed=seed, threads=threads)
+        res = summarize_videos(videos, root / "summary", options, progress=bars)
     for r in res.summaries:
         console.print(
             f"{shown(r.video_path.name)}: {r.n_frames / r.fps:.1f} s -> {r.summary_seconds:.1f} s "
@@ -107,8 +109,7 @@ def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, s
 
 
 def _demo_videos(root: Path, videos_dir: str | None) -> list[Path]:
-    from ..synthetic.media import make_scene_video
-    from .summarize import expand_videos
+    from ..synthetic.media import make_scene_video  # PyAV: only when the demo runs
 
     if videos_dir:
         return expand_videos((videos_dir,))

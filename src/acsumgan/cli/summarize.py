@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import glob
-import math
 from pathlib import Path
 
 import click
@@ -12,7 +11,9 @@ from rich.table import Table
 from ..errors import ConfigError, VideoError
 from ..locks import hold_lock
 from ..media.decode import VIDEO_SUFFIXES, folder_videos, probe, skipped_note
+from ..pages.summary import clock
 from .common import budget_option, check_seed, cli, console, device_option, note, shown
+from .progress import ProgressBars
 from .train import apply_threads, threads_option
 
 
@@ -20,6 +21,16 @@ def expand_videos(items: tuple[str, ...]) -> list[Path]:
     """Files as given, every video file of a folder (sorted; one note on stderr names the other
     files, skipped), and glob patterns; each is probed (a one-line VideoError for the first bad
     one) before the command does any work."""
+    out, notes = video_paths(items)
+    for p in out:  # every file is checked before any work: one line names the first bad one
+        probe(p)
+    for line in notes:
+        note(line)
+    return out
+
+
+def video_paths(items: tuple[str, ...]) -> tuple[list[Path], list[str]]:
+    """(the videos of :func:`expand_videos`, not probed; the notes on the folders' other files)."""
     out: list[Path] = []
     notes: list[str] = []
     for item in items:
@@ -40,11 +51,7 @@ def expand_videos(items: tuple[str, ...]) -> list[Path]:
             out.append(p)
     if not out:
         raise ConfigError(None, "no videos given")
-    for p in out:  # every file is checked before any work: one line names the first bad one
-        probe(p)
-    for line in notes:
-        note(line)
-    return out
+    return out, notes
 
 
 @cli.command()
@@ -162,29 +169,7 @@ def expand_videos(items: tuple[str, ...]) -> list[Path]:
     help="Without --model: replace an OUT/features.h5 that acsumgan did not write (nothing else is ever "
     "replaced: a file or folder in the way that acsumgan did not write is a refusal, or another name).",
 )
-def summarize(
-    videos,
-    out,
-    model_path,
-    train_on,
-    epochs,
-    train_config,
-    budget,
-    seconds,
-    backbone,
-    device,
-    threads,
-    policy,
-    seed,
-    eval_samples,
-    rule,
-    split_index,
-    rate,
-    max_shot_seconds,
-    crf,
-    page,
-    force,
-) -> None:
+def summarize(videos, out, model_path, train_on, **values) -> None:
     """Summarize videos, training a model on them first when no --model is given.
 
     Writes, per video: summary.mp4 (the selected shots in order, upright, original
@@ -200,68 +185,32 @@ def summarize(
     file of yours at an output's name, or an output that would be, hold or lie inside an
     input, is refused with one line before any work.
     """
-    from ..config import load_config_file, resolve_device
-    from ..pages.summary import clock
-    from ..summarize.pipeline import check_inputs_apart, plan_outputs, summarize_videos
+    # torch, PyAV and the networks: loaded when the command runs, not for `acsumgan --help`
+    from ..summarize.options import SummarizeOptions
+    from ..summarize.pipeline import check_inputs_apart, check_videos, plan_outputs, summarize_videos
 
+    seconds = values["seconds"]
     if seconds is not None and click.get_current_context().get_parameter_source("budget").name != "DEFAULT":
         raise click.UsageError("--seconds and --budget both set the summary length; pick one")
-    threads = apply_threads(threads)
-    paths = expand_videos(videos)
-    if train_on is not None and Path(train_on).is_dir():  # its videos are probed before any work too
-        found, skipped = folder_videos(train_on)
-        for p in found:
-            probe(p)
-        if skipped:
-            note(f"--train-on {skipped_note(train_on, skipped)}")
-    if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
-        raise ConfigError(None, f"--seconds must be a finite number > 0, got {seconds}")
-    mss = (
-        None
-        if str(max_shot_seconds).lower() == "none"
-        else ("auto" if max_shot_seconds == "auto" else _float(max_shot_seconds, "--max-shot-seconds"))
-    )
-    dev = resolve_device(device)
+    values["threads"] = apply_threads(values["threads"])
+    paths, notes = video_paths(videos)
+    notes += check_videos(paths, train_on)  # each video probed once, here, before any work
+    for line in notes:
+        note(line)
+    options = SummarizeOptions.from_cli(split=values.pop("split_index"), **values)
     if model_path is not None:
-        from ..inference import unfinished_run_note
+        from ..inference import unfinished_run_note  # torch: only when the command runs
 
         line = unfinished_run_note(model_path)
         if line:
             note(line)
-    options = None
-    if train_config:
-        options = {k: v for k, v in load_config_file(train_config).items() if k not in ("dataset", "splits", "out")}
     check_inputs_apart(paths, out, model_path, train_on)  # before the lock writes anything
     with hold_lock(out, tree=True):  # one writer per summary folder, and none inside or around it
-        plan = plan_outputs(paths, out, model=model_path, train_on=train_on, page=page, force=force)
+        plan = plan_outputs(paths, out, model=model_path, train_on=train_on, page=options.page, force=options.force)
         for line in plan.notes:
             note(line)
-        with StageProgress() as prog:
-            res = summarize_videos(
-                paths,
-                out,
-                model=model_path,
-                train_on=train_on,
-                epochs=epochs,
-                budget=budget,
-                seconds=seconds,
-                backbone=backbone,
-                device=dev,
-                policy=policy,
-                seed=seed,
-                eval_samples=eval_samples,
-                rule=rule,
-                split=split_index,
-                rate=rate,
-                max_shot_seconds=mss,
-                crf=crf,
-                threads=threads,
-                train_options=options,
-                page=page,
-                progress=prog.update,
-                force=force,
-                plan=plan,
-            )
+        with ProgressBars() as bars:
+            res = summarize_videos(paths, out, options, model=model_path, train_on=train_on, progress=bars, plan=plan)
     if res.features is not None:
         f = res.features
         console.print(f"features: {len(f.computed)} computed, {len(f.reused)} reused ({shown(f.path)})")
@@ -290,60 +239,3 @@ def summarize(
         console.print(f"[bold]review page:[/bold] {shown(p)}", soft_wrap=True)
     if res.index is not None:
         console.print(f"[bold]index of the review pages:[/bold] {shown(res.index)}", soft_wrap=True)
-
-
-class StageProgress:
-    """One progress bar per stage (features, shots, training, encoding, summaries): done /
-    total in the stage's unit, elapsed time and ETA."""
-
-    def __init__(self):
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self.p = Progress(
-            TextColumn("[bold]{task.fields[stage]:<9}[/bold] {task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[info]}"),
-            console=console,
-            transient=False,
-        )
-        self.tasks: dict[str, int] = {}
-        self.labels: dict[str, str] = {}
-
-    def __enter__(self):
-        self.p.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.p.stop()
-        return False
-
-    def update(self, stage: str, label: str, done: int, total: int, info: str) -> None:
-        """Stage ``stage`` of ``label`` has done ``done`` of ``total``; a new label starts
-        the stage's bar again (so its rate and ETA are those of this video). Labels and infos
-        (video names) are :func:`~acsumgan.cli.common.shown`."""
-        text, info = shown(label), shown(info)
-        if stage not in self.tasks:
-            self.tasks[stage] = self.p.add_task(text, total=total or None, stage=stage, info=info)
-            self.labels[stage] = label
-        elif self.labels.get(stage) != label:
-            self.labels[stage] = label
-            self.p.reset(self.tasks[stage], total=total or None, completed=0, description=text)
-        self.p.update(self.tasks[stage], description=text, completed=done, total=total or None, info=info)
-
-
-def _float(text: str, name: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise ConfigError(None, f"{name} must be a number, auto or none, got {text!r}") from None

@@ -1,4 +1,5 @@
-"""From videos to summaries a person can review, in one call (``acsumgan summarize``).
+"""From videos to summaries a person can review, in one call (``acsumgan summarize``):
+:func:`summarize_videos` (and :func:`summarize_video`, one video into a folder).
 
 With a model (``model=``) every video is summarized with it. Without one, AC-SUM-GAN
 needs no labels, so the videos (or a larger collection, ``train_on=``) train a model
@@ -47,41 +48,47 @@ import numpy as np
 
 from ..config import TrainConfig
 from ..data.dataset import Video, derive_fields, load_dataset, save_dataset
-from ..errors import ConfigError, OutputError
+from ..errors import ConfigError, FeatureSizeError, OutputError
 from ..fileio import LogFile, ensure_dir, readable, write_json
+from ..inference import Scorer
 from ..locks import LOCK_NAME
-from ..media.decode import DEFAULT_RATE, check_rate
-from .backbones import DEFAULT_BACKBONE, as_backbone
+from ..media.decode import DEFAULT_RATE, check_rate, folder_videos, probe, skipped_note
+from ..progress import Progress, for_item, report
+from ..runs import RunFolder
+from ..train.trainer import train
+from .backbones import DEFAULT_BACKBONE, as_backbone, backbone_for_model, get_backbone
 from .features import ExtractedFeatures, extract_features
 from .kts import shot_boundaries
+from .options import DEFAULT_EPOCHS, SummarizeOptions
+from .outputs import INDEX_FILE, ReviewPage, SummaryFiles, write_index, write_review_page, write_summary
 from .ownership import FOLDER, LOG, MANIFEST, MARKER, Manifest, occupied, owned_folder
+from .summary import (
+    Observe,
+    Summary,
+    compute_summary,
+    resolve_budget,
+    resolve_max_shot_seconds,
+    split_shots,
+    stage_callback,
+    timed,
+)
 from .unit import MEMBERS, summary_unit
+
+__all__ = ["DEFAULT_EPOCHS", "SummarizeOptions", "summarize_video", "summarize_videos"]
 
 FEATURES_FILE = "features.h5"
 MODEL_DIR = "model"
 MODEL_INFO = "model.json"
 LOG_FILE = "summarize.log"
 SPLIT_FILE = "training_split.json"
-INDEX_FILE = "index.html"
 #: What summarize may write into DIR itself: no video's folder takes these names.
 TOP_LEVEL = (FEATURES_FILE, MODEL_DIR, MODEL_INFO, LOG_FILE, SPLIT_FILE, INDEX_FILE, MANIFEST, MARKER, LOCK_NAME)
 #: The longest folder name of a video (bytes): staging names add about 30 to it.
 MAX_NAME_BYTES = 200
-#: Training epochs of a model trained by ``summarize`` (chosen with benchmarks/self_train.py;
-#: see the README's "Training on your own videos").
-DEFAULT_EPOCHS = 20
 CACHE_VERSION = 1
 _NO_PTS = np.iinfo(np.int64).min  # frame_pts entry of a frame without a pts
 
 log = logging.getLogger("acsumgan.summarize")
-
-#: ``progress(stage, label, done, total, info)``: stage is "features" (frames of one
-#: video decoded), "shots" (KTS windows of one video), "training" (epochs),
-#: "encoding" (frames of one summary written), "summaries" (videos); ``label`` names
-#: the video; ``info`` a short status text (the unit, or what was reused).
-Progress = Callable[[str, str, int, int, str], None]
-#: The unit each stage of :func:`acsumgan.summarize.summary.summarize_video` counts.
-STAGE_UNITS = {"features": "frames", "shots": "KTS windows", "encoding": "frames"}
 
 
 def source_identity(path: Path) -> dict:
@@ -310,37 +317,28 @@ def ensure_model(
     out: Path,
     dataset: Path,
     keys: Sequence[str] | None,
-    epochs: int,
-    seed: int,
-    device: str,
-    threads: int | None,
+    options: SummarizeOptions,
     progress: Progress | None = None,
-    options: dict | None = None,
     digest: str | None = None,
 ) -> Model:
-    """The model of ``out/model``, trained on ``dataset`` (its ``keys``, default all) unless
-    an equal model is there already (same feature digest, epochs, seed and ``options``:
-    other :class:`~acsumgan.config.TrainConfig` fields, e.g. ``hidden_size``). ``digest``:
-    the features' digest when the caller read them already."""
-    from ..runs import RunFolder
-    from ..train.trainer import train
-
+    """The model of ``out/model``, trained on ``dataset`` (its ``keys``, default all) for
+    ``options.epochs`` (default :data:`DEFAULT_EPOCHS`) with ``options.seed``, ``device``
+    and ``threads``, unless an equal model is there already (same feature digest, epochs,
+    seed and ``options.train_options``: other :class:`~acsumgan.config.TrainConfig`
+    fields, e.g. ``hidden_size``). ``digest``: the features' digest when the caller read
+    them already. "training" events (epochs) go to ``progress``."""
     run = RunFolder(out / MODEL_DIR)
     info_path = out / MODEL_INFO
-    options = dict(options or {})
-    for k in ("n_epochs", "seed", "device", "threads", "split_index"):
-        if k in options:
-            raise ConfigError(
-                None, f"training option {k!r} is set by summarize itself (use --epochs, --seed, --device, --threads)"
-            )
+    epochs, seed = options.epochs or DEFAULT_EPOCHS, options.seed
+    train_options = dict(options.train_options or {})  # checked by SummarizeOptions
     cfg = TrainConfig.from_dict(
         {
-            **options,
+            **train_options,
             "n_epochs": int(epochs),
             "seed": int(seed),
-            "device": device,
-            "threads": threads,
-            "checkpoint_interval_s": options.get("checkpoint_interval_s", 60.0),
+            "device": options.device,
+            "threads": options.threads,
+            "checkpoint_interval_s": train_options.get("checkpoint_interval_s", 60.0),
         }
     )
     cfg.validate()
@@ -349,7 +347,7 @@ def ensure_model(
         "epochs": int(epochs),
         "seed": int(seed),
         "train_keys": None if keys is None else list(keys),
-        "options": options,
+        "options": train_options,
     }
     have = {}
     if info_path.is_file():
@@ -366,8 +364,7 @@ def ensure_model(
         splits = write_json(out / SPLIT_FILE, [{"train_keys": list(keys), "test_keys": []}])
 
     def on_epoch(row: dict) -> None:
-        if progress is not None:
-            progress("training", "epochs", int(row["epoch"]) + 1, int(epochs), f"reward {row['reward']:.4f}")
+        report(progress, "training", int(row["epoch"]) + 1, int(epochs), f"reward {row['reward']:.4f}", "epochs")
 
     t0 = time.perf_counter()
     write_json(info_path, {**want, "state": "training"})
@@ -542,7 +539,7 @@ def _setup_log(out: Path) -> logging.Handler:
 @dataclass
 class PipelineResult:
     out: Path
-    summaries: list  # SummaryResult per video, in the order given
+    summaries: list[SummaryFiles]  # per video, in the order given
     pages: list[Path]  # summary.html per video (empty with page=False)
     index: Path | None  # index.html (several videos)
     features: Features | None  # None with a given model
@@ -551,60 +548,70 @@ class PipelineResult:
     seconds: float
 
 
+def check_videos(videos: Sequence[str | os.PathLike], train_on: str | os.PathLike | None = None) -> list[str]:
+    """Probe every video, and those of a ``train_on`` folder: a one-line error for the first
+    bad one, before any work. Returns the notes to show (the folder's other files, skipped)."""
+    for p in videos:
+        probe(p)
+    notes = []
+    if train_on is not None and Path(train_on).is_dir():
+        found, skipped = folder_videos(train_on)
+        for p in found:
+            probe(p)
+        if skipped:
+            notes.append(f"--train-on {skipped_note(train_on, skipped)}")
+    return notes
+
+
+def _legacy_progress(progress: Progress | None):
+    """``progress`` (events) as the five-argument callback :func:`video_features` calls."""
+    if progress is None:
+        return None
+    units = {"features": "frames", "shots": "KTS windows"}
+
+    def call(stage: str, label: str, done: int, total: int, info: str) -> None:
+        report(progress, stage, done, total, "" if info == units.get(stage) else info, label)
+
+    return call
+
+
 def summarize_videos(
-    videos: Sequence[str | os.PathLike],
+    paths: Sequence[str | os.PathLike],
     out: str | os.PathLike,
+    options: SummarizeOptions | None = None,
     model: str | os.PathLike | None = None,
     train_on: str | os.PathLike | None = None,
-    epochs: int | None = None,
-    budget: float = 0.15,
-    seconds: float | None = None,
-    backbone: str | None = None,
-    device: str = "cpu",
-    policy: str = "sample",
-    seed: int = 0,
-    eval_samples: int = 1,
-    rule: str = "label-free",
-    split: int | None = None,
-    rate: float = DEFAULT_RATE,
-    max_shot_seconds: float | str | None = "auto",
-    crf: int = 18,
-    threads: int | None = None,
-    train_options: dict | None = None,
-    page: bool = True,
     progress: Progress | None = None,
-    force: bool = False,
+    *,
     plan: OutputPlan | None = None,
 ) -> PipelineResult:
-    """Summarize ``videos`` into ``out`` (see the module docstring).
+    """Summarize the videos ``paths`` into ``out`` (see the module docstring), as
+    ``options`` says (default :class:`SummarizeOptions`).
 
     ``model`` (a checkpoint, run or experiment folder) is used as it is; without it a
     model is trained on the videos (or on ``train_on``: a folder of videos or an eccv16
-    HDF5 file with features) for ``epochs`` (default :data:`DEFAULT_EPOCHS`), with the
-    release's options unless ``train_options`` (TrainConfig fields) says otherwise.
-    ``plan`` (:func:`plan_outputs`, made by a caller that holds ``out``'s lock) says where
-    each output goes; it is made here otherwise. ``force`` replaces a ``features.h5`` in
-    ``out`` that acsumgan did not write.
+    HDF5 file with features) for ``options.epochs`` (default :data:`DEFAULT_EPOCHS`), with
+    the release's options unless ``options.train_options`` (TrainConfig fields) says
+    otherwise. ``progress`` gets :class:`~acsumgan.progress.Event` s: "features",
+    "shots" and "encoding" of each video (``item``: its name), "training" (epochs) and
+    "summaries" (videos done; ``note``: the last one's name).
+    ``plan`` (:func:`plan_outputs`, made by a caller that holds ``out``'s lock and has
+    checked the inputs with :func:`check_videos`) says where each output goes; without
+    it the inputs are checked and the outputs planned here.
     """
-    from ..inference import Scorer
-    from ..media.decode import probe
-    from .backbones import backbone_for_model, get_backbone
-    from .summary import summarize_video
-
+    options = options or SummarizeOptions()
     t_start = time.perf_counter()
-    paths = [Path(v) for v in videos]
+    paths = [Path(v) for v in paths]
     if not paths:
         raise ConfigError(None, "no videos given")
-    for p in paths:  # a missing or unreadable video fails now, not after the others are done
-        probe(p)
-    if model is not None and (train_on is not None or epochs is not None or train_options):
+    if plan is None:  # a missing or unreadable video fails now, not after the others are done
+        check_videos(paths, train_on)
+    if model is not None and (train_on is not None or options.trains):
         raise ConfigError(
             None, "--train-on, --epochs and --train-config train a model; they cannot be used with --model"
         )
-    if epochs is not None and int(epochs) < 1:
-        raise ConfigError(None, f"--epochs must be >= 1, got {epochs}")
     if plan is None:
-        plan = plan_outputs(paths, out, model=model, train_on=train_on, page=page, force=force)
+        plan = plan_outputs(paths, out, model=model, train_on=train_on, page=options.page, force=options.force)
     train_paths, train_h5, train_digest = [], None, None
     if model is None:  # --train-on is read completely before anything is written
         train_paths, train_h5 = _training_set(train_on)
@@ -612,11 +619,10 @@ def summarize_videos(
             train_digest = features_digest(train_h5)
     scorer = bb = None
     if model is not None:  # check the model before anything is written
-        scorer = Scorer.load(
-            model, policy=policy, seed=seed, device=device, rule=rule, split=split, samples=eval_samples
-        )
+        scorer = _scorer(model, options)
         bb = get_backbone(
-            backbone or backbone_for_model(scorer.input_size, scorer.backbone, scorer.path), device=device
+            options.backbone or backbone_for_model(scorer.input_size, scorer.backbone, scorer.path),
+            device=options.device,
         )
         scorer.check_features(bb.dim, f"backbone {bb.name}")
     out = ensure_dir(out)
@@ -631,9 +637,9 @@ def summarize_videos(
             log.info("note: %s", note)
         feats = trained = None
         if model is None:
-            bb_name = backbone or DEFAULT_BACKBONE
+            bb_name = options.backbone or DEFAULT_BACKBONE
             all_paths = list(dict.fromkeys([*paths, *train_paths]))  # the targets first, no repeats
-            feats = video_features(all_paths, out, bb_name, device, rate, progress)
+            feats = video_features(all_paths, out, bb_name, options.device, options.rate, _legacy_progress(progress))
             if train_h5 is not None:
                 dataset, keys = train_h5, None
                 _check_dims(train_h5, feats)
@@ -641,67 +647,120 @@ def summarize_videos(
                 dataset = feats.path
                 keys = None if not train_paths else [feats.keys[all_paths.index(p)] for p in train_paths]
             trained = ensure_model(
-                out,
-                dataset,
-                keys,
-                epochs or DEFAULT_EPOCHS,
-                seed,
-                device,
-                threads,
-                progress,
-                train_options,
-                digest=train_digest if train_h5 is not None else None,
+                out, dataset, keys, options, progress, digest=train_digest if train_h5 is not None else None
             )
-            scorer = Scorer.load(trained.run_dir, policy=policy, seed=seed, device=device, samples=eval_samples)
-        results, pages = [], []
+            scorer = _scorer(trained.run_dir, options, trained=True)
+        results: list[tuple[SummaryFiles, ReviewPage | None]] = []
         for i, (p, target) in enumerate(zip(paths, plan.targets)):
-
-            def on_stage(kind, done, total, _p=p):
-                if progress is not None:
-                    progress(kind, _p.name, done, total, STAGE_UNITS.get(kind, ""))
-
-            extracted = cps = None
-            if feats is not None:
-                extracted, cps = feats.extracted[i], None
-            # one unit: written to a staging folder, swapped in whole (video/unit.py)
+            item = for_item(progress, p.name)
+            # one unit: written to a staging folder, swapped in whole (summarize/unit.py)
             with summary_unit(target, whole=len(paths) > 1, source=p) as stage:
-                res = summarize_video(
-                    p,
-                    scorer,
-                    stage,
-                    budget=budget,
-                    seconds=seconds,
-                    backbone=bb or DEFAULT_BACKBONE,
-                    device=device,
-                    rate=rate,
-                    progress=on_stage,
-                    crf=crf,
-                    max_shot_seconds=max_shot_seconds,
-                    extracted=extracted,
-                    change_points=cps,
-                )
-                page_path = write_review_page(res, final_dir=target) if page else None
-            res = _moved(res, target)
-            results.append(res)
+                if feats is not None:  # the cached features and KTS shots
+                    summary = _summary_of_cached(p, feats.extracted[i], feats.change_points[i], scorer, options, item)
+                else:
+                    ex = extract_features(p, bb, rate=options.rate, progress=stage_callback(item, "features"))
+                    summary = compute_summary(ex, scorer, options, video=p, progress=item)
+                files = write_summary(summary, stage, options, final=target, progress=item)
+                page = write_review_page(files, stage) if options.page else None
+            results.append((files, page))
             log.info(
                 "summary: %s -> %s (%d of %d shots, %.1f s)",
                 p.name,
-                res.summary_path,
-                len(res.selected),
-                len(res.change_points),
-                res.summary_seconds,
+                files.summary_path,
+                len(summary.selected),
+                len(summary.change_points),
+                files.summary_seconds,
             )
-            if page_path is not None:
-                pages.append(target / page_path.name)
-            if progress is not None:
-                progress("summaries", "videos", i + 1, len(paths), p.name)
-        index = write_index(out, results, pages) if page and len(paths) > 1 else None
+            report(progress, "summaries", i + 1, len(paths), p.name, "videos")
+        pages = [page.path for _, page in results if page is not None]
+        index = write_index(out, results) if options.page and len(paths) > 1 else None
     finally:
         log.removeHandler(handler)
         handler.close()
         with contextlib.suppress(OutputError):  # what was written is recorded; else it stays pending (owned)
             manifest.settle([n for n in plan.writes if n not in (LOG_FILE, MODEL_DIR)])
-    return PipelineResult(out, results, pages, index, feats, trained, Path(scorer.path), time.perf_counter() - t_start)
+    return PipelineResult(
+        out,
+        [files for files, _ in results],
+        pages,
+        index,
+        feats,
+        trained,
+        Path(scorer.path),
+        time.perf_counter() - t_start,
+    )
+
+
+def _scorer(model, options: SummarizeOptions, trained: bool = False) -> Scorer:
+    """The scorer of a given model (``rule``, ``split`` choose in an experiment folder) or of
+    the model trained here."""
+    if trained:
+        return Scorer.load(
+            model, policy=options.policy, seed=options.seed, device=options.device, samples=options.eval_samples
+        )
+    return Scorer.load(
+        model,
+        policy=options.policy,
+        seed=options.seed,
+        device=options.device,
+        rule=options.rule,
+        split=options.split,
+        samples=options.eval_samples,
+    )
+
+
+def _summary_of_cached(
+    path: Path, ex: ExtractedFeatures, pure_kts: np.ndarray, scorer, options: SummarizeOptions, progress
+) -> Summary:
+    """The summary of a video whose features and pure KTS shots features.h5 holds: its shots
+    split to the options' maximum length (no KTS run again)."""
+    budget = resolve_budget(options, ex)
+    shots = split_shots(ex, pure_kts, resolve_max_shot_seconds(options, budget, ex))
+    return compute_summary(ex, scorer, options, shots, video=path, progress=progress)
+
+
+def summarize_video(
+    path: str | os.PathLike,
+    scorer: Callable[[np.ndarray], np.ndarray],
+    out_dir: str | os.PathLike,
+    options: SummarizeOptions | None = None,
+    extracted: ExtractedFeatures | None = None,
+    change_points: np.ndarray | None = None,
+    progress: Progress | None = None,
+    observe: Observe | None = None,
+) -> SummaryFiles:
+    """Summarise the video at ``path`` into ``out_dir`` (summary.mp4, segments.json,
+    scores.png): :func:`~acsumgan.summarize.summary.compute_summary`, then
+    :func:`~acsumgan.summarize.outputs.write_summary`.
+
+    ``scorer(features (T, D) float32) -> (T,)`` gives step importance; ``options``: the
+    budget, backbone, rate, device, crf ... (default :class:`SummarizeOptions`).
+    ``extracted`` / ``change_points`` (e.g. from an earlier result) skip those stages.
+    ``progress`` gets the events "features" (frames decoded), "shots" (KTS windows, see
+    :func:`acsumgan.summarize.kts.kts`) and "encoding" (frames written), ``item`` the
+    video's name. ``observe(stage)``, a context manager, wraps each stage (``timings``'
+    names; the benchmarks measure each stage's peak memory with it).
+    """
+    t_start = time.perf_counter()
+    options = options or SummarizeOptions()
+    video_path = Path(path)
+    out_dir = ensure_dir(out_dir)
+    progress = for_item(progress, video_path.name)
+    timings: dict[str, float] = {}
+    with timed(timings, "decode_features", observe):
+        if extracted is None:
+            extracted = extract_features(
+                video_path,
+                as_backbone(options.backbone or DEFAULT_BACKBONE, options.device),
+                rate=options.rate,
+                progress=stage_callback(progress, "features"),
+            )
+    summary = compute_summary(
+        extracted, scorer, options, change_points, video=video_path, progress=progress, observe=observe
+    )
+    files = write_summary(summary, out_dir, options, progress=progress, observe=observe)
+    files.timings = {**timings, **files.timings, "total": time.perf_counter() - t_start}
+    return files
 
 
 def _training_set(train_on) -> tuple[list[Path], Path | None]:
@@ -718,21 +777,16 @@ def _training_set(train_on) -> tuple[list[Path], Path | None]:
 
 
 def _videos_in(folder: Path) -> list[Path]:
-    from ..media.decode import folder_videos, probe, skipped_note
-
+    """The videos of a ``--train-on`` folder (probed by :func:`check_videos`)."""
     found, skipped = folder_videos(folder)
     if not found:
         raise ConfigError(folder, "--train-on: the folder holds no video files")
-    for p in found:  # a bad one fails now, before the features of the others are computed
-        probe(p)
     if skipped:
         log.info("--train-on %s", skipped_note(folder, skipped))
     return found
 
 
 def _check_dims(train_h5: Path, feats: Features) -> None:
-    from ..errors import FeatureSizeError
-
     videos = load_dataset(train_h5, purpose="train")
     dim = int(next(iter(videos.values())).features.shape[1])
     have = int(feats.extracted[0].features.shape[1])
@@ -742,110 +796,3 @@ def _check_dims(train_h5: Path, feats: Features) -> None:
             f"--train-on: features have {dim} dimensions but the videos' "
             f"{feats.extracted[0].backbone} features have {have}",
         )
-
-
-def _shot_scores(scores: np.ndarray, picks: np.ndarray, change_points: np.ndarray) -> list[float]:
-    """Mean step score of each shot (a shot without a step: the score of the step before it)."""
-    out = []
-    for a, b in change_points:
-        inside = (picks >= a) & (picks <= b)
-        if np.any(inside):
-            out.append(float(np.mean(scores[inside])))
-        else:
-            j = max(0, int(np.searchsorted(picks, a, side="right")) - 1)
-            out.append(float(scores[j]))
-    return out
-
-
-def _moved(res, target: Path):
-    """``res`` (a SummaryResult written to a staging folder) with its paths in ``target``."""
-    from dataclasses import replace
-
-    return replace(
-        res,
-        out_dir=target,
-        summary_path=target / res.summary_path.name,
-        segments_path=target / res.segments_path.name,
-        plot_path=target / res.plot_path.name,
-    )
-
-
-def write_review_page(res, final_dir: Path | None = None) -> Path:
-    """summary.html and thumbs/ beside a summary (a :class:`~acsumgan.summarize.summary.SummaryResult`);
-    links to the source video are relative to ``final_dir`` (where the page will lie) when given."""
-    from ..media.browser import playable_href, relative_href, write_thumbnails
-    from ..media.times import FrameTimes
-    from ..pages.summary import ShotView, SummaryView, write_summary_page
-
-    ex = res.extracted
-    out = res.out_dir
-    cps = np.asarray(res.change_points, dtype=np.int64)
-
-    times = FrameTimes(ex.n_frames, res.fps, ex.frame_times, ex.constant_rate)
-
-    def at(frame: int) -> float:
-        return times.at(int(frame))
-
-    thumbs = write_thumbnails(res.video_path, [(int(a), int(b)) for a, b in cps], out / "thumbs")
-    for old in set((out / "thumbs").glob("*.jpg")) - set(thumbs):  # an earlier call's, with other shots
-        old.unlink()
-    kept = set(int(i) for i in res.selected)
-    scores = _shot_scores(np.asarray(res.scores), np.asarray(res.picks), cps)
-    shots = [
-        ShotView(
-            index=i + 1,
-            start_frame=int(a),
-            end_frame=int(b),
-            start_seconds=at(a),
-            end_seconds=at(b + 1),
-            score=scores[i],
-            kept=i in kept,
-            thumbnail=relative_href(thumbs[i], out),
-        )
-        for i, (a, b) in enumerate(cps)
-    ]
-    seg = res.segments
-    view = SummaryView(
-        title=res.video_path.name,
-        video_href=playable_href(res.video_path, out, base_dir=final_dir),
-        summary_href=relative_href(res.summary_path, out),
-        fps=float(res.fps),
-        n_frames=int(res.n_frames),
-        duration_seconds=at(res.n_frames),
-        curve_times=[float(t) for t in res.timestamps],
-        curve_scores=[float(x) for x in res.scores],
-        shots=shots,
-        budget=None if seg.get("seconds_requested") is not None else float(res.budget),
-        seconds_requested=seg.get("seconds_requested"),
-        summary_seconds=float(res.summary_seconds),
-        links={
-            "summary.mp4": relative_href(res.summary_path, out),
-            "segments.json": relative_href(res.segments_path, out),
-            "scores.png": relative_href(res.plot_path, out),
-        },
-    )
-    return write_summary_page(out / "summary.html", view)
-
-
-def write_index(out: Path, results, pages: Sequence[Path]) -> Path:
-    """index.html linking every video's review page."""
-    from ..media.browser import relative_href
-    from ..pages.summary import IndexEntry, write_index_page
-
-    entries = []
-    for res, page in zip(results, pages):
-        thumbs = sorted((res.out_dir / "thumbs").glob("shot*.jpg"))  # this call's: others were removed
-        first_kept = min(res.selected) if res.selected else 0
-        thumb = thumbs[first_kept] if first_kept < len(thumbs) else None
-        entries.append(
-            IndexEntry(
-                title=res.video_path.name,
-                href=relative_href(page, out),
-                duration_seconds=float(res.segments.get("duration_seconds", res.n_frames / res.fps)),
-                summary_seconds=float(res.summary_seconds),
-                thumbnail=None if thumb is None else relative_href(thumb, out),
-                shots_kept=len(res.selected),
-                shots_total=len(res.change_points),
-            )
-        )
-    return write_index_page(out / "index.html", entries)

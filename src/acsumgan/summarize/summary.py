@@ -1,6 +1,8 @@
-"""From a raw video to a summary: features, shots, scores, keyshots, outputs.
+"""From a video's features to a summary: shots, scores, keyshots (no file written).
 
-:func:`summarize_video` runs, timing each stage:
+:func:`compute_summary` makes a :class:`Summary` of features, a scorer and the
+:class:`~acsumgan.summarize.options.SummarizeOptions`; :mod:`.outputs` writes it.
+:func:`summarize_video` runs the whole path for one video, timing each stage:
 
 1. ``decode_features``: decode, sample ``rate`` steps per second, CNN features
    (:func:`acsumgan.summarize.features.extract_features`);
@@ -17,9 +19,8 @@
    video the knapsack counts time instead (:func:`select_keyshots`: each shot weighs its
    duration, the budget is a share of the video's duration), so the summary is that
    share of the video's length however its frames are spaced;
-5. ``encoding``: ``summary.mp4``, the selected shots in order
-   (:func:`acsumgan.media.encode.write_summary_video`);
-6. ``outputs``: ``segments.json`` and ``scores.png``.
+5. ``encoding``: ``summary.mp4``, the selected shots in order (:mod:`.outputs`);
+6. ``outputs``: ``segments.json`` and ``scores.png`` (:mod:`.outputs`).
 
 ``segments.json`` holds, for each selected shot: ``shot`` (index among all shots),
 ``start_frame``/``end_frame`` (inclusive), ``n_frames``, ``start_seconds`` (time of
@@ -38,8 +39,6 @@ square pixels, even: see :mod:`acsumgan.media.encode`).
 
 from __future__ import annotations
 
-import math
-import os
 import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -47,53 +46,85 @@ from pathlib import Path
 from typing import Callable, ContextManager, Iterator
 
 import numpy as np
-import torch
 
 from ..errors import ConfigError, checked_number
-from ..evaluation.summary import DEFAULT_BUDGET, frame_scores, knapsack, select_shots, shot_scores
-from ..fileio import ensure_dir, write_json
-from ..media.decode import DEFAULT_RATE
-from ..media.encode import DEFAULT_CRF, DEFAULT_PRESET, SourceFrames, WriteStats, write_summary_video
-from ..media.encode_parts import write_in_parts
-from ..pages.plots import write_score_plot
+from ..evaluation.summary import frame_scores, knapsack, select_shots, shot_scores
 from ..pages.summary import timecode
-from .backbones import DEFAULT_BACKBONE, Backbone, as_backbone
-from .features import ExtractedFeatures, extract_features
-from .kts import shot_boundaries
+from ..progress import Progress, report
+from .features import ExtractedFeatures
+from .kts import shot_boundaries, split_long_segments, steps_to_frames
+from .options import AUTO_MAX_SHOT_SECONDS, SummarizeOptions, check_budget
 
-SUMMARY_FILE = "summary.mp4"
-SEGMENTS_FILE = "segments.json"
-PLOT_FILE = "scores.png"
-#: Upper limit of the automatic maximum shot length (seconds).
-AUTO_MAX_SHOT_SECONDS = 10.0
+__all__ = [
+    "Summary",
+    "budget_for_seconds",
+    "check_budget",
+    "compute_summary",
+    "select_keyshots",
+    "split_shots",
+    "steps_per_second",
+    "timecode",
+]
+
+Observe = Callable[[str], ContextManager]
 
 
-@dataclass
-class SummaryResult:
+@dataclass(frozen=True)
+class Summary:
+    """One video's summary, computed (:func:`compute_summary`), nothing written yet."""
+
     video_path: Path
-    out_dir: Path
-    summary_path: Path
-    segments_path: Path
-    plot_path: Path
-    features: np.ndarray  # (T, D) float32
-    picks: np.ndarray  # (T,) int64
-    timestamps: np.ndarray  # (T,) seconds
-    n_frames: int
-    fps: float
+    extracted: ExtractedFeatures
     change_points: np.ndarray  # (S, 2) inclusive frame ranges of all shots
     scores: np.ndarray  # (T,) step scores from the scorer
+    shot_scores: list[float]  # (S,) mean step score of each shot (no step inside: the step's before it)
     selected: list[int]  # indices of the selected shots
-    budget: float
-    summary_frames: int
-    summary_seconds: float
-    segments: dict  # the content of segments.json
-    write_stats: WriteStats | None = None
-    extracted: ExtractedFeatures | None = field(default=None, repr=False)
+    budget: float  # share of the video (``seconds`` resolved)
+    seconds: float | None  # the length asked for, if any
+    max_shot_seconds: float | None  # "auto" resolved
+    segments: dict  # the content of segments.json but what writing summary.mp4 adds
     timings: dict = field(default_factory=dict)  # seconds per stage
 
+    @property
+    def shots(self) -> np.ndarray:
+        return self.change_points
 
-def check_budget(budget: float) -> float:
-    return checked_number(budget, "budget", lambda b: 0 < b <= 1, "a fraction of the video in (0, 1]")
+    @property
+    def features(self) -> np.ndarray:
+        return self.extracted.features
+
+    @property
+    def picks(self) -> np.ndarray:
+        return self.extracted.picks
+
+    @property
+    def timestamps(self) -> np.ndarray:
+        return self.extracted.timestamps
+
+    @property
+    def n_frames(self) -> int:
+        return self.extracted.n_frames
+
+    @property
+    def fps(self) -> float:
+        return self.extracted.fps
+
+    @property
+    def summary_frames(self) -> int:
+        return self.segments["summary_frames"]
+
+    @property
+    def summary_seconds(self) -> float:
+        return self.segments["summary_seconds"]
+
+    @property
+    def duration_seconds(self) -> float:
+        return self.segments["duration_seconds"]
+
+    @property
+    def kept_ranges(self) -> list[tuple[int, int]]:
+        """The selected shots' inclusive frame ranges, in order (what summary.mp4 holds)."""
+        return [(int(self.change_points[i, 0]), int(self.change_points[i, 1])) for i in self.selected]
 
 
 def budget_for_seconds(seconds: float, fps: float, n_frames: int, duration: float | None = None) -> float:
@@ -109,21 +140,17 @@ def select_keyshots(scores: np.ndarray, ex: ExtractedFeatures, change_points: np
     """The shots a summary keeps: :func:`~acsumgan.evaluation.summary.select_shots` (the
     benchmark's knapsack over frames) for a constant-rate video; for a variable-rate one
     the same knapsack over time, each shot weighing its duration rounded up to whole
-    median frame durations and the capacity ``budget`` of the video's duration rounded
-    down, so the kept shots never last longer than that share."""
+    median frame durations (:attr:`~acsumgan.media.times.FrameTimes.step`) and the capacity
+    ``budget`` of the video's duration rounded down, so the kept shots never last longer
+    than that share."""
     if ex.constant_rate:
         return select_shots(scores, ex.picks, ex.n_frames, change_points, budget)
     cp = np.asarray(change_points, dtype=np.int64)
-
-    def at(frame: int) -> float:
-        return ex.times.at(frame)
-
-    times = np.asarray(ex.frame_times, dtype=np.float64)
-    diffs = np.diff(times)
-    unit = float(np.median(diffs)) if diffs.size and np.median(diffs) > 0 else 1.0 / ex.fps
-    durations = np.array([at(int(e) + 1) - at(int(s)) for s, e in cp])
+    times = ex.times
+    unit = times.step
+    durations = np.array([times.at(int(e) + 1) - times.at(int(s)) for s, e in cp])
     weights = np.maximum(1, np.ceil(durations / unit - 1e-9)).astype(np.int64)
-    capacity = int(budget * at(int(cp[-1, 1]) + 1) / unit + 1e-9)
+    capacity = int(budget * times.at(int(cp[-1, 1]) + 1) / unit + 1e-9)
     values = shot_scores(frame_scores(scores, ex.picks, ex.n_frames), cp)
     return knapsack(values, weights, capacity)
 
@@ -141,26 +168,42 @@ def step_scores_from(scorer: Callable[[np.ndarray], np.ndarray], features: np.nd
     return out
 
 
+def mean_shot_scores(
+    scores: np.ndarray, picks: np.ndarray, change_points: np.ndarray
+) -> tuple[list[float], list[bool]]:
+    """(mean step score of each shot, whether the shot holds a step): a shot without a
+    step gets the score of the step before it."""
+    values, has_steps = [], []
+    for a, b in change_points:
+        inside = (picks >= a) & (picks <= b)
+        if np.any(inside):
+            values.append(float(np.mean(scores[inside])))
+            has_steps.append(True)
+        else:
+            j = max(0, int(np.searchsorted(picks, a, side="right")) - 1)
+            values.append(float(scores[j]))
+            has_steps.append(False)
+    return values, has_steps
+
+
 def build_segments(
     video_path,
     ex: ExtractedFeatures,
     change_points: np.ndarray,
-    scores: np.ndarray,
+    shot_values: list[float],
+    has_steps: list[bool],
     selected: list[int],
     budget: float,
     seconds: float | None,
 ) -> dict:
-    """The content of segments.json (see the module docstring)."""
+    """The content of segments.json but ``max_shot_seconds`` and what writing
+    summary.mp4 adds (see the module docstring)."""
     fps, n = ex.fps, ex.n_frames
-
-    def at(frame: int) -> float:
-        return ex.times.at(frame)
-
+    at = ex.times.at
     shots = []
     total_frames = 0
     for i in selected:
         s, e = int(change_points[i, 0]), int(change_points[i, 1])
-        inside = (ex.picks >= s) & (ex.picks <= e)
         t0, t1 = at(s), at(e + 1)
         shots.append(
             {
@@ -173,7 +216,7 @@ def build_segments(
                 "duration_seconds": round(t1 - t0, 6),
                 "start_timecode": timecode(t0),
                 "end_timecode": timecode(t1),
-                "score": float(np.mean(scores[inside])) if np.any(inside) else None,
+                "score": shot_values[i] if has_steps[i] else None,
             }
         )
         total_frames += e - s + 1
@@ -202,21 +245,8 @@ def build_segments(
     }
 
 
-def plot_scores(
-    path, ex: ExtractedFeatures, change_points: np.ndarray, scores: np.ndarray, selected: list[int], title: str = ""
-) -> Path:
-    """Importance over time, kept shots marked, shot boundaries (PNG; see
-    :func:`acsumgan.pages.plots.score_figure`)."""
-
-    def at(frame: int) -> float:
-        return ex.times.at(frame)
-
-    shots = [(at(int(s)), at(int(e) + 1)) for s, e in change_points]
-    return write_score_plot(path, ex.timestamps, at(ex.n_frames), scores, shots, selected, title)
-
-
 @contextmanager
-def _stage(timings: dict[str, float], name: str, observe=None) -> Iterator[None]:
+def timed(timings: dict[str, float], name: str, observe: Observe | None = None) -> Iterator[None]:
     """Time the block into ``timings[name]`` (seconds; not recorded if it raises), inside
     ``observe(name)`` (a context manager, e.g. a memory probe) when given."""
     with observe(name) if observe is not None else nullcontext():
@@ -225,39 +255,25 @@ def _stage(timings: dict[str, float], name: str, observe=None) -> Iterator[None]
         timings[name] = time.perf_counter() - t
 
 
-def _stage_progress(progress: Callable[[str, int, int], None] | None, stage: str):
+def stage_callback(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
     """``progress`` as a ``(done, total)`` callback of one stage (None without progress)."""
-    return (lambda d, n: progress(stage, d, n)) if progress is not None else None
+    return (lambda d, n: report(progress, stage, d, n)) if progress is not None else None
 
 
-def _stage_events(progress: Callable[[str, int, int], None] | None):
-    """``progress`` as a receiver of :class:`acsumgan.progress.Event` values (None without progress)."""
-    return (lambda event: progress(event.stage, event.done, event.total)) if progress is not None else None
+def resolve_budget(options: SummarizeOptions, ex: ExtractedFeatures) -> float:
+    """The budget: ``options.seconds`` of this video when given, else ``options.budget``."""
+    if options.seconds is None:
+        return options.budget
+    return budget_for_seconds(options.seconds, ex.fps, ex.n_frames, None if ex.constant_rate else ex.duration)
 
 
-def _check_options(budget: float, seconds: float | None, max_shot_seconds: float | str | None) -> float:
-    """Validate the options before the expensive part; returns the checked budget."""
-    budget = check_budget(budget)
-    if seconds is not None:
-        budget_for_seconds(seconds, 1.0, 1)
-    if max_shot_seconds is not None and max_shot_seconds != "auto":
-        try:
-            ok = float(max_shot_seconds) > 0 and math.isfinite(float(max_shot_seconds))
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise ConfigError(
-                None, f"maximum shot length must be > 0 seconds, 'auto' or None, got {max_shot_seconds!r}"
-            )
-    return budget
-
-
-def _max_shot_seconds(max_shot_seconds: float | str | None, budget: float, ex: ExtractedFeatures) -> float | str | None:
-    """Resolve ``"auto"``: the smaller of AUTO_MAX_SHOT_SECONDS and the budget in seconds."""
-    if max_shot_seconds != "auto":
-        return max_shot_seconds
-    duration = ex.times.at(ex.n_frames)
-    return min(AUTO_MAX_SHOT_SECONDS, budget * duration)
+def resolve_max_shot_seconds(options: SummarizeOptions, budget: float, ex: ExtractedFeatures) -> float | None:
+    """``options.max_shot_seconds`` with ``"auto"`` resolved: the smaller of
+    AUTO_MAX_SHOT_SECONDS and the budget in seconds."""
+    mss = options.max_shot_seconds
+    if mss != "auto":
+        return None if mss is None else float(mss)
+    return min(AUTO_MAX_SHOT_SECONDS, budget * ex.times.duration)
 
 
 def steps_per_second(ex: ExtractedFeatures) -> float:
@@ -266,28 +282,45 @@ def steps_per_second(ex: ExtractedFeatures) -> float:
     (a 1 fps video sampled at 2 steps per second has 1 step per second: every frame)."""
     if ex.constant_rate and ex.fps >= ex.rate:
         return float(ex.rate)
-    duration = ex.times.at(ex.n_frames)
+    duration = ex.times.duration
     if duration <= 0:
         return float(ex.rate)
     return min(float(ex.rate), len(ex.picks) / duration)
 
 
-def _shots(ex: ExtractedFeatures, change_points: np.ndarray | None, max_shot_seconds, progress=None) -> np.ndarray:
-    """The given change points, else KTS shots no longer than ``max_shot_seconds``."""
-    if change_points is None:
-        max_steps = None
-        if max_shot_seconds is not None:
-            max_steps = max(1, int(float(max_shot_seconds) * steps_per_second(ex)))
-        change_points = shot_boundaries(
-            ex.features, ex.picks, ex.n_frames, max_shot_steps=max_steps, progress=_stage_progress(progress, "shots")
-        )
-    return np.asarray(change_points, dtype=np.int64)
+def _max_steps(ex: ExtractedFeatures, max_shot_seconds: float | None) -> int | None:
+    if max_shot_seconds is None:
+        return None
+    return max(1, int(float(max_shot_seconds) * steps_per_second(ex)))
+
+
+def kts_shots(ex: ExtractedFeatures, max_shot_seconds: float | None, progress: Progress | None = None) -> np.ndarray:
+    """KTS shots no longer than ``max_shot_seconds`` (``None``: pure KTS)."""
+    cps = shot_boundaries(
+        ex.features,
+        ex.picks,
+        ex.n_frames,
+        max_shot_steps=_max_steps(ex, max_shot_seconds),
+        progress=stage_callback(progress, "shots"),
+    )
+    return np.asarray(cps, dtype=np.int64)
+
+
+def split_shots(ex: ExtractedFeatures, pure_kts: np.ndarray, max_shot_seconds: float | None) -> np.ndarray:
+    """Pure KTS shots (e.g. those cached in features.h5) split as :func:`kts_shots` would
+    split them: the same shots as running KTS again with ``max_shot_seconds``."""
+    cps = np.asarray(pure_kts, dtype=np.int64)
+    max_steps = _max_steps(ex, max_shot_seconds)
+    if max_steps is None:
+        return cps
+    picks = np.asarray(ex.picks, dtype=np.int64)
+    steps = np.searchsorted(picks, cps[1:, 0])  # the KTS change points (steps) the frames came from
+    out = steps_to_frames(split_long_segments(ex.features, steps, max_steps), picks, int(ex.n_frames))
+    return np.asarray(out, dtype=np.int64)
 
 
 def _empty_summary(video_path: Path, change_points: np.ndarray, budget: float, ex: ExtractedFeatures) -> ConfigError:
-    def at(frame: int) -> float:
-        return ex.times.at(frame)
-
+    at = ex.times.at
     lengths = np.array([at(int(e) + 1) - at(int(s)) for s, e in change_points])
     return ConfigError(
         video_path,
@@ -296,135 +329,51 @@ def _empty_summary(video_path: Path, change_points: np.ndarray, budget: float, e
     )
 
 
-def _encode_summary(
-    video_path: Path,
-    summary_path: Path,
-    ex: ExtractedFeatures,
-    change_points: np.ndarray,
-    selected: list[int],
-    crf: int,
-    preset: str,
-    progress,
-) -> WriteStats:
-    """summary.mp4: the selected shots in order."""
-    ranges = [(int(change_points[i, 0]), int(change_points[i, 1])) for i in selected]
-    options = {
-        "source": SourceFrames.of(ex),
-        "crf": crf,
-        "preset": preset,
-        "progress": _stage_events(progress),
-    }
-    parts = torch.get_num_threads()  # one process per core for a long summary
-    return write_in_parts(video_path, ranges, summary_path, parts=parts, **options) or write_summary_video(
-        video_path, ranges, summary_path, **options
-    )
-
-
-def _write_outputs(
-    out_dir: Path,
-    video_path: Path,
-    ex: ExtractedFeatures,
-    change_points: np.ndarray,
-    scores: np.ndarray,
-    selected: list[int],
-    budget: float,
-    seconds: float | None,
-    max_shot_seconds,
-    stats: WriteStats,
-) -> tuple[dict, Path, Path]:
-    """segments.json and scores.png; returns (segments, segments path, plot path)."""
-    segments = build_segments(video_path, ex, change_points, scores, selected, budget, seconds)
-    segments["max_shot_seconds"] = None if max_shot_seconds is None else float(max_shot_seconds)
-    segments["summary_frames_written"] = stats.frames_written
-    segments["audio"] = stats.has_audio
-    segments["rotation"] = stats.rotation
-    segments["sample_aspect_ratio"] = str(stats.sample_aspect_ratio)
-    segments["summary_width"] = stats.width
-    segments["summary_height"] = stats.height
-    segments_path = write_json(out_dir / SEGMENTS_FILE, segments)
-    plot_path = plot_scores(out_dir / PLOT_FILE, ex, change_points, scores, selected, title=video_path.name)
-    return segments, segments_path, plot_path
-
-
-def summarize_video(
-    path: str | os.PathLike,
+def compute_summary(
+    features: ExtractedFeatures,
     scorer: Callable[[np.ndarray], np.ndarray],
-    out_dir: str | os.PathLike,
-    budget: float = DEFAULT_BUDGET,
-    seconds: float | None = None,
-    backbone: str | Backbone = DEFAULT_BACKBONE,
-    device: str = "cpu",
-    rate: float = DEFAULT_RATE,
-    progress: Callable[[str, int, int], None] | None = None,
-    crf: int = DEFAULT_CRF,
-    preset: str = DEFAULT_PRESET,
-    extracted: ExtractedFeatures | None = None,
+    options: SummarizeOptions | None = None,
     change_points: np.ndarray | None = None,
-    max_shot_seconds: float | str | None = "auto",
-    observe: Callable[[str], ContextManager] | None = None,
-) -> SummaryResult:
-    """Summarise the video at ``path`` into ``out_dir`` (summary.mp4, segments.json, scores.png).
-
-    ``scorer(features (T, D) float32) -> (T,)`` gives step importance. ``budget`` is
-    the summary's share of the video's frames; ``seconds`` (if given) replaces it by
-    ``seconds * fps / n_frames`` (capped at 1). ``progress(stage, done, total)`` is
-    called with stage ``"features"`` (frames decoded), ``"shots"`` (KTS windows
-    done, see :func:`acsumgan.summarize.kts.kts`) and ``"encoding"`` (frames written).
-    ``extracted`` / ``change_points`` (e.g. from an earlier result) skip those stages.
-    ``observe(stage)``, a context manager, wraps each stage (``timings``' names; the
-    benchmarks measure each stage's peak memory with it).
-    """
-    t_start = time.perf_counter()
+    *,
+    video: str | Path,
+    progress: Progress | None = None,
+    observe: Observe | None = None,
+) -> Summary:
+    """The summary of ``video`` (its ``features``): shots (``change_points`` when given,
+    used as they are; else KTS, split to ``options.max_shot_seconds``), step scores by
+    ``scorer(features (T, D) float32) -> (T,)``, the keyshots at the options' budget.
+    Nothing is written. ``progress`` gets the "shots" events; ``observe(stage)``, a
+    context manager, wraps the stages kts, scoring and selection (timed into
+    :attr:`Summary.timings`). A ConfigError when no shot fits the budget."""
+    options = options or SummarizeOptions()
+    ex = features
+    video_path = Path(video)
     timings: dict[str, float] = {}
-    video_path = Path(path)
-    budget = _check_options(budget, seconds, max_shot_seconds)
-    out_dir = ensure_dir(out_dir)
-
-    with _stage(timings, "decode_features", observe):
-        if extracted is None:
-            extracted = extract_features(
-                video_path, as_backbone(backbone, device), rate=rate, progress=_stage_progress(progress, "features")
-            )
-    ex = extracted
-    if seconds is not None:
-        budget = budget_for_seconds(seconds, ex.fps, ex.n_frames, None if ex.constant_rate else ex.duration)
-    max_shot_seconds = _max_shot_seconds(max_shot_seconds, budget, ex)
-    with _stage(timings, "kts", observe):
-        change_points = _shots(ex, change_points, max_shot_seconds, progress)
-    with _stage(timings, "scoring", observe):
+    budget = resolve_budget(options, ex)
+    max_shot_seconds = resolve_max_shot_seconds(options, budget, ex)
+    with timed(timings, "kts", observe):
+        if change_points is None:
+            change_points = kts_shots(ex, max_shot_seconds, progress)
+        change_points = np.asarray(change_points, dtype=np.int64)
+    with timed(timings, "scoring", observe):
         scores = step_scores_from(scorer, ex.features)
-    with _stage(timings, "selection", observe):
+    with timed(timings, "selection", observe):
         selected = select_keyshots(scores, ex, change_points, budget)
     if not selected:
         raise _empty_summary(video_path, change_points, budget, ex)
-    summary_path = out_dir / SUMMARY_FILE
-    with _stage(timings, "encoding", observe):
-        stats = _encode_summary(video_path, summary_path, ex, change_points, selected, crf, preset, progress)
-    with _stage(timings, "outputs", observe):
-        segments, segments_path, plot_path = _write_outputs(
-            out_dir, video_path, ex, change_points, scores, selected, budget, seconds, max_shot_seconds, stats
-        )
-    timings["total"] = time.perf_counter() - t_start
-
-    return SummaryResult(
+    values, has_steps = mean_shot_scores(scores, np.asarray(ex.picks), change_points)
+    segments = build_segments(video_path, ex, change_points, values, has_steps, selected, budget, options.seconds)
+    segments["max_shot_seconds"] = max_shot_seconds
+    return Summary(
         video_path=video_path,
-        out_dir=out_dir,
-        summary_path=summary_path,
-        segments_path=segments_path,
-        plot_path=plot_path,
-        features=ex.features,
-        picks=ex.picks,
-        timestamps=ex.timestamps,
-        n_frames=ex.n_frames,
-        fps=ex.fps,
+        extracted=ex,
         change_points=change_points,
         scores=scores,
+        shot_scores=values,
         selected=list(selected),
         budget=budget,
-        summary_frames=segments["summary_frames"],
-        summary_seconds=segments["summary_seconds"],
+        seconds=options.seconds,
+        max_shot_seconds=max_shot_seconds,
         segments=segments,
-        write_stats=stats,
-        extracted=ex,
         timings=timings,
     )

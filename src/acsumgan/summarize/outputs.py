@@ -1,0 +1,252 @@
+"""The files of a :class:`~acsumgan.summarize.summary.Summary`: summary.mp4, segments.json,
+scores.png, summary.html (with thumbs/) and index.html.
+
+Each writer takes the summary and what it needs besides. A summary is written into a
+folder (a staging folder, :mod:`acsumgan.summarize.unit`) and named in the folder where
+it will lie (``final``): :class:`SummaryFiles` and :class:`ReviewPage` hold the final
+paths, so nothing is renamed after the swap and nothing is looked up on disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ..fileio import write_json
+from ..media.browser import playable_href, relative_href, write_thumbnails
+from ..media.encode import SourceFrames, WriteStats, write_summary_video
+from ..media.encode_parts import write_in_parts
+from ..pages.plots import write_score_plot
+from ..pages.summary import IndexEntry, ShotView, SummaryView, write_index_page, write_summary_page
+from ..progress import Progress
+from .options import SummarizeOptions
+from .summary import Observe, Summary, timed
+
+SUMMARY_FILE = "summary.mp4"
+SEGMENTS_FILE = "segments.json"
+PLOT_FILE = "scores.png"
+PAGE_FILE = "summary.html"
+THUMBS_DIR = "thumbs"
+INDEX_FILE = "index.html"
+
+
+@dataclass
+class SummaryFiles:
+    """A summary and its files (summary.mp4, segments.json, scores.png) in ``folder``."""
+
+    summary: Summary
+    folder: Path  # where the files lie (after a staging folder is swapped in: the final one)
+    segments: dict  # the content of segments.json
+    write_stats: WriteStats
+    timings: dict = field(default_factory=dict)  # seconds per stage, the summary's and the writing's
+
+    @property
+    def out_dir(self) -> Path:
+        return self.folder
+
+    @property
+    def summary_path(self) -> Path:
+        return self.folder / SUMMARY_FILE
+
+    @property
+    def segments_path(self) -> Path:
+        return self.folder / SEGMENTS_FILE
+
+    @property
+    def plot_path(self) -> Path:
+        return self.folder / PLOT_FILE
+
+    # the summary's values, as a result of summarize_video gives them
+    @property
+    def video_path(self) -> Path:
+        return self.summary.video_path
+
+    @property
+    def extracted(self):
+        return self.summary.extracted
+
+    @property
+    def features(self) -> np.ndarray:
+        return self.summary.features
+
+    @property
+    def picks(self) -> np.ndarray:
+        return self.summary.picks
+
+    @property
+    def timestamps(self) -> np.ndarray:
+        return self.summary.timestamps
+
+    @property
+    def n_frames(self) -> int:
+        return self.summary.n_frames
+
+    @property
+    def fps(self) -> float:
+        return self.summary.fps
+
+    @property
+    def change_points(self) -> np.ndarray:
+        return self.summary.change_points
+
+    @property
+    def scores(self) -> np.ndarray:
+        return self.summary.scores
+
+    @property
+    def selected(self) -> list[int]:
+        return self.summary.selected
+
+    @property
+    def budget(self) -> float:
+        return self.summary.budget
+
+    @property
+    def summary_frames(self) -> int:
+        return self.segments["summary_frames"]
+
+    @property
+    def summary_seconds(self) -> float:
+        return self.segments["summary_seconds"]
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """summary.html and its thumbnails (one per shot, in shot order), where they lie."""
+
+    path: Path
+    thumbs: list[Path]
+
+
+def encode_summary(summary: Summary, path: Path, crf: int, preset: str, progress: Progress | None = None) -> WriteStats:
+    """summary.mp4: the selected shots in order ("encoding" events to ``progress``)."""
+    options = {"source": SourceFrames.of(summary.extracted), "crf": crf, "preset": preset, "progress": progress}
+    # a long summary is written by one process per core and joined; where parts do not apply, by one writer
+    parts = torch.get_num_threads()
+    return write_in_parts(summary.video_path, summary.kept_ranges, path, parts=parts, **options) or (
+        write_summary_video(summary.video_path, summary.kept_ranges, path, **options)
+    )
+
+
+def segments_content(summary: Summary, stats: WriteStats) -> dict:
+    """segments.json: the summary's segments and what writing summary.mp4 gave."""
+    return {
+        **summary.segments,
+        "summary_frames_written": stats.frames_written,
+        "audio": stats.has_audio,
+        "rotation": stats.rotation,
+        "sample_aspect_ratio": str(stats.sample_aspect_ratio),
+        "summary_width": stats.width,
+        "summary_height": stats.height,
+    }
+
+
+def write_segments(path: Path, summary: Summary, stats: WriteStats) -> dict:
+    """segments.json at ``path``; returns its content."""
+    segments = segments_content(summary, stats)
+    write_json(path, segments)
+    return segments
+
+
+def write_plot(path: Path, summary: Summary) -> Path:
+    """scores.png: importance over time, kept shots marked, shot boundaries (see
+    :func:`acsumgan.pages.plots.score_figure`)."""
+    ex = summary.extracted
+    at = ex.times.at
+    shots = [(at(int(s)), at(int(e) + 1)) for s, e in summary.change_points]
+    return write_score_plot(
+        path, ex.timestamps, at(ex.n_frames), summary.scores, shots, summary.selected, summary.video_path.name
+    )
+
+
+def write_summary(
+    summary: Summary,
+    into: Path,
+    options: SummarizeOptions,
+    final: Path | None = None,
+    progress: Progress | None = None,
+    observe: Observe | None = None,
+) -> SummaryFiles:
+    """summary.mp4, segments.json and scores.png of ``summary`` written into the folder
+    ``into``, named in ``final`` (where ``into`` will be swapped in; default ``into``).
+    The stages "encoding" and "outputs" are timed (inside ``observe``)."""
+    timings = dict(summary.timings)
+    with timed(timings, "encoding", observe):
+        stats = encode_summary(summary, into / SUMMARY_FILE, options.crf, options.preset, progress)
+    with timed(timings, "outputs", observe):
+        segments = write_segments(into / SEGMENTS_FILE, summary, stats)
+        write_plot(into / PLOT_FILE, summary)
+    return SummaryFiles(summary, Path(final or into), segments, stats, timings)
+
+
+def write_review_page(files: SummaryFiles, into: Path) -> ReviewPage:
+    """summary.html and thumbs/ beside a summary's files, written into ``into`` (the folder
+    that becomes ``files.folder``); the link to the source video is relative to
+    ``files.folder``."""
+    s = files.summary
+    final = files.folder
+    at = s.extracted.times.at
+    cps = s.change_points
+    written = write_thumbnails(s.video_path, [(int(a), int(b)) for a, b in cps], into / THUMBS_DIR)
+    thumbs = [final / THUMBS_DIR / p.name for p in written]
+    kept = set(int(i) for i in s.selected)
+    shots = [
+        ShotView(
+            index=i + 1,
+            start_frame=int(a),
+            end_frame=int(b),
+            start_seconds=at(int(a)),
+            end_seconds=at(int(b) + 1),
+            score=s.shot_scores[i],
+            kept=i in kept,
+            thumbnail=relative_href(thumbs[i], final),
+        )
+        for i, (a, b) in enumerate(cps)
+    ]
+    seg = files.segments
+    view = SummaryView(
+        title=s.video_path.name,
+        video_href=playable_href(s.video_path, into, base_dir=final),
+        summary_href=relative_href(files.summary_path, final),
+        fps=float(s.fps),
+        n_frames=int(s.n_frames),
+        duration_seconds=at(s.n_frames),
+        curve_times=[float(t) for t in s.timestamps],
+        curve_scores=[float(x) for x in s.scores],
+        shots=shots,
+        budget=None if seg.get("seconds_requested") is not None else float(s.budget),
+        seconds_requested=seg.get("seconds_requested"),
+        summary_seconds=float(files.summary_seconds),
+        links={
+            "summary.mp4": relative_href(files.summary_path, final),
+            "segments.json": relative_href(files.segments_path, final),
+            "scores.png": relative_href(files.plot_path, final),
+        },
+    )
+    write_summary_page(into / PAGE_FILE, view)
+    return ReviewPage(final / PAGE_FILE, thumbs)
+
+
+def write_index(out: Path, summaries: Sequence[tuple[SummaryFiles, ReviewPage]]) -> Path:
+    """index.html in ``out`` linking every video's review page."""
+    entries = []
+    for files, page in summaries:
+        s = files.summary
+        first_kept = min(s.selected) if s.selected else 0
+        thumb = page.thumbs[first_kept] if first_kept < len(page.thumbs) else None
+        entries.append(
+            IndexEntry(
+                title=s.video_path.name,
+                href=relative_href(page.path, out),
+                duration_seconds=float(files.segments.get("duration_seconds", s.n_frames / s.fps)),
+                summary_seconds=float(files.summary_seconds),
+                thumbnail=None if thumb is None else relative_href(thumb, out),
+                shots_kept=len(s.selected),
+                shots_total=len(s.change_points),
+            )
+        )
+    return write_index_page(out / INDEX_FILE, entries)
