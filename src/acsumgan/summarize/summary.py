@@ -229,6 +229,11 @@ def _stage_progress(progress: Callable[[str, int, int], None] | None, stage: str
     return (lambda d, n: progress(stage, d, n)) if progress is not None else None
 
 
+def _stage_events(progress: Callable[[str, int, int], None] | None):
+    """``progress`` as an :data:`acsumgan.progress.Progress` (features and shots report events)."""
+    return (lambda e: progress(e.stage, e.done, e.total)) if progress is not None else None
+
+
 def _check_options(budget: float, seconds: float | None, max_shot_seconds: float | str | None) -> float:
     """Validate the options before the expensive part; returns the checked budget."""
     budget = check_budget(budget)
@@ -273,7 +278,7 @@ def _shots(ex: ExtractedFeatures, change_points: np.ndarray | None, max_shot_sec
         if max_shot_seconds is not None:
             max_steps = max(1, int(float(max_shot_seconds) * steps_per_second(ex)))
         change_points = shot_boundaries(
-            ex.features, ex.picks, ex.n_frames, max_shot_steps=max_steps, progress=_stage_progress(progress, "shots")
+            ex.features, ex.picks, ex.n_frames, max_shot_steps=max_steps, progress=_stage_events(progress)
         )
     return np.asarray(change_points, dtype=np.int64)
 
@@ -380,7 +385,7 @@ def summarize_video(
     with _stage(timings, "decode_features", observe):
         if extracted is None:
             extracted = extract_features(
-                video_path, as_backbone(backbone, device), rate=rate, progress=_stage_progress(progress, "features")
+                video_path, as_backbone(backbone, device), rate=rate, progress=_stage_events(progress)
             )
     ex = extracted
     if seconds is not None:
