@@ -28,10 +28,18 @@ For each case the benchmark records
   the features stage adds the peaks of the part decoder processes, see
   ``acsumgan.media.decode_parts``), the whole run as a multiple of real time and the peak RSS.
 
-Prints and saves (JSON) every figure. Usage::
+With ``--against SRC`` (another checkout's ``src`` folder, e.g. the code before a
+refactor) the benchmark instead times the whole command, ``python -m acsumgan summarize
+VIDEO --model MODEL.pt`` (review page included), of each case with that code and with this
+checkout's, alternating (``--reps`` times each, a fresh process every time), and records
+the median wall-clock seconds of each and their ratio (this / against: below 1 is faster).
+The summaries of both must be the same (``segments.json`` equal, ``summary.mp4`` of the same
+size). Usage::
 
     .venv/bin/python benchmarks/video_speed.py [--cases 720p-10m,120p-60m,720p-2h]
         [--out benchmarks/results/video_speed.json] [--device cpu] [--keep DIR]
+    .venv/bin/python benchmarks/video_speed.py --cases 720p-10m --against ../before/src \
+        --out benchmarks/results/video_speed_refactor.json
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -313,6 +322,53 @@ def run_case(video: Path, device: str) -> dict:
     }
 
 
+def _model_checkpoint(path: Path) -> Path:
+    """A real AC-SUM-GAN of the default sizes for 1280-d features (seed 0), saved at ``path``."""
+    import torch
+
+    from acsumgan.config import TrainConfig
+    from acsumgan.model.networks import ACSumGAN
+    from acsumgan.train.checkpoint import save_checkpoint
+
+    torch.manual_seed(0)
+    cfg = TrainConfig(input_size=1280)
+    save_checkpoint(path, ACSumGAN(**cfg.model_kwargs()), cfg, 0, extra={"feature_backbone": "efficientnet-lite0"})
+    return path
+
+
+def compare_code(video: Path, work: Path, against: Path, reps: int, device: str) -> dict:
+    """Seconds of the whole ``summarize`` command on ``video``, this code vs ``against``, alternating."""
+    model = _model_checkpoint(work / "model.pt")
+    codes = {"this": ROOT / "src", "against": against.resolve()}
+    seconds: dict[str, list[float]] = {k: [] for k in codes}
+    segments: dict[str, str] = {}
+    sizes: dict[str, int] = {}
+    for rep in range(reps):
+        for name, src in codes.items():
+            out = work / f"out-{name}-{rep}"
+            env = {**os.environ, "PYTHONPATH": str(src)}
+            cmd = [sys.executable, "-m", "acsumgan", "summarize", str(video), "--model", str(model)]
+            cmd += ["--out", str(out), "--device", device]
+            t = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+            seconds[name].append(time.perf_counter() - t)
+            folder = out / video.stem
+            seg = json.loads((folder / "segments.json").read_text())
+            seg.pop("video", None)
+            segments[name] = json.dumps(seg, sort_keys=True)
+            sizes[name] = (folder / "summary.mp4").stat().st_size
+            print(f"  {name:8s} run {rep + 1}: {seconds[name][-1]:.1f} s", flush=True)
+    med = {k: float(np.median(v)) for k, v in seconds.items()}
+    return {
+        "against": str(against),
+        "seconds": seconds,
+        "median_s": med,
+        "ratio_this_over_against": med["this"] / med["against"],
+        "same_segments": segments["this"] == segments["against"],
+        "same_summary_size": sizes["this"] == sizes["against"],
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", default=",".join(CASES), help="comma-separated, from: " + ", ".join(CASES))
@@ -320,6 +376,8 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--keep", type=Path, default=None, help="keep the generated videos in this folder")
     ap.add_argument("--no-profile", action="store_true", help="only the end-to-end runs")
+    ap.add_argument("--against", type=Path, default=None, help="another checkout's src: time the command, both codes")
+    ap.add_argument("--reps", type=int, default=2, help="with --against: runs of each code")
     ap.add_argument("--run-one", type=Path, default=None, help=argparse.SUPPRESS)  # the child process
     args = ap.parse_args()
     if args.run_one is not None:
@@ -334,7 +392,7 @@ def main() -> None:
     unknown = [c for c in cases if c not in CASES]
     if unknown:
         raise SystemExit(f"unknown case {unknown[0]!r} (choose from {', '.join(CASES)})")
-    peak = matmul_peak()
+    peak = matmul_peak() if args.against is None else 0.0
     results: dict = {
         "benchmark": "video_speed",
         "matmul_peak_gflops": peak,
@@ -362,6 +420,17 @@ def main() -> None:
             if not video.exists():
                 loop_clip(clips[size], video, spec["seconds"])
             entry: dict = {"target": {k: v for k, v in spec.items() if k.startswith("target")}}
+            if args.against is not None:
+                print(f"{name}: this code vs {args.against}", flush=True)
+                cmp = compare_code(video, work, args.against, args.reps, args.device)
+                results["cases"][name] = {"against": cmp}
+                print(
+                    f"{name}: this {cmp['median_s']['this']:.1f} s, against {cmp['median_s']['against']:.1f} s "
+                    f"(median of {args.reps}): ratio {cmp['ratio_this_over_against']:.3f}, "
+                    f"same segments {cmp['same_segments']}, same summary size {cmp['same_summary_size']}",
+                    flush=True,
+                )
+                continue
             if not args.no_profile:
                 entry["profile_60s_clip"] = profile(clips[size], peak)
                 p = entry["profile_60s_clip"]
@@ -409,9 +478,7 @@ def main() -> None:
             )
     finally:
         if not args.keep:
-            for f in work.iterdir():
-                f.unlink()
-            work.rmdir()
+            shutil.rmtree(work)
     print(f"wrote {write_json(args.out, results)}")
 
 

@@ -7,11 +7,11 @@ A temporary file is named ``.<name>.<pid>.<random>.tmp``: an interruption (Ctrl-
 SIGTERM, SIGHUP) removes it; one left by a killed writer is removed by the next command
 that takes the folder's lock (:func:`remove_stale_temporaries`, :mod:`acsumgan.locks`).
 
-Every media file the package reads or writes with PyAV is opened by :func:`open_media` (or
-named by :func:`local_url`): as the local file of that name, never as an FFmpeg protocol URL
-(``concat:a.mp4|b.mp4``, ``http://...``, ``clip:1.mp4`` would be protocols), and read only by a
-demuxer that reads the file's own bytes: not by one that reads a list of other files or
-addresses from it (an ffconcat script, an HLS playlist, an SDP description) or opens its
+Every media file the package reads or writes with PyAV is named by :func:`local_url` (and
+read through :func:`acsumgan.media.decode.open_media`): as the local file of that name,
+never as an FFmpeg protocol URL (``concat:a.mp4|b.mp4``, ``http://...``, ``clip:1.mp4`` would
+be protocols), and read only by a demuxer that reads the file's own bytes: not by one that
+reads a list of other files or addresses from it (an ffconcat script, an HLS playlist, an SDP description) or opens its
 own input (image sequences by a ``%d`` pattern, devices, network streams).
 """
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import json
 import logging
 import os
@@ -67,52 +66,10 @@ def check_input_file(
     return p
 
 
-#: Demuxers never used on a user's file: they read a list of other files or addresses from the
-#: file (a script, a playlist, a session description) and open those, or run a script. Those
-#: that open their own input (FFmpeg's ``AVFMT_NOFILE``: ``image2`` patterns, devices, network
-#: streams, ``lavfi`` graphs) are left out as well, see :func:`plain_demuxers`.
-INDIRECT_DEMUXERS = frozenset(
-    {"concat", "hls", "applehttp", "dash", "imf", "sdp", "rtp", "rtsp", "sap", "avisynth", "vapoursynth", "lavfi"}
-)
-
-
 def local_url(path: str | os.PathLike) -> str:
     """FFmpeg's name of the local file ``path``: ``file:`` and its absolute path, so that no
     part of the name is taken for a protocol (``concat:b.mp4|b.mp4`` is then that file)."""
     return "file:" + os.path.abspath(os.fspath(path))
-
-
-@functools.lru_cache(maxsize=1)
-def plain_demuxers() -> str:
-    """The demuxers :func:`open_media` allows (FFmpeg's ``format_whitelist``, comma-separated):
-    every one of this FFmpeg that reads the bytes of the file it is given, except the
-    :data:`INDIRECT_DEMUXERS`."""
-    import av
-
-    names: set[str] = set()
-    for name in av.formats_available:
-        try:
-            fmt = av.ContainerFormat(name, "r")
-        except ValueError:  # a muxer only
-            continue
-        parts = fmt.name.split(",")  # "mov,mp4,m4a,3gp,3g2,mj2": FFmpeg matches each
-        if fmt.no_file or INDIRECT_DEMUXERS.intersection(parts):
-            continue
-        names.update(parts)
-    return ",".join(sorted(names))
-
-
-def open_media(path: str | os.PathLike, mode: str = "r", **kwargs):
-    """``av.open`` of the local file ``path`` (:func:`local_url`): reading (``mode`` "r") only
-    through the file protocol and with one of :func:`plain_demuxers`, else PyAV's
-    ``av.error.ArgumentError`` (a playlist or a script, say) or its usual errors (e.g.
-    ``InvalidDataError``: no demuxer recognises the file). ``kwargs`` go to ``av.open``."""
-    import av
-
-    if mode == "r":
-        options = {"protocol_whitelist": "file", "format_whitelist": plain_demuxers()}
-        kwargs["container_options"] = {**kwargs.get("container_options", {}), **options}
-    return av.open(local_url(path), mode=mode, **kwargs)
 
 
 #: What each kind of file that is not a regular file is called in a message.

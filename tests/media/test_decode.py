@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from acsumgan.errors import ConfigError, VideoError
-from acsumgan.media.decode import FrameSampler, probe, sample_steps
+from acsumgan.media.decode import FrameSampler, probe
+from acsumgan.media.sampling import sample_steps
 from acsumgan.synthetic.media import counter_video
 
 from .conftest import REAL_VIDEOS
@@ -240,7 +241,8 @@ def beside(tmp_path, monkeypatch):
 
 
 def test_open_media_opens_the_local_file_whatever_its_name(beside):
-    from acsumgan.fileio import local_url, open_media
+    from acsumgan.fileio import local_url
+    from acsumgan.media.decode import open_media
 
     assert local_url("concat:b.mp4|b.mp4") == f"file:{beside}/concat:b.mp4|b.mp4"
     with av.open("concat:b.mp4|b.mp4") as c:  # what FFmpeg does with the name: b.mp4 twice
@@ -257,7 +259,7 @@ def test_open_media_opens_the_local_file_whatever_its_name(beside):
 
 @pytest.mark.parametrize("name, demuxer", [("ffc.mp4", "concat"), ("list.m3u8", "hls")])
 def test_open_media_refuses_scripts_and_playlists(beside, name, demuxer):
-    from acsumgan.fileio import open_media
+    from acsumgan.media.decode import open_media
 
     with av.open(name) as c:  # FFmpeg would follow it to b.mp4
         assert c.format.name == demuxer
@@ -269,7 +271,7 @@ def test_open_media_refuses_scripts_and_playlists(beside, name, demuxer):
 
 
 def test_plain_demuxers_are_those_reading_the_file_given():
-    from acsumgan.fileio import plain_demuxers
+    from acsumgan.media.decode import plain_demuxers
 
     allowed = set(plain_demuxers().split(","))
     assert {"mov", "mp4", "matroska", "webm", "avi", "mpegts", "mpeg", "flv", "h264", "ivf", "gif"} <= allowed

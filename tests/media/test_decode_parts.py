@@ -16,7 +16,8 @@ import pytest
 
 from acsumgan.errors import VideoError
 from acsumgan.media import decode_parts as P
-from acsumgan.media.decode import FrameSampler, probe, sample_steps
+from acsumgan.media.decode import FrameSampler, probe
+from acsumgan.media.sampling import pts_steps, sample_steps
 from acsumgan.summarize.features import extract_features
 from acsumgan.synthetic.media import scene_video
 
@@ -28,7 +29,7 @@ GOP = {"g": "45", "bf": "3"}  # an IDR every 1.5 s at most (and at scene cuts), 
 @pytest.fixture(autouse=True)
 def short_parts(monkeypatch):
     """Parts of 5 s (60 s in use) so that seconds-long test videos are cut."""
-    monkeypatch.setattr(P, "MIN_PART_SECONDS", 5.0)
+    monkeypatch.setattr(P, "MIN_DECODE_PART_SECONDS", 5.0)
 
 
 @pytest.fixture(scope="module")
@@ -109,11 +110,11 @@ def test_steps_in_integers_are_the_sampling_rule(step, time_base, rate):
     vfr = list(1000 + np.cumsum(rng.integers(1, 4 * step, 3000)))  # gaps of up to 4 frames
     for pts in (cfr, vfr):
         times = [Fraction(int(q) - pts[0]) * time_base for q in pts]
-        assert P._steps([int(q) for q in pts], pts[0], time_base, Fraction(rate)) == sample_steps(times, rate)
+        assert pts_steps([int(q) for q in pts], pts[0], time_base, Fraction(rate)) == sample_steps(times, rate)
 
 
 def test_a_30_fps_video_gives_every_fifteenth_frame():
-    assert P._steps(list(range(100)), 0, Fraction(1, 30), Fraction(2)) == list(range(0, 100, 15))
+    assert pts_steps(list(range(100)), 0, Fraction(1, 30), Fraction(2)) == list(range(0, 100, 15))
 
 
 def test_forward_passes_are_those_of_one_pass():
@@ -238,8 +239,8 @@ def test_the_sampled_frames_are_the_sampler_s(h264):
 
 def test_a_mismatch_decodes_again_in_one_pass(h264, backbone, monkeypatch):
     one = extract_features(h264, backbone, parts=1)
-    real = P._steps
-    monkeypatch.setattr(P, "_steps", lambda *a: real(*a)[:-1])  # pretend one step is missing
+    real = P.pts_steps
+    monkeypatch.setattr(P, "pts_steps", lambda *a: real(*a)[:-1])  # pretend one step is missing
     again = extract_features(h264, backbone, parts=3)
     assert again.parts == 1
     _identical(one, again)
@@ -300,7 +301,7 @@ def test_decoders_die_with_a_killed_parent(h264, tmp_path):
         "import sys, time\n"
         "import acsumgan.media.decode_parts as P\n"
         "from acsumgan.media.decode import probe\n"
-        "P.MIN_PART_SECONDS = 5.0\n"
+        "P.MIN_DECODE_PART_SECONDS = 5.0\n"
         f"plan = P.plan_parts({str(h264)!r}, 3, probe({str(h264)!r}).duration)\n"
         "dec = P.PartDecoders(plan, 2.0, (32, 24))\n"
         "next(dec.batches())\n"

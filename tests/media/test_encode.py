@@ -12,7 +12,7 @@ import pytest
 from acsumgan.errors import ConfigError, OutputError, VideoError
 from acsumgan.media import encode as W
 from acsumgan.media.decode import FrameSampler
-from acsumgan.media.encode import write_summary_video
+from acsumgan.media.encode import SourceFrames, write_summary_video
 from acsumgan.synthetic.media import SAMPLE_RATE, counter_video
 
 from .conftest import REAL_VIDEOS
@@ -86,14 +86,15 @@ def mode(request, monkeypatch):
     return request.param
 
 
-def write(mode, src, ranges, out, **kw):
-    kw = dict(kw)
+def write(mode, src, ranges, out, *, fps=None, frame_times=None, **kw):
+    frame_pts = key_frames = None
     if mode != "one pass":
         fp = first_pass(src)
-        kw["frame_pts"] = fp.frame_pts
+        frame_pts = fp.frame_pts
         if mode == "seeking":
-            kw["key_frames"] = fp.key_frames
-    st = write_summary_video(src, ranges, out, **kw)
+            key_frames = fp.key_frames
+    source = SourceFrames(fps=fps, frame_pts=frame_pts, key_frames=key_frames, frame_times=frame_times)
+    st = write_summary_video(src, ranges, out, source=source, **kw)
     if mode == "one pass":
         assert st.seeks == 0 and st.decoded_frames == ranges[-1][1] + 1
     return st
@@ -102,7 +103,7 @@ def write(mode, src, ranges, out, **kw):
 def test_lossless_summary_has_exactly_the_source_frames(scenes_audio_video, tmp_path, mode):
     out = tmp_path / "s.mp4"
     calls = []
-    st = write(mode, scenes_audio_video.path, RANGES, out, crf=0, progress=lambda d, t: calls.append((d, t)))
+    st = write(mode, scenes_audio_video.path, RANGES, out, crf=0, progress=lambda e: calls.append((e.done, e.total)))
     if mode != "one pass":
         # frames 0-40 decoded in order, then for each later range a seek to the last
         # keyframe at least 0.5 s (12.5 frames) before it, and decoding from there
@@ -136,7 +137,12 @@ def test_without_audio_a_seek_lands_on_the_keyframe_at_or_before_the_range(scene
     ranges = [(10, 40), (k1, k1 + 40), (k2, k2 + 30)]
     out = tmp_path / "s.mp4"
     st = write_summary_video(
-        scenes_audio_video.path, ranges, out, crf=0, keep_audio=False, frame_pts=fp.frame_pts, key_frames=keys
+        scenes_audio_video.path,
+        ranges,
+        out,
+        crf=0,
+        keep_audio=False,
+        source=SourceFrames(frame_pts=fp.frame_pts, key_frames=keys),
     )
     assert not st.has_audio and st.seeks == 2
     assert st.decoded_frames == 41 + 41 + 31
@@ -146,7 +152,11 @@ def test_without_audio_a_seek_lands_on_the_keyframe_at_or_before_the_range(scene
     assert len(got) == len(want) and all(np.array_equal(g, w) for g, w in zip(got, want))
     # with its audio, the same ranges seek to a keyframe at least 0.5 s (12.5 frames) earlier
     st = write_summary_video(
-        scenes_audio_video.path, ranges, tmp_path / "a.mp4", crf=0, frame_pts=fp.frame_pts, key_frames=keys
+        scenes_audio_video.path,
+        ranges,
+        tmp_path / "a.mp4",
+        crf=0,
+        source=SourceFrames(frame_pts=fp.frame_pts, key_frames=keys),
     )
     landing = max(k for k in keys if k <= k1 - 12.5)
     assert st.has_audio and st.decoded_frames >= 41 + (k1 + 41 - landing) > 41 + 41
@@ -264,7 +274,7 @@ def test_seek_failure_falls_back_to_one_pass(scenes_audio_video, tmp_path, monke
 
     monkeypatch.setattr(W, "open_container", open_once_unseekable)
     st = write_summary_video(
-        scenes_audio_video.path, [(200, 230), (400, 420)], tmp_path / "s.mp4", crf=0, frame_pts=pts
+        scenes_audio_video.path, [(200, 230), (400, 420)], tmp_path / "s.mp4", crf=0, source=SourceFrames(frame_pts=pts)
     )
     src = decode_yuv(scenes_audio_video.path)
     got = decode_yuv(tmp_path / "s.mp4")

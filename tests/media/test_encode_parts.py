@@ -8,7 +8,7 @@ import pytest
 
 from acsumgan.media import encode_parts as E
 from acsumgan.media.decode import FrameSampler
-from acsumgan.media.encode import write_summary_video
+from acsumgan.media.encode import SourceFrames, write_summary_video
 from acsumgan.synthetic.media import SAMPLE_RATE
 
 from .test_encode import decode_audio, decode_yuv, switch_time, tone_at
@@ -20,7 +20,7 @@ RANGES = [(10, 60), (80, 140), (160, 230), (290, 350), (380, 470)]
 @pytest.fixture(autouse=True)
 def short_parts(monkeypatch):
     """Parts of 1 s of summary (20 s in use), so that a 20-s test video is written in parts."""
-    monkeypatch.setattr(E, "MIN_PART_SECONDS", 1.0)
+    monkeypatch.setattr(E, "MIN_ENCODE_PART_SECONDS", 1.0)
 
 
 def first_pass(path) -> FrameSampler:
@@ -30,9 +30,15 @@ def first_pass(path) -> FrameSampler:
     return s
 
 
+def write_either(src, ranges, out, parts, **kw):
+    """As summarize writes it: in parts where they apply, else with one writer."""
+    return E.write_in_parts(src, ranges, out, parts=parts, **kw) or write_summary_video(src, ranges, out, **kw)
+
+
 def write(src, out, parts, **kw):
     fp = first_pass(src)
-    return write_summary_video(src, RANGES, out, frame_pts=fp.frame_pts, key_frames=fp.key_frames, parts=parts, **kw)
+    source = SourceFrames(frame_pts=fp.frame_pts, key_frames=fp.key_frames)
+    return write_either(src, RANGES, out, parts, source=source, **kw)
 
 
 def test_groups_are_whole_consecutive_ranges_of_about_equal_length():
@@ -49,7 +55,9 @@ def test_groups_are_whole_consecutive_ranges_of_about_equal_length():
 def test_lossless_summary_in_parts_has_exactly_the_frames_of_one_writer(scenes_audio_video, tmp_path):
     one = write(scenes_audio_video.path, tmp_path / "one.mp4", 1, crf=0)
     calls = []
-    two = write(scenes_audio_video.path, tmp_path / "two.mp4", 2, crf=0, progress=lambda d, t: calls.append((d, t)))
+    two = write(
+        scenes_audio_video.path, tmp_path / "two.mp4", 2, crf=0, progress=lambda e: calls.append((e.done, e.total))
+    )
     assert (one.parts, two.parts) == (1, 2)
     want = decode_yuv(tmp_path / "one.mp4")
     got = decode_yuv(tmp_path / "two.mp4")
@@ -100,9 +108,13 @@ def test_a_part_that_fails_means_one_writer(scenes_audio_video, tmp_path, monkey
 def test_variable_rate_and_unknown_pts_are_written_by_one_writer(scenes_audio_video, tmp_path):
     fp = first_pass(scenes_audio_video.path)
     times = fp.frame_times
-    st = write_summary_video(
-        scenes_audio_video.path, RANGES, tmp_path / "v.mp4", frame_pts=fp.frame_pts, frame_times=times, parts=2
+    st = write_either(
+        scenes_audio_video.path,
+        RANGES,
+        tmp_path / "v.mp4",
+        2,
+        source=SourceFrames(frame_pts=fp.frame_pts, frame_times=times),
     )
     assert st.parts == 1
-    st = write_summary_video(scenes_audio_video.path, RANGES, tmp_path / "n.mp4", parts=2)
+    st = write_either(scenes_audio_video.path, RANGES, tmp_path / "n.mp4", 2)
     assert st.parts == 1

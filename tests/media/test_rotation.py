@@ -12,7 +12,7 @@ from PIL import Image
 
 from acsumgan.media.browser import write_thumbnails
 from acsumgan.media.decode import FrameSampler
-from acsumgan.media.encode import write_summary_video
+from acsumgan.media.encode import SourceFrames, write_summary_video
 from acsumgan.synthetic.media import plain_scene_frame, scene_video, write_video
 
 
@@ -131,7 +131,10 @@ def test_a_variable_rate_summary_keeps_the_source_timestamps_and_its_audio(vfr_v
     np.testing.assert_allclose(s.frame_times, times - times[0], atol=1e-6)
     ranges = [(60, 119), (150, 179)]  # 1 s at 30 fps, 3.07 s at 7.5 fps, 0.23 s at 30 fps; 1 s at 30 fps
     st = write_summary_video(
-        path, ranges, tmp_path / "s.mp4", frame_pts=s.frame_pts, key_frames=s.key_frames, frame_times=s.frame_times
+        path,
+        ranges,
+        tmp_path / "s.mp4",
+        source=SourceFrames(frame_pts=s.frame_pts, key_frames=s.key_frames, frame_times=s.frame_times),
     )
     assert st.source_timestamps and st.frames_written == 90
     with av.open(str(tmp_path / "s.mp4")) as c:

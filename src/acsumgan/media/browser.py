@@ -6,7 +6,9 @@ so it costs one decode of the file up to there, and holds one frame at a time).
 Frames are counted in the order the decoder returns them, every frame counted, as
 :mod:`acsumgan.media.decode` numbers them, so shots given as frame ranges of the
 summarizer pick the intended frames. Rotation metadata (a display matrix) and
-non-square pixels are honoured: a thumbnail looks as the video plays.
+non-square pixels are honoured (:mod:`.geometry`, as in the summary video): a thumbnail
+looks as the video plays. A video is opened as :func:`acsumgan.media.decode.open_container`
+opens it (the same checks and messages), its main video stream (cover art does not count).
 
 :func:`playable_href` gives the ``src`` of the page's ``<video>``: a relative link to
 the original when a browser plays it (H.264 / VP9 / AV1 in MP4 or MOV, VP8 / VP9 /
@@ -27,7 +29,9 @@ from typing import Iterator, Sequence
 import av
 
 from ..errors import VideoError
-from ..fileio import atomic_path, check_input_file, local_url, open_media
+from ..fileio import atomic_path, local_url
+from .decode import open_container, video_stream
+from .geometry import even, rotation_of, sample_aspect_ratio
 
 #: The name of the browser copy beside the page.
 COPY_NAME = "original.mp4"
@@ -41,9 +45,13 @@ BROWSER_VIDEO = {"mp4": {"h264", "vp9", "av1"}, "webm": {"vp8", "vp9", "av1"}}
 BROWSER_AUDIO = {"mp4": {"aac", "mp3", "opus", "flac"}, "webm": {"opus", "vorbis"}}
 #: H.264 plays in browsers in 8-bit 4:2:0 only (not High 10 or 4:4:4).
 H264_PIX_FMTS = {"yuv420p", "yuvj420p"}
-#: Sample rates and channel layouts the AAC encoder takes as they are.
-AAC_RATES = {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000}
-AAC_LAYOUTS = {"mono", "stereo"}
+#: Sample rates and channel layouts the browser copy's audio keeps as they are (others:
+#: 48 kHz, stereo). Fewer than the summary video keeps
+#: (:data:`acsumgan.media.encode.SUMMARY_AAC_LAYOUTS`, and every rate of FFmpeg's AAC
+#: encoder, 7350 Hz included): the copy is a small preview for a browser's player, where
+#: mono or stereo is what plays everywhere.
+BROWSER_AAC_RATES = {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000}
+BROWSER_AAC_LAYOUTS = {"mono", "stereo"}
 AAC_FRAME = 1024
 
 
@@ -61,18 +69,14 @@ def relative_href(target: str | os.PathLike, base_dir: str | os.PathLike) -> str
 
 
 def _open(path: str | os.PathLike):
-    """(path, container, video stream) of a readable video, else a one-line VideoError."""
-    p = check_input_file(path, VideoError, "a video file")
+    """(path, container, main video stream) of a readable video, else a one-line VideoError."""
+    p = Path(path)
+    container = open_container(p)
     try:
-        container = open_media(p)  # the local file, by a demuxer reading only its bytes
-    except (av.InvalidDataError, av.ArgumentError):
-        raise VideoError(p, "not a video file (unrecognised format)") from None
-    except (av.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
-        raise VideoError(p, f"cannot open as a video ({type(exc).__name__}: {exc})".splitlines()[0]) from None
-    if not container.streams.video:
+        return p, container, video_stream(container, p)
+    except BaseException:
         container.close()
-        raise VideoError(p, "has no video stream")
-    return p, container, container.streams.video[0]
+        raise
 
 
 def _decoded(container, streams) -> Iterator:
@@ -85,30 +89,6 @@ def _decoded(container, streams) -> Iterator:
         yield from frames
 
 
-def _rotation(frame) -> int:
-    """The frame's display rotation, counter-clockwise, as 0, 90, 180 or 270."""
-    try:
-        r = frame.rotation
-    except (AttributeError, av.FFmpegError):
-        return 0
-    return int(round((r or 0) / 90.0)) * 90 % 360
-
-
-def _sample_aspect(stream) -> float:
-    """The stream's sample (pixel) aspect ratio (PyAV's frames do not carry it); 1 when unknown."""
-    for sar in (
-        getattr(stream, "sample_aspect_ratio", None),
-        getattr(stream.codec_context, "sample_aspect_ratio", None),
-    ):
-        try:
-            f = float(sar) if sar else 0.0
-        except (TypeError, ValueError, ZeroDivisionError):
-            f = 0.0
-        if 0.1 <= f <= 10:
-            return f
-    return 1.0
-
-
 def _display_size(frame, sar: float = 1.0) -> tuple[float, float]:
     """Width and height as shown (pixel aspect ratio ``sar`` applied), before rotation."""
     w, h = frame.width, frame.height
@@ -118,7 +98,7 @@ def _display_size(frame, sar: float = 1.0) -> tuple[float, float]:
 def _thumbnail(frame, width: int, sar: float = 1.0):
     """The frame as an RGB Pillow image ``width`` pixels wide (never enlarged), upright."""
     dw, dh = _display_size(frame, sar)
-    rot = _rotation(frame)
+    rot = rotation_of(frame)
     shown_w, shown_h = (dh, dw) if rot in (90, 270) else (dw, dh)
     tw = max(1, min(int(width), int(round(shown_w))))
     th = max(1, int(round(shown_h * tw / shown_w)))
@@ -156,7 +136,7 @@ def write_thumbnails(
                 img.save(tmp, format="JPEG", quality=82)
 
     p, container, stream = _open(video_path)
-    sar = _sample_aspect(stream)
+    sar = float(sample_aspect_ratio(stream))
     with container:
         stream.thread_type = "AUTO"
         last = None
@@ -207,18 +187,14 @@ def playable_href(
     return COPY_NAME
 
 
-def _even(x: float) -> int:
-    return max(2, int(x) // 2 * 2)
-
-
 class _AudioCopy:
     """The first audio stream re-encoded to AAC, timed by counting samples (no drift)."""
 
     def __init__(self, out, ain, t0: float):
         rate = ain.codec_context.sample_rate or 48000
-        self.rate = rate if rate in AAC_RATES else 48000
+        self.rate = rate if rate in BROWSER_AAC_RATES else 48000
         layout = ain.codec_context.layout.name if ain.codec_context.layout else "stereo"
-        layout = layout if layout in AAC_LAYOUTS else "stereo"
+        layout = layout if layout in BROWSER_AAC_LAYOUTS else "stereo"
         self.stream = out.add_stream("aac", rate=self.rate, layout=layout)
         self.resampler = av.AudioResampler(format="fltp", layout=layout, rate=self.rate, frame_size=AAC_FRAME)
         self.out, self.t0, self.pos = out, t0, None
@@ -258,6 +234,7 @@ def write_browser_copy(
     pixels wide (even sizes), the source's frame timestamps (so its frame rate and duration),
     the first audio stream, the rotation metadata. One streaming pass."""
     p, inp, vs = _open(video_path)
+    sar = float(sample_aspect_ratio(vs))
     with inp:
         vs.thread_type = "AUTO"
         ain = inp.streams.audio[0] if inp.streams.audio else None
@@ -274,7 +251,7 @@ def write_browser_copy(
                             audio.add(frame)
                         continue
                     if ovs is None:  # the first video frame fixes the output's size and start
-                        ovs = _video_stream(out, frame, rate, tb, max_width, crf, preset, _sample_aspect(vs))
+                        ovs = _video_stream(out, frame, rate, tb, max_width, crf, preset, sar)
                         first_pts = frame.pts if frame.pts is not None else 0
                         if ain is not None:
                             audio = _AudioCopy(out, ain, float(first_pts * tb))
@@ -297,12 +274,12 @@ def write_browser_copy(
 
 def _video_stream(out, frame, rate, tb, max_width: int, crf: int, preset: str, sar: float = 1.0):
     dw, dh = _display_size(frame, sar)
-    ow = _even(min(max_width, dw))
-    oh = _even(round(dh * ow / dw))
+    ow = even(min(max_width, dw))
+    oh = even(round(dh * ow / dw))
     ovs = out.add_stream("libx264", rate=rate, options={"crf": str(crf), "preset": preset})
     ovs.width, ovs.height, ovs.pix_fmt = ow, oh, "yuv420p"
     ovs.codec_context.time_base = tb
-    rot = _rotation(frame)
+    rot = rotation_of(frame)
     if rot:
         ovs.set_display_rotation(rot)
     return ovs

@@ -2,6 +2,7 @@
 
 Sampling rule
 -------------
+(Written once, by time and by pts, in :mod:`.sampling`.)
 The eccv16 benchmarks (TVSum, SumMe) keep every 15th frame of a 30 fps video, i.e.
 2 steps per second. We sample by *time* so that any frame rate, including a
 variable one, gives the same number of steps per second:
@@ -50,7 +51,7 @@ nothing decodable after it is taken as the end of a truncated file). An MP4 whos
 
 from __future__ import annotations
 
-import math
+import functools
 import os
 import queue
 import threading
@@ -62,10 +63,10 @@ from typing import Iterable, Iterator, Sequence, TypeVar
 import av
 import numpy as np
 
-from ..errors import ConfigError, VideoError, checked_number
-from ..fileio import check_input_file, open_media
+from ..errors import ConfigError, VideoError
+from ..fileio import check_input_file, local_url
+from .sampling import DEFAULT_RATE, StepRule, check_rate
 
-DEFAULT_RATE = 2.0
 T = TypeVar("T")
 #: Used only when a video's metadata gives no frame rate at all.
 FALLBACK_FPS = Fraction(25)
@@ -147,11 +148,6 @@ def _one_line(exc: BaseException) -> str:
     return text
 
 
-def check_rate(rate: float) -> Fraction:
-    """Validate the sampling rate (steps per second); return it as a Fraction."""
-    return Fraction(checked_number(rate, "sampling rate", lambda r: r > 0, "> 0 steps per second"))
-
-
 def _check_file(path: Path) -> None:
     check_input_file(path, VideoError, "a video file")
     if not os.access(path, os.R_OK):
@@ -167,11 +163,49 @@ def _looks_like_mp4(path: Path) -> bool:
     return len(head) >= 8 and head[4:8] in (b"ftyp", b"mdat", b"moov", b"wide", b"free")
 
 
+#: Demuxers never used on a user's file: they read a list of other files or addresses from the
+#: file (a script, a playlist, a session description) and open those, or run a script. Those
+#: that open their own input (FFmpeg's ``AVFMT_NOFILE``: ``image2`` patterns, devices, network
+#: streams, ``lavfi`` graphs) are left out as well, see :func:`plain_demuxers`.
+INDIRECT_DEMUXERS = frozenset(
+    {"concat", "hls", "applehttp", "dash", "imf", "sdp", "rtp", "rtsp", "sap", "avisynth", "vapoursynth", "lavfi"}
+)
+
+
+@functools.lru_cache(maxsize=1)
+def plain_demuxers() -> str:
+    """The demuxers :func:`open_media` allows (FFmpeg's ``format_whitelist``, comma-separated):
+    every one of this FFmpeg that reads the bytes of the file it is given, except the
+    :data:`INDIRECT_DEMUXERS`."""
+    names: set[str] = set()
+    for name in av.formats_available:
+        try:
+            fmt = av.ContainerFormat(name, "r")
+        except ValueError:  # a muxer only
+            continue
+        parts = fmt.name.split(",")  # "mov,mp4,m4a,3gp,3g2,mj2": FFmpeg matches each
+        if fmt.no_file or INDIRECT_DEMUXERS.intersection(parts):
+            continue
+        names.update(parts)
+    return ",".join(sorted(names))
+
+
+def open_media(path: str | os.PathLike, mode: str = "r", **kwargs):
+    """``av.open`` of the local file ``path`` (:func:`acsumgan.fileio.local_url`): reading
+    (``mode`` "r") only through the file protocol and with one of :func:`plain_demuxers`, else
+    PyAV's ``av.error.ArgumentError`` (a playlist or a script, say) or its usual errors (e.g.
+    ``InvalidDataError``: no demuxer recognises the file). ``kwargs`` go to ``av.open``."""
+    if mode == "r":
+        options = {"protocol_whitelist": "file", "format_whitelist": plain_demuxers()}
+        kwargs["container_options"] = {**kwargs.get("container_options", {}), **options}
+    return av.open(local_url(path), mode=mode, **kwargs)
+
+
 def open_container(path: str | os.PathLike) -> "av.container.InputContainer":
     """Open ``path`` for reading with PyAV, translating failures into VideoError.
 
     The file is opened as a local file by a demuxer that reads only its bytes
-    (:func:`acsumgan.fileio.open_media`): a name like ``concat:a.mp4|b.mp4`` is that file, and
+    (:func:`open_media`): a name like ``concat:a.mp4|b.mp4`` is that file, and
     a playlist or a script (an ffconcat file, an HLS ``.m3u8``) is not a video file.
     """
     p = Path(path)
@@ -401,22 +435,6 @@ def decode_frames(container, stream, path, extra_streams: Sequence = (), threads
         raise VideoError(path, "no decodable video frames")
 
 
-def sample_steps(times: Sequence, rate: float = DEFAULT_RATE) -> list[int]:
-    """Apply the sampling rule to a list of frame times (seconds, Fractions for exactness).
-
-    Returns the frame indices of the steps (see the module docstring).
-    """
-    r = check_rate(rate)
-    picks: list[int] = []
-    nxt = Fraction(0)
-    for i, t in enumerate(times):
-        t = Fraction(t)
-        if t >= nxt:
-            picks.append(i)
-            nxt = Fraction(math.floor(t * r) + 1) / r
-    return picks
-
-
 class FrameSampler:
     """Iterate over the sampled frames of a video, resized to ``size`` (w, h) RGB uint8.
 
@@ -463,8 +481,7 @@ class FrameSampler:
         last_t: Fraction | None = None
         first_t: Fraction | None = None
         missing = False
-        nxt = Fraction(0)
-        r = self.rate
+        rule = StepRule(self.rate)
         with open_container(p) as container:
             stream = video_stream(container, p)
             for _, i, t, frame in decode_frames(container, stream, p, threads=self.decoder_threads):
@@ -477,8 +494,7 @@ class FrameSampler:
                 last_t = t
                 if frame.pts is None:
                     missing = True
-                if t >= nxt:
-                    nxt = Fraction(math.floor(t * r) + 1) / r
+                if rule.take(rule.cell_at(t)):
                     try:
                         if self.size is None:
                             img = frame.to_ndarray(format="rgb24")
@@ -568,20 +584,3 @@ def prefetch(items: Iterable[T], depth: int) -> Iterator[T]:
     finally:
         stop.set()
         worker.join()
-
-
-def frame_seconds(frame: int, fps: float, frame_times: np.ndarray | None, constant_rate: bool) -> float:
-    """Start time in seconds of ``frame`` (``frame == n_frames`` gives the end time).
-
-    Constant frame rate: ``frame / fps``. Variable: the frame's real timestamp (the
-    end of the last frame is its time plus the median frame duration).
-    """
-    if constant_rate or frame_times is None or len(frame_times) == 0:
-        return frame / fps
-    n = len(frame_times)
-    if frame < n:
-        return float(frame_times[frame])
-    step = float(np.median(np.diff(frame_times))) if n >= 2 else 1.0 / fps
-    if step <= 0:
-        step = 1.0 / fps
-    return float(frame_times[-1]) + step * (frame - n + 1)

@@ -13,14 +13,14 @@ display order, refers to any frame before it, so decoding from there gives, bit 
 bit, the frames a single pass gives. A cut is placed at the first IDR at or after
 the keyframe before ``k / parts`` of the duration, and used only when a seek to it
 lands on it and the packets after it show no leading frames (pts before it). Other
-codecs, files with frames without pts, parts shorter than :data:`MIN_PART_SECONDS`
+codecs, files with frames without pts, parts shorter than :data:`MIN_DECODE_PART_SECONDS`
 or a single core: one pass, as before (:func:`plan_parts` returns None).
 
 **What each part does** (``python -m acsumgan.media.decode_parts``, one process per part):
 seeks to its first IDR, decodes on one thread up to (not including) the next part's
 IDR, and sends every frame's pts and keyframe flag, and the RGB images (resized) of
-the frames the sampling rule picks (:mod:`.decode`, in exact integer arithmetic from
-the first frame's pts). The plan reads every packet's pts beforehand (no decoding),
+the frames the sampling rule picks (:mod:`.sampling`, its integer form, from the first
+frame's pts). The plan reads every packet's pts beforehand (no decoding),
 so the parent knows the steps one pass will take: each part starts with the rule's
 state at its first frame, and its steps carry one pass's numbers. The network then
 runs on exactly one pass's groups of steps (a frame's features depend on how many
@@ -34,7 +34,8 @@ frames with the sampling rule, to be those the parts sent: same frames, same pic
 same features as one pass. Any mismatch, a decoding
 error in a part (which one pass reports as its rules say), or a part that dies, and
 :func:`acsumgan.summarize.features.extract_features` decodes the video again in one
-pass. Decoder processes die with their parent (``PR_SET_PDEATHSIG``).
+pass. The processes are started, watched and ended by :mod:`.workers` (they die with
+their parent, and are killed when :class:`PartDecoders` is left).
 """
 
 from __future__ import annotations
@@ -50,17 +51,20 @@ import threading
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator
 
 import av
 import numpy as np
 
-from ..fileio import open_media
-from ..locks import worker_env
-from .decode import check_rate, frame_rate, is_constant_rate, video_stream
+from .decode import frame_rate, is_constant_rate, open_media, video_stream
+from .sampling import PtsCells, StepRule, check_rate, pts_steps
+from .workers import Worker, WorkerGroup, worker_channel
 
-#: A part is at least this long (shorter ones are not worth a process).
-MIN_PART_SECONDS = 60.0
+#: A part decodes at least this many seconds of video (shorter ones are not worth a
+#: process). Longer than :data:`~acsumgan.media.encode_parts.MIN_ENCODE_PART_SECONDS`:
+#: decoding runs at several times real time, so a process and a plan (every packet read
+#: once beforehand) pay off only over longer stretches than an encoder's (x264 is slower).
+MIN_DECODE_PART_SECONDS = 60.0
 #: Packets after a cut checked for leading frames (pts before the cut).
 LEADING_CHECK = 32
 #: Steps each part decodes before it waits for the network.
@@ -163,7 +167,7 @@ def _clean_cut(container, vs, cut: int) -> bool:
 
 def plan_parts(path: str | os.PathLike, parts: int, duration: float) -> Plan | None:
     """Where to cut ``path`` into ``parts`` parts; None: decode in one pass (see module docstring)."""
-    parts = min(int(parts), int(duration // MIN_PART_SECONDS))
+    parts = min(int(parts), int(duration // MIN_DECODE_PART_SECONDS))
     if parts < 2:
         return None
     try:
@@ -181,7 +185,7 @@ def plan_parts(path: str | os.PathLike, parts: int, duration: float) -> Plan | N
             cuts: list[int] = []
             for j in range(1, parts):
                 target = origin + int(Fraction(duration) * j / parts / tb)
-                limit = target + int(Fraction(MIN_PART_SECONDS) / 2 / tb)
+                limit = target + int(Fraction(MIN_DECODE_PART_SECONDS) / 2 / tb)
                 cut = _idr_at_or_after(container, vs, target, limit, codec, length_size)
                 if cut is None or cut <= (cuts[-1] if cuts else origin) or not _clean_cut(container, vs, cut):
                     return None
@@ -209,34 +213,28 @@ def _packet_pts(container, vs) -> list[int] | None:
 
 def _part_main(spec: dict, out, inp) -> None:
     """Decode one part and send its frames (see the module docstring)."""
-    from ..locks import die_with_parent
-
-    die_with_parent()
     r = check_rate(Fraction(spec["rate"]))
     tb = Fraction(spec["time_base"])
     origin, start, stop = spec["origin"], spec["start"], spec["stop"]
     w, h = spec["size"]
-    scale = tb * r  # t * rate = (pts - origin) * scale
-    num, den = scale.numerator, scale.denominator
+    cell = PtsCells(origin, tb, r)
     credit = int(inp.readline() or 0)
     pts_list: list[int] = []
     keys: list[int] = []
-    need = int(spec["need"])  # the next step's cell, floor(t * rate), as one pass has it here
+    rule = StepRule(r, need=int(spec["need"]))  # the rule's state as one pass has it here
 
     def send(msg) -> None:
         pickle.dump(msg, out, protocol=pickle.HIGHEST_PROTOCOL)
 
     def frame_done(frame) -> None:
-        nonlocal credit, need
+        nonlocal credit
         if frame.pts is None or (frame.time_base and Fraction(frame.time_base) != tb):
             raise PartsMismatch("a frame without pts or with another time base")
         i = len(pts_list)
         pts_list.append(int(frame.pts))
         if frame.key_frame:
             keys.append(i)
-        cell = ((frame.pts - origin) * num) // den
-        if cell >= need:
-            need = cell + 1
+        if rule.take(cell(frame.pts)):
             if credit == 0:
                 raise SystemExit(0)  # the parent is gone or done
             send(("frame", i, frame.to_ndarray(width=w, height=h, format="rgb24")))
@@ -283,8 +281,7 @@ def _peak_rss() -> int:
 
 def main() -> None:
     """Entry point of a part's process: ``python -m acsumgan.media.decode_parts SPEC_JSON``."""
-    out = os.fdopen(os.dup(1), "wb")  # the protocol; stray prints go to stderr instead
-    os.dup2(2, 1)
+    out = worker_channel()
     inp = sys.stdin.buffer
     try:
         _part_main(json.loads(sys.argv[1]), out, inp)
@@ -308,13 +305,18 @@ def main() -> None:
 
 @dataclass
 class _Part:
-    proc: subprocess.Popen
+    worker: Worker
     frames: int = 0  # frames decoded so far
     waiting: int = 0  # steps granted and not received yet
     end: dict | None = None
     error: str | None = None
     base: int = 0  # the number, in one pass, of this part's first step
     steps: list[int] = field(default_factory=list)  # local frame indices of the steps received
+
+    @property
+    def proc(self) -> subprocess.Popen:
+        """The part's process."""
+        return self.worker.proc
 
 
 @dataclass
@@ -353,44 +355,43 @@ class PartDecoders:
         self.credit = int(credit)
         self._queue: queue.Queue = queue.Queue()
         self._parts: list[_Part] = []
+        self._group = WorkerGroup()
         bounds = [None, *plan.cuts, None]
         # the steps of one pass, from the packets' pts: where each part's steps begin in the
         # video's numbering, and the sampling rule's state at its first frame
-        self.expected = _steps(plan.frame_pts, plan.origin, plan.time_base, self.rate)
+        self.expected = pts_steps(plan.frame_pts, plan.origin, plan.time_base, self.rate)
         starts = [0] + [bisect.bisect_left(plan.frame_pts, c) for c in plan.cuts]
         bases = [bisect.bisect_left(self.expected, f) for f in starts]
-        scale = plan.time_base * self.rate
-        needs = [0] + [
-            ((plan.frame_pts[self.expected[b - 1]] - plan.origin) * scale.numerator) // scale.denominator + 1
-            for b in bases[1:]
-        ]
-        env = worker_env()
-        for j in range(plan.parts):
-            spec = {
-                "path": str(plan.path),
-                "stream": plan.stream,
-                "start": bounds[j],
-                "stop": bounds[j + 1],
-                "origin": plan.origin,
-                "time_base": f"{plan.time_base.numerator}/{plan.time_base.denominator}",
-                "rate": f"{self.rate.numerator}/{self.rate.denominator}",
-                "size": [int(size[0]), int(size[1])],
-                "need": needs[j],
-            }
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "acsumgan.media.decode_parts", json.dumps(spec)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=env,
-            )
-            self._parts.append(_Part(proc, base=bases[j]))
-            threading.Thread(target=self._read, args=(j, proc), name=f"acsumgan-part-{j}", daemon=True).start()
+        cell = PtsCells(plan.origin, plan.time_base, self.rate)
+        needs = [0] + [cell(plan.frame_pts[self.expected[b - 1]]) + 1 for b in bases[1:]]
+        try:
+            for j in range(plan.parts):
+                self._start(j, bounds, plan, size, needs[j], bases[j])
+        except BaseException:
+            self.close()
+            raise
 
-    def _read(self, j: int, proc: subprocess.Popen) -> None:
+    def _start(self, j: int, bounds: list, plan: Plan, size: tuple[int, int], need: int, base: int) -> None:
+        """Start part ``j``'s process and the thread that reads what it sends."""
+        spec = {
+            "path": str(plan.path),
+            "stream": plan.stream,
+            "start": bounds[j],
+            "stop": bounds[j + 1],
+            "origin": plan.origin,
+            "time_base": f"{plan.time_base.numerator}/{plan.time_base.denominator}",
+            "rate": f"{self.rate.numerator}/{self.rate.denominator}",
+            "size": [int(size[0]), int(size[1])],
+            "need": need,
+        }
+        worker = self._group.start("acsumgan.media.decode_parts", json.dumps(spec), stdin=True)
+        self._parts.append(_Part(worker, base=base))
+        threading.Thread(target=self._read, args=(j, worker), name=f"acsumgan-part-{j}", daemon=True).start()
+
+    def _read(self, j: int, worker: Worker) -> None:
         try:
             while True:
-                msg = pickle.load(proc.stdout)
+                msg = pickle.load(worker.stdout)
                 self._queue.put((j, msg))
                 if msg[0] != "frame":
                     return
@@ -404,26 +405,16 @@ class PartDecoders:
         self.close()
 
     def close(self) -> None:
-        for p in self._parts:
-            if p.proc.poll() is None:
-                p.proc.kill()
-            p.proc.wait()
-            for f in (p.proc.stdin, p.proc.stdout):
-                try:
-                    f.close()
-                except OSError:
-                    pass
+        self._group.close()
 
     @property
     def frames_done(self) -> int:
         return sum(p.frames for p in self._parts)
 
     def _grant(self, p: _Part, steps: int) -> None:
-        try:
-            p.proc.stdin.write(f"{steps}\n".encode())
-            p.proc.stdin.flush()
+        if p.worker.send_line(str(steps)):
             p.waiting += steps
-        except OSError:
+        else:
             p.error = "the decoder process ended early"
 
     def _receive(self, pending: list) -> tuple[int, bool]:
@@ -484,7 +475,7 @@ class PartDecoders:
                 raise PartsMismatch(f"part {j} does not begin where part {j - 1} ends")
         if pts[0] != plan.origin:
             raise PartsMismatch("the first frame is not the one planned for")
-        exact = _steps(pts, plan.origin, plan.time_base, self.rate)
+        exact = pts_steps(pts, plan.origin, plan.time_base, self.rate)
         sent = [int(offsets[j]) + k for j, p in enumerate(self._parts) for k in p.steps]
         if pts != plan.frame_pts or exact != self.expected or sent != exact:
             raise PartsMismatch("the frames or steps differ from those of one pass")
@@ -505,22 +496,6 @@ class PartDecoders:
             constant_rate=is_constant_rate(times, float(fps)),
             peak_rss=sum(int(e.get("peak_rss", 0)) for e in ends),
         )
-
-
-def _steps(pts: Sequence[int], origin: int, time_base: Fraction, rate: Fraction) -> list[int]:
-    """The sampling rule of :mod:`.decode` over frame pts, in integers: frame ``i`` is a step
-    when ``floor(t_i * rate)`` reaches the cell after the previous step's (the first frame
-    at or after each ``k / rate``)."""
-    scale = time_base * rate
-    num, den = scale.numerator, scale.denominator
-    picks: list[int] = []
-    need = 0
-    for i, q in enumerate(pts):
-        cell = ((q - origin) * num) // den
-        if cell >= need:
-            picks.append(i)
-            need = cell + 1
-    return picks
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ the size written. Horizontal or vertical flips in a display matrix are not appli
 frame, as the first pass measured them) a variable-rate source keeps its frames'
 timestamps: each range plays for as long as it lasted in the source, a frame for as
 long as it was shown (until the source's next frame; the source's last frame for the median
-frame step, as :func:`acsumgan.media.decode.frame_seconds` counts it), each packet carrying its
+frame step, :attr:`acsumgan.media.times.FrameTimes.step`), each packet carrying its
 frame's duration, so the MP4 lasts what segments.json says even when the source's average
 rate is far from its frames' (a gap of an hour). Frames are taken by index, in decode order counting every
 frame, exactly as :mod:`.decode` numbers them, so ranges computed from ``picks``
@@ -29,36 +29,40 @@ stereo). Each range's audio starts exactly where its video starts in the output
 (sample counts are derived from the cumulative output time, so there is no drift);
 missing audio is filled with silence.
 
+What an earlier full pass over the source measured (its frame rate, every frame's pts,
+the keyframes, every frame's time) is given as one :class:`SourceFrames`.
 The source is read in one pass (decoding stops after the last range). When the
 pts of every frame (and the keyframes) are known from an earlier pass, the writer
 instead seeks to the keyframe before a range whenever that skips decoding, and
 identifies frames by their pts, so it decodes little more than the summary; if
 the file cannot seek it falls back to the single pass. The output is an MP4
 written through :func:`acsumgan.fileio.atomic_path`, so it appears complete or
-not at all.
+not at all. Progress is reported as :class:`acsumgan.progress.Event` values of the stage
+``"encoding"`` (frames written, frames to write). This module writes with one writer;
+:mod:`.encode_parts` writes a long summary with several processes at once, each of them
+this writer.
 """
 
 from __future__ import annotations
 
 import bisect
-import logging
 import os
 import time
 from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import av
 import numpy as np
 
 from ..errors import ConfigError, OutputError, VideoError
-from ..fileio import atomic_path, local_url, open_media
-from .decode import FALLBACK_FPS, decode_frames, metadata_fps, open_container, probe, video_stream
-from .encode_parts import JoinFailed, plan_groups, write_in_parts
-
-_log = logging.getLogger("acsumgan.summarize.encoding")  # into summarize's log file
+from ..fileio import atomic_path, local_url
+from ..progress import Progress, report
+from .decode import FALLBACK_FPS, decode_frames, metadata_fps, open_container, open_media, video_stream
+from .geometry import even, rotation_of, sample_aspect_ratio
+from .times import FrameTimes
 
 DEFAULT_CRF = 18
 #: x264 speed preset. Measured at 1280x720 on 2 CPU cores (crf 18): medium ~26
@@ -77,9 +81,10 @@ SEEK_MARGIN_SECONDS = 0.5
 #: Output time base of a variable-rate summary (90 kHz, MPEG's clock; exact for 24, 25,
 #: 30, 50, 60 and 120 fps and for millisecond timestamps).
 VFR_TIME_BASE = Fraction(1, 90000)
-#: Channel layouts kept as they are (checked to encode with FFmpeg's AAC encoder
-#: through PyAV); others are mixed down to stereo.
-AAC_LAYOUTS = ("mono", "stereo", "2.1", "3.0", "quad", "4.0", "5.0", "5.1", "5.0(side)", "5.1(side)")
+#: Channel layouts of the summary's audio kept as they are (checked to encode with FFmpeg's
+#: AAC encoder through PyAV); others are mixed down to stereo. (The browser copy of
+#: :mod:`.browser` keeps mono and stereo only: :data:`.browser.BROWSER_AAC_LAYOUTS`.)
+SUMMARY_AAC_LAYOUTS = ("mono", "stereo", "2.1", "3.0", "quad", "4.0", "5.0", "5.1", "5.0(side)", "5.1(side)")
 X264_PRESETS = (
     "ultrafast",
     "superfast",
@@ -111,6 +116,37 @@ class WriteStats:
     sample_aspect_ratio: Fraction = Fraction(1)  # of the source, applied by scaling (the output's is 1)
     source_timestamps: bool = False  # a variable-rate source: its frame times kept (else frames / fps)
     parts: int = 1  # written by this many processes at once and joined (:mod:`.encode_parts`)
+
+
+@dataclass(frozen=True)
+class SourceFrames:
+    """What an earlier full pass over the source knows of its frames (every field optional).
+
+    ``fps``: the output frame rate (default: the source's average rate). ``frame_pts``: the
+    pts of every frame in decode order; lets the writer seek ahead instead of decoding
+    everything in between, identifying frames by pts. ``key_frames``: indices of the
+    keyframes; tells it when a seek saves decoding (without them it seeks when the next range
+    is more than :data:`SEEK_GAP_SECONDS` ahead). ``frame_times``: seconds of every frame in
+    decode order, given for a variable-rate source only (None at a constant rate): the output
+    keeps those timestamps instead of playing the frames at ``fps``.
+    """
+
+    fps: float | Fraction | None = None
+    frame_pts: Sequence[int | None] | None = None
+    key_frames: Sequence[int] | None = None
+    frame_times: Sequence[float] | None = None
+
+    @classmethod
+    def of(cls, first_pass) -> "SourceFrames":
+        """From a finished first pass: anything with ``fps``, ``frame_pts``, ``key_frames``,
+        ``frame_times`` and ``constant_rate`` (a finished :class:`~.decode.FrameSampler`, the
+        summarizer's extracted features); ``frame_times`` kept at a variable rate only."""
+        return cls(
+            fps=first_pass.fps,
+            frame_pts=first_pass.frame_pts,
+            key_frames=first_pass.key_frames,
+            frame_times=None if first_pass.constant_rate else first_pass.frame_times,
+        )
 
 
 def check_ranges(frame_ranges: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
@@ -165,7 +201,7 @@ def _audio_format(astream) -> tuple[int, str]:
         layout, channels = "stereo", 2
     if channels == 1:
         layout = "mono"
-    elif layout not in AAC_LAYOUTS:
+    elif layout not in SUMMARY_AAC_LAYOUTS:
         layout = "stereo"
     return rate, layout
 
@@ -273,14 +309,8 @@ class _Timing:
         self.last_pts = -1
         self.durations: dict[int, int] = {}  # output pts -> duration of the frames not yet muxed (variable rate)
         if self.vfr:
-            self.times = np.asarray(frame_times, dtype=np.float64)
-            diffs = np.diff(self.times)
-            step = float(np.median(diffs)) if diffs.size else 0.0
-            self.step = step if step > 0 else 1.0 / float(fps)
-
-    def _t(self, i: int) -> float:
-        n = len(self.times)
-        return float(self.times[i]) if i < n else float(self.times[-1]) + self.step * (i - n + 1)
+            self.times = FrameTimes(len(frame_times), float(fps), frame_times, constant_rate=False)
+            self._t = self.times.at
 
     def _units(self, seconds: float) -> int:
         return int(round(Fraction(seconds) / self.tb))
@@ -320,7 +350,7 @@ class _Timing:
 class _RangeWriter:
     """Feeds frames (by index) and audio into the encoders; knows which frames are wanted."""
 
-    def __init__(self, ranges, ovs, out, geometry, timing, cutter, progress, total):
+    def __init__(self, ranges, ovs, out, geometry, timing, cutter, progress: Progress | None, total):
         self.ranges = ranges
         self.ovs, self.out = ovs, out
         self.geometry = geometry
@@ -381,7 +411,7 @@ class _RangeWriter:
         self.timing.mux(self.out, self.ovs.encode(vf))
         self.written += 1
         if self.progress is not None and (self.written % self.report_every == 0 or self.written == self.total):
-            self.progress(self.written, self.total)
+            report(self.progress, "encoding", self.written, self.total)
         if i == b:
             self._close()
 
@@ -524,7 +554,7 @@ def _seeking(inp, vs, ain, src, w: _RangeWriter, plan: _SeekPlan, threads: int =
             return  # end of file
 
 
-def _check_encoder_options(crf: int, preset: str) -> None:
+def check_encoder_options(crf: int, preset: str) -> None:
     if isinstance(crf, bool) or not isinstance(crf, (int, np.integer)) or not 0 <= int(crf) <= 51:
         raise ConfigError(None, f"crf must be an integer from 0 (lossless) to 51, got {crf!r}")
     if preset not in X264_PRESETS:
@@ -539,31 +569,6 @@ def _source_streams(inp, src: Path, keep_audio: bool):
     if ain is not None and ain.codec_context is None:
         ain = None
     return vs, ain
-
-
-def _even(x: float) -> int:
-    return max(2, int(x) - int(x) % 2)
-
-
-def sample_aspect_ratio(vs) -> Fraction:
-    """The stream's sample (pixel) aspect ratio; 1 when unknown or implausible."""
-    for sar in (getattr(vs, "sample_aspect_ratio", None), getattr(vs.codec_context, "sample_aspect_ratio", None)):
-        try:
-            f = Fraction(sar) if sar else None
-        except (TypeError, ValueError, ZeroDivisionError):
-            f = None
-        if f is not None and Fraction(1, 10) <= f <= 10:
-            return f
-    return Fraction(1)
-
-
-def rotation_of(frame) -> int:
-    """A decoded frame's display rotation (counter-clockwise) as 0, 90, 180 or 270."""
-    try:
-        r = frame.rotation
-    except (AttributeError, av.error.FFmpegError):
-        return 0
-    return int(round((r or 0) / 90.0)) * 90 % 360
 
 
 def first_frame_rotation(src: Path) -> int:
@@ -600,7 +605,7 @@ class _Geometry:
         sar = sample_aspect_ratio(vs)
         dw = w if sar == 1 else int(round(w * sar))
         dw, dh = (h, dw) if rotation in (90, 270) else (dw, h)
-        return cls(_even(dw), _even(dh), rotation, sar)
+        return cls(even(dw), even(dh), rotation, sar)
 
     def convert(self, frame):
         """The output frame (yuv420p, output size, upright) of a decoded source frame."""
@@ -685,63 +690,44 @@ def write_summary_video(
     src_path: str | os.PathLike,
     frame_ranges: Sequence[Sequence[int]],
     out_path: str | os.PathLike,
+    *,
+    source: SourceFrames | None = None,
     crf: int = DEFAULT_CRF,
-    progress: Callable[[int, int], None] | None = None,
     preset: str = DEFAULT_PRESET,
     keep_audio: bool = True,
-    fps: float | Fraction | None = None,
-    frame_pts: Sequence[int | None] | None = None,
-    key_frames: Sequence[int] | None = None,
-    frame_times: Sequence[float] | None = None,
     threads: int = 0,
-    parts: int | None = None,
+    progress: Progress | None = None,
 ) -> WriteStats:
-    """Encode the frames in ``frame_ranges`` (inclusive, ascending) of ``src_path``.
+    """Encode the frames in ``frame_ranges`` (inclusive, ascending) of ``src_path``, with one writer.
 
-    ``progress(frames_written, frames_to_write)`` is called as frames are written.
-    ``fps`` overrides the output frame rate (default: the source's average rate).
-    ``frame_times`` (seconds of every frame in decode order, e.g.
-    :attr:`ExtractedFeatures.frame_times` of a variable-rate video) makes the output keep
-    those timestamps instead of playing the frames at ``fps``.
-    ``frame_pts`` (the pts of every frame in decode order, from an earlier full
-    pass such as :attr:`ExtractedFeatures.frame_pts`) lets the writer seek ahead
-    instead of decoding everything in between; ``key_frames`` (indices of the
-    keyframes, same source) tells it when a seek saves decoding (without them it
-    seeks when the next range is more than ``SEEK_GAP_SECONDS`` ahead). Without
-    ``frame_pts``, or if the file cannot seek, the source is decoded from the start
-    in one pass.
+    ``source``: what an earlier full pass knows of the source's frames (:class:`SourceFrames`:
+    the output frame rate, the pts to seek by, the keyframes, a variable rate's frame times).
+    Without its ``frame_pts``, or if the file cannot seek, the source is decoded from the
+    start in one pass.
     ``threads``: FFmpeg's decoder threads and x264's threads (0: theirs, on every core).
-    ``parts`` > 1: a long constant-rate summary with ``frame_pts`` is written by that
-    many processes at once, each a group of whole ranges, and joined
-    (:mod:`.encode_parts`: the same frames; at each join, between two shots, the audio
-    may lag by up to one AAC frame).
+    ``progress`` receives :class:`acsumgan.progress.Event` values of the stage ``"encoding"``
+    (frames written, frames to write) as frames are written, and once at the end.
+    A long summary may be written by several processes at once instead:
+    :func:`acsumgan.media.encode_parts.write_in_parts`.
     Returns :class:`WriteStats`.
     """
     t0 = time.perf_counter()
+    source = source or SourceFrames()
     ranges = check_ranges(frame_ranges)
-    _check_encoder_options(crf, preset)
+    check_encoder_options(crf, preset)
     src = Path(src_path)
     out_path = Path(out_path)
     total = sum(b - a + 1 for a, b in ranges)
-    pts_list = _usable_pts(frame_pts)
-    groups = None
-    if parts is not None and int(parts) > 1 and pts_list is not None and frame_times is None:
-        groups = plan_groups(ranges, int(parts), float(fps) if fps else probe(src).fps)
-    if groups is not None:
-        kwargs = {"crf": crf, "preset": preset, "keep_audio": keep_audio, "fps": fps}
-        kwargs.update(frame_pts=pts_list, key_frames=None if key_frames is None else list(key_frames))
-        try:
-            return write_in_parts(src, groups, out_path, kwargs, progress, total)
-        except JoinFailed as exc:
-            _log.info("%s: writing the summary in one pass (%s)", out_path, exc)
+    pts_list = usable_pts(source.frame_pts)
+    key_frames = source.key_frames
     rotation = first_frame_rotation(src)
 
     with open_container(src) as inp:
         vs, ain = _source_streams(inp, src, keep_audio)
-        ofps = _output_fps(vs, fps)
+        ofps = _output_fps(vs, source.fps)
         geometry = _Geometry.of(vs, src, rotation)
         ow, oh = geometry.width, geometry.height
-        timing = _Timing(ofps, frame_times)
+        timing = _Timing(ofps, source.frame_times)
         with atomic_path(out_path) as tmp, _open_output(tmp, out_path) as out:
             ovs = _add_video_stream(out, ofps, ow, oh, timing.tb, crf, preset, threads)
             cutter = _add_audio_stream(out, ain, ofps)
@@ -754,8 +740,7 @@ def write_summary_video(
                 )
             audio_seconds = _finish_streams(ovs, out, cutter, timing)
     written = writer.written
-    if progress is not None:
-        progress(written, total)
+    report(progress, "encoding", written, total)
     return WriteStats(
         path=out_path,
         frames_written=written,
@@ -774,7 +759,7 @@ def write_summary_video(
     )
 
 
-def _usable_pts(frame_pts) -> list[int] | None:
+def usable_pts(frame_pts) -> list[int] | None:
     """The pts list if frames can be identified by it (all present and distinct)."""
     if frame_pts is None:
         return None

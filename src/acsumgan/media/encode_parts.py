@@ -5,9 +5,9 @@ at superfast, measured), while two single-threaded x264 processes run at 134 fra
 each, 268 together: the frames of a summary are split into ``parts`` groups of whole
 ranges (shots) with about as many frames each; each group is written by
 :func:`acsumgan.media.encode.write_summary_video` in a process of its own (``python -m
-acsumgan.media.encode_parts``, one thread for decoding and one for x264), exactly as
-one writer would write it, and the groups' MP4s are joined packet by packet (no
-re-encoding) into one file.
+acsumgan.media.encode_parts``, one thread for decoding and one for x264, started and ended
+by :mod:`.workers`), exactly as one writer would write it, and the groups' MP4s are joined
+packet by packet (no re-encoding) into one file.
 
 What is the same as one writer: every frame (the same source frames, in order, at
 the same output times), the size, the frame rate and the quality settings. What
@@ -17,32 +17,50 @@ cut between two shots: the next part's audio encoder restarts there, so its firs
 AAC packet (the encoder's priming) is dropped, and the last packet of the previous
 part may play up to 1,023 samples (21 ms at 48 kHz) longer than its video; the audio
 after a join can lag by that much. Used only for constant-rate output with known
-frame pts (:func:`plan_groups`), with at least :data:`MIN_PART_SECONDS` of summary per
-part; any failure in a part, or parts whose streams cannot be joined (different codec
-parameters), and the summary is written by one writer instead.
+frame pts (:func:`plan_groups`), with at least :data:`MIN_ENCODE_PART_SECONDS` of summary
+per part; otherwise, or on any failure in a part, or for parts whose streams cannot be
+joined (different codec parameters), :func:`write_in_parts` returns None and the caller
+writes with one writer::
+
+    stats = write_in_parts(src, ranges, out, parts=4, **options) or write_summary_video(src, ranges, out, **options)
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import pickle
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import av
 
-from ..fileio import atomic_path, local_url, open_media
-from ..locks import worker_env
+from ..fileio import atomic_path, local_url
+from ..progress import Progress, report
+from .decode import open_media, probe
+from .encode import (
+    DEFAULT_CRF,
+    DEFAULT_PRESET,
+    SourceFrames,
+    WriteStats,
+    check_encoder_options,
+    check_ranges,
+    usable_pts,
+    write_summary_video,
+)
+from .workers import CountLines, WorkerGroup, worker_channel
 
-#: Each part writes at least this many seconds of summary.
-MIN_PART_SECONDS = 20.0
+_log = logging.getLogger("acsumgan.summarize.encoding")  # into summarize's log file
+
+#: Each part writes at least this many seconds of summary. Shorter than
+#: :data:`~acsumgan.media.decode_parts.MIN_DECODE_PART_SECONDS`: x264 writes a second of
+#: video far more slowly than FFmpeg decodes one, so a process pays off sooner.
+MIN_ENCODE_PART_SECONDS = 20.0
 
 
 class JoinFailed(Exception):
@@ -52,10 +70,10 @@ class JoinFailed(Exception):
 def plan_groups(ranges: Sequence[tuple[int, int]], parts: int, fps: float) -> list[list[tuple[int, int]]] | None:
     """Whole ranges in ``parts`` consecutive groups of about equal frame counts (each cut at
     the range boundary nearest ``k / parts`` of the frames, the earlier one on a tie);
-    None when one writer it is (fewer than two parts of :data:`MIN_PART_SECONDS`, one range)."""
+    None when one writer it is (fewer than two parts of :data:`MIN_ENCODE_PART_SECONDS`, one range)."""
     lengths = [b - a + 1 for a, b in ranges]
     total = sum(lengths)
-    parts = min(int(parts), int(total / (MIN_PART_SECONDS * fps)), len(ranges))
+    parts = min(int(parts), int(total / (MIN_ENCODE_PART_SECONDS * fps)), len(ranges))
     if parts < 2:
         return None
     ends = list(itertools.accumulate(lengths))  # frames up to the end of each range
@@ -69,93 +87,94 @@ def plan_groups(ranges: Sequence[tuple[int, int]], parts: int, fps: float) -> li
 
 
 def _worker(spec_path: str) -> None:
-    """A part's process: write its group of ranges; report frames on stdout."""
-    from ..locks import die_with_parent
-    from .encode import write_summary_video
-
-    die_with_parent()
+    """A part's process: write its group of ranges; report frames written as progress lines."""
+    lines = CountLines(worker_channel())
     with open(spec_path, "rb") as f:
         spec = pickle.load(f)
-    last = [0.0]
-
-    def progress(done: int, _total: int) -> None:
-        now = time.monotonic()
-        if now - last[0] > 0.2:
-            last[0] = now
-            print(done, flush=True)
-
-    stats = write_summary_video(progress=progress, threads=1, parts=1, **spec["kwargs"])
+    stats = write_summary_video(threads=1, progress=lambda event: lines(event.done), **spec["kwargs"])
     with atomic_path(spec["result"]) as tmp:
         with open(tmp, "wb") as f:
             pickle.dump(stats, f)
 
 
-def _temporary(out_path: Path) -> Path:
-    """A temporary file beside ``out_path``, named as :func:`acsumgan.fileio.atomic_path`
-    names them (so one left by a killed run is removed as stale by the next)."""
-    fd, name = tempfile.mkstemp(prefix=f".{out_path.name}.{os.getpid()}.", suffix=".tmp", dir=out_path.parent)
-    os.close(fd)
-    return Path(name)
-
-
 def write_in_parts(
-    src: Path,
-    groups: list[list[tuple[int, int]]],
-    out_path: Path,
-    kwargs: dict,
-    progress: Callable[[int, int], None] | None,
-    total: int,
-):
-    """Write each group in a process, then join them into ``out_path``; the joined WriteStats."""
-    from .encode import WriteStats
+    src_path: str | os.PathLike,
+    frame_ranges: Sequence[Sequence[int]],
+    out_path: str | os.PathLike,
+    *,
+    parts: int | None,
+    source: SourceFrames | None = None,
+    crf: int = DEFAULT_CRF,
+    preset: str = DEFAULT_PRESET,
+    keep_audio: bool = True,
+    threads: int = 0,
+    progress: Progress | None = None,
+) -> WriteStats | None:
+    """Write the summary of :func:`~acsumgan.media.encode.write_summary_video` (same arguments)
+    with ``parts`` processes at once, each a group of whole ranges, joined into ``out_path``
+    (see the module docstring: the same frames; at each join, between two shots, the audio
+    may lag by up to one AAC frame). ``progress`` receives the frames written, summed over
+    the parts. Each part decodes and encodes on one thread (``threads`` is not used).
 
+    Returns the joined :class:`~acsumgan.media.encode.WriteStats`, or None when parts do not
+    apply (``parts`` <= 1, no usable ``source.frame_pts``, a variable rate, a summary too
+    short for two parts: :func:`plan_groups`) or when a part failed or the parts could not
+    be joined (logged): then write it with one writer. The ranges and encoder options are
+    checked first (:class:`~acsumgan.errors.ConfigError`), as the one writer checks them.
+    """
+    ranges = check_ranges(frame_ranges)
+    check_encoder_options(crf, preset)
+    source = source or SourceFrames()
+    src, out_path = Path(src_path), Path(out_path)
+    pts_list = usable_pts(source.frame_pts)
+    if parts is None or int(parts) <= 1 or pts_list is None or source.frame_times is not None:
+        return None
+    groups = plan_groups(ranges, int(parts), float(source.fps) if source.fps else probe(src).fps)
+    if groups is None:
+        return None
+    keys = None if source.key_frames is None else list(source.key_frames)
+    options = {
+        "source": SourceFrames(fps=source.fps, frame_pts=pts_list, key_frames=keys),
+        "crf": crf,
+        "preset": preset,
+        "keep_audio": keep_audio,
+    }
+    try:
+        return _write_groups(src, groups, out_path, options, progress, sum(b - a + 1 for a, b in ranges))
+    except JoinFailed as exc:
+        _log.info("%s: writing the summary in one pass (%s)", out_path, exc)
+        return None
+
+
+def _write_groups(
+    src: Path, groups: list[list[tuple[int, int]]], out_path: Path, options: dict, progress: Progress | None, total: int
+) -> WriteStats:
+    """Write each group in a process, then join them into ``out_path``; the joined WriteStats."""
     t0 = time.perf_counter()
-    env = worker_env()
     done = [0] * len(groups)
     lock = threading.Lock()
 
-    def follow(j: int, proc: subprocess.Popen) -> None:
-        for line in proc.stdout:
-            try:
-                n = int(line)
-            except ValueError:
-                continue
+    def counted(j: int):
+        def on_count(n: int) -> None:
             with lock:
                 done[j] = n
-                if progress is not None:
-                    progress(min(sum(done), total), total)
+                report(progress, "encoding", min(sum(done), total), total)
 
-    files: list[Path] = []
-    procs: list[subprocess.Popen] = []
-    try:
+        return on_count
+
+    with WorkerGroup() as workers:
         outs, results = [], []
-        for group in groups:
-            spec, out, result = _temporary(out_path), _temporary(out_path), _temporary(out_path)
-            files += [spec, out, result]
+        for j, group in enumerate(groups):
+            spec, out, result = (workers.scratch_file(out_path) for _ in range(3))
             outs.append(out)
             results.append(result)
-            part_kwargs = {**kwargs, "src_path": src, "frame_ranges": group, "out_path": out}
-            spec.write_bytes(pickle.dumps({"kwargs": part_kwargs, "result": result}))
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "acsumgan.media.encode_parts", str(spec)],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-                env=env,
-            )
-            procs.append(proc)
-            threading.Thread(target=follow, args=(len(procs) - 1, proc), daemon=True).start()
-        if any(p.wait() for p in procs):
+            kwargs = {**options, "src_path": src, "frame_ranges": group, "out_path": out}
+            spec.write_bytes(pickle.dumps({"kwargs": kwargs, "result": result}))
+            workers.start("acsumgan.media.encode_parts", str(spec)).follow_counts(counted(j))
+        if any(w.wait() for w in workers.workers):
             raise JoinFailed("a part could not be written")
         stats = [pickle.loads(r.read_bytes()) for r in results]
         audio = _join(outs, out_path)
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        for f in files:
-            f.unlink(missing_ok=True)
     first = stats[0]
     return WriteStats(
         path=out_path,

@@ -2,9 +2,8 @@
 
 - :mod:`.summary`: ``summary.html`` of one summarized video (the original in a player,
   a timeline of the importance curve and the shots, one thumbnail per shot, the
-  summary video, the totals, links to the files) and ``index.html`` of several;
-- :mod:`.media`: the thumbnails (one JPEG per shot, one pass over the video) and a
-  video the browser can play (the original, or an H.264 copy of it);
+  summary video, the totals, links to the files) and ``index.html`` of several (the
+  thumbnails and the video the browser plays are made by :mod:`acsumgan.media.browser`);
 - :mod:`.report`: ``report.html`` of an experiment (tables, plots embedded, links);
 - :mod:`.plots`: the PNG plots people read (``scores.png`` of a summary, the report's
   style: legends outside the axes, integer epochs, light shot ticks when there are many).
@@ -14,7 +13,6 @@ file is a relative link beside the page (or, for the report's plots, a ``data:``
 This package uses only :mod:`acsumgan.errors` and :mod:`acsumgan.fileio` of acsumgan.
 """
 
-from ..media.browser import playable_href, relative_href, write_browser_copy, write_thumbnails
 from .plots import score_figure, write_score_plot
 from .report import Cell, Figure, Link, Section, Table, write_report_page
 from .summary import IndexEntry, ShotView, SummaryView, timecode, write_index_page, write_summary_page
@@ -28,14 +26,10 @@ __all__ = [
     "ShotView",
     "SummaryView",
     "Table",
-    "playable_href",
-    "relative_href",
     "score_figure",
     "timecode",
-    "write_browser_copy",
     "write_index_page",
     "write_report_page",
     "write_summary_page",
     "write_score_plot",
-    "write_thumbnails",
 ]

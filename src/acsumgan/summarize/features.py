@@ -90,7 +90,7 @@ def extract_features(
     decoder refreshes so that the frames, steps and features are those of one pass
     (:mod:`acsumgan.media.decode_parts`, checked at the end; on any mismatch the video is decoded again in
     one pass). ``parts=1``, other codecs and videos shorter than two
-    :data:`~acsumgan.media.decode_parts.MIN_PART_SECONDS`: one pass, as follows.
+    :data:`~acsumgan.media.decode_parts.MIN_DECODE_PART_SECONDS`: one pass, as follows.
 
     Frames are streamed ``batch_size`` at a time (memory stays bounded whatever the
     video's length). With ``background_decode`` decoding, colour conversion and

@@ -565,15 +565,17 @@ def write_review_page(res, final_dir: Path | None = None) -> Path:
     """summary.html and thumbs/ beside a summary (a :class:`~acsumgan.summarize.summary.SummaryResult`);
     links to the source video are relative to ``final_dir`` (where the page will lie) when given."""
     from ..media.browser import playable_href, relative_href, write_thumbnails
-    from ..media.decode import frame_seconds
+    from ..media.times import FrameTimes
     from ..pages.summary import ShotView, SummaryView, write_summary_page
 
     ex = res.extracted
     out = res.out_dir
     cps = np.asarray(res.change_points, dtype=np.int64)
 
+    times = FrameTimes(ex.n_frames, res.fps, ex.frame_times, ex.constant_rate)
+
     def at(frame: int) -> float:
-        return frame_seconds(int(frame), res.fps, ex.frame_times, ex.constant_rate)
+        return times.at(int(frame))
 
     thumbs = write_thumbnails(res.video_path, [(int(a), int(b)) for a, b in cps], out / "thumbs")
     for old in set((out / "thumbs").glob("*.jpg")) - set(thumbs):  # an earlier call's, with other shots

@@ -52,8 +52,9 @@ import torch
 from ..errors import ConfigError, checked_number
 from ..evaluation.summary import DEFAULT_BUDGET, frame_scores, knapsack, select_shots, shot_scores
 from ..fileio import ensure_dir, write_json
-from ..media.decode import DEFAULT_RATE, frame_seconds
-from ..media.encode import DEFAULT_CRF, DEFAULT_PRESET, WriteStats, write_summary_video
+from ..media.decode import DEFAULT_RATE
+from ..media.encode import DEFAULT_CRF, DEFAULT_PRESET, SourceFrames, WriteStats, write_summary_video
+from ..media.encode_parts import write_in_parts
 from ..pages.plots import write_score_plot
 from ..pages.summary import timecode
 from .backbones import DEFAULT_BACKBONE, Backbone, as_backbone
@@ -115,7 +116,7 @@ def select_keyshots(scores: np.ndarray, ex: ExtractedFeatures, change_points: np
     cp = np.asarray(change_points, dtype=np.int64)
 
     def at(frame: int) -> float:
-        return frame_seconds(frame, ex.fps, ex.frame_times, ex.constant_rate)
+        return ex.times.at(frame)
 
     times = np.asarray(ex.frame_times, dtype=np.float64)
     diffs = np.diff(times)
@@ -153,7 +154,7 @@ def build_segments(
     fps, n = ex.fps, ex.n_frames
 
     def at(frame: int) -> float:
-        return frame_seconds(frame, fps, ex.frame_times, ex.constant_rate)
+        return ex.times.at(frame)
 
     shots = []
     total_frames = 0
@@ -208,7 +209,7 @@ def plot_scores(
     :func:`acsumgan.pages.plots.score_figure`)."""
 
     def at(frame: int) -> float:
-        return frame_seconds(frame, ex.fps, ex.frame_times, ex.constant_rate)
+        return ex.times.at(frame)
 
     shots = [(at(int(s)), at(int(e) + 1)) for s, e in change_points]
     return write_score_plot(path, ex.timestamps, at(ex.n_frames), scores, shots, selected, title)
@@ -230,8 +231,8 @@ def _stage_progress(progress: Callable[[str, int, int], None] | None, stage: str
 
 
 def _stage_events(progress: Callable[[str, int, int], None] | None):
-    """``progress`` as an :data:`acsumgan.progress.Progress` (features and shots report events)."""
-    return (lambda e: progress(e.stage, e.done, e.total)) if progress is not None else None
+    """``progress`` as a receiver of :class:`acsumgan.progress.Event` values (None without progress)."""
+    return (lambda event: progress(event.stage, event.done, event.total)) if progress is not None else None
 
 
 def _check_options(budget: float, seconds: float | None, max_shot_seconds: float | str | None) -> float:
@@ -255,7 +256,7 @@ def _max_shot_seconds(max_shot_seconds: float | str | None, budget: float, ex: E
     """Resolve ``"auto"``: the smaller of AUTO_MAX_SHOT_SECONDS and the budget in seconds."""
     if max_shot_seconds != "auto":
         return max_shot_seconds
-    duration = frame_seconds(ex.n_frames, ex.fps, ex.frame_times, ex.constant_rate)
+    duration = ex.times.at(ex.n_frames)
     return min(AUTO_MAX_SHOT_SECONDS, budget * duration)
 
 
@@ -265,7 +266,7 @@ def steps_per_second(ex: ExtractedFeatures) -> float:
     (a 1 fps video sampled at 2 steps per second has 1 step per second: every frame)."""
     if ex.constant_rate and ex.fps >= ex.rate:
         return float(ex.rate)
-    duration = frame_seconds(ex.n_frames, ex.fps, ex.frame_times, ex.constant_rate)
+    duration = ex.times.at(ex.n_frames)
     if duration <= 0:
         return float(ex.rate)
     return min(float(ex.rate), len(ex.picks) / duration)
@@ -285,7 +286,7 @@ def _shots(ex: ExtractedFeatures, change_points: np.ndarray | None, max_shot_sec
 
 def _empty_summary(video_path: Path, change_points: np.ndarray, budget: float, ex: ExtractedFeatures) -> ConfigError:
     def at(frame: int) -> float:
-        return frame_seconds(frame, ex.fps, ex.frame_times, ex.constant_rate)
+        return ex.times.at(frame)
 
     lengths = np.array([at(int(e) + 1) - at(int(s)) for s, e in change_points])
     return ConfigError(
@@ -307,18 +308,15 @@ def _encode_summary(
 ) -> WriteStats:
     """summary.mp4: the selected shots in order."""
     ranges = [(int(change_points[i, 0]), int(change_points[i, 1])) for i in selected]
-    return write_summary_video(
-        video_path,
-        ranges,
-        summary_path,
-        crf=crf,
-        progress=_stage_progress(progress, "encoding"),
-        preset=preset,
-        fps=ex.fps,
-        frame_pts=ex.frame_pts,
-        key_frames=ex.key_frames,
-        frame_times=None if ex.constant_rate else ex.frame_times,
-        parts=torch.get_num_threads(),  # one process per core for a long summary
+    options = {
+        "source": SourceFrames.of(ex),
+        "crf": crf,
+        "preset": preset,
+        "progress": _stage_events(progress),
+    }
+    parts = torch.get_num_threads()  # one process per core for a long summary
+    return write_in_parts(video_path, ranges, summary_path, parts=parts, **options) or write_summary_video(
+        video_path, ranges, summary_path, **options
     )
 
 
