@@ -11,6 +11,9 @@ and computes, per video, Kendall's tau-b and Spearman's rho:
 then the mean over the 50 videos. Prints a table and writes JSON (``--out``).
 
     .venv/bin/python benchmarks/human_rank_correlation.py [--anno FILE] [--draws 100] [--seed 0]
+
+Run it with the virtual environment's Python (``.venv/bin/python``): it imports the
+installed ``acsumgan`` package (an editable install of ``src/``).
 """
 
 from __future__ import annotations
@@ -26,9 +29,6 @@ from pathlib import Path
 import numpy as np
 import scipy
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-
 from acsumgan import __version__
 from acsumgan.data.groundtruth import import_tvsum
 from acsumgan.errors import AcsumganError
@@ -36,6 +36,7 @@ from acsumgan.evaluation.baselines import video_baseline
 from acsumgan.evaluation.rank import METHODS
 from acsumgan.fileio import write_json
 
+ROOT = Path(__file__).resolve().parents[1]
 CANDIDATES = [
     ROOT.parent / "shared" / "data" / "TVSum" / "ydata-tvsum50-anno.tsv.gz",
     ROOT / "tests" / "fixtures" / "tvsum" / "ydata-tvsum50-anno.tsv.gz",

@@ -28,6 +28,9 @@ each length (a few (n+1) x (n+1) float64 arrays) is given for comparison.
 Prints a summary and writes JSON (``--out``, default benchmarks/results/kts_speed.json).
 
     .venv/bin/python benchmarks/kts_speed.py [--steps 1200] [--dim 1280] [--repeats 7] [--scaling 1200,7200,14400]
+
+Run it with the virtual environment's Python (``.venv/bin/python``): it imports the
+installed ``acsumgan`` package (an editable install of ``src/``).
 """
 
 from __future__ import annotations
@@ -37,18 +40,16 @@ import os
 import platform
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-
-import tracemalloc
-
 from acsumgan import __version__
 from acsumgan.fileio import write_json
 from acsumgan.summarize.kts import kts, kts_segment, windows
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "kts_speed.json"
 

@@ -26,6 +26,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 import time
@@ -49,6 +50,7 @@ def main() -> None:
         name = "quality_synthetic_baselines.json" if args.baselines_only else "quality_synthetic.json"
         args.out = str(ROOT / "benchmarks" / "results" / name)
 
+    from acsumgan.cli.progress import ProgressBars
     from acsumgan.config import TrainConfig
     from acsumgan.data.dataset import load_dataset
     from acsumgan.data.splits import make_random_splits, write_splits
@@ -97,7 +99,8 @@ def main() -> None:
             checkpoint_interval_s=600,
         )
         t = time.perf_counter()
-        res = train(cfg, data, splits_path, run_dir, progress=sys.stderr.isatty(), force=True)
+        with ProgressBars() if sys.stderr.isatty() else contextlib.nullcontext() as bars:
+            res = train(cfg, data, splits_path, run_dir, progress=bars, force=True)
         seconds = time.perf_counter() - t
     rows = res.rows
     trained = [r for r in rows if r["epoch"] >= 0]

@@ -25,6 +25,7 @@ The numbers are reported as they come out; the synthetic data is not tuned.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -82,6 +83,7 @@ def main() -> None:
 
     import torch
 
+    from acsumgan.cli.progress import ProgressBars
     from acsumgan.config import TrainConfig
     from acsumgan.data.dataset import load_dataset
     from acsumgan.data.splits import make_kfold_splits, write_splits
@@ -119,7 +121,8 @@ def main() -> None:
                     threads=args.threads,
                 )
                 t = time.perf_counter()
-                res = train(cfg, data, splits_path, tmp / f"fold{fold}_seed{seed}", progress=sys.stderr.isatty())
+                with ProgressBars() if sys.stderr.isatty() else contextlib.nullcontext() as bars:
+                    res = train(cfg, data, splits_path, tmp / f"fold{fold}_seed{seed}", progress=bars)
                 secs = time.perf_counter() - t
                 rows = res.rows
                 entry = {"fold": fold, "seed": seed, "seconds": round(secs, 1), "untrained": rows[0]["f_score"]}

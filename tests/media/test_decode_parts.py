@@ -175,7 +175,7 @@ def test_features_in_parts_are_one_pass_bit_for_bit(h264, backbone, parts, batch
     one = extract_features(h264, backbone, parts=1, batch_size=batch_size)
     assert one.parts == 1 and one.decoder_peak_rss == 0
     calls = []
-    progress = lambda d, t: calls.append((d, t))  # noqa: E731
+    progress = lambda e: calls.append((e.done, e.total))  # noqa: E731
     many = extract_features(h264, backbone, parts=parts, batch_size=batch_size, progress=progress)
     assert many.parts == parts and many.decoder_peak_rss > 0
     _identical(one, many)

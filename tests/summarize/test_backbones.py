@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from acsumgan.errors import ConfigError, VideoError
+from acsumgan.errors import ConfigError
 from acsumgan.summarize import backbones as B
 from acsumgan.summarize.backbones import BACKBONES, GoogLeNetFeatures, get_backbone
-from acsumgan.summarize.features import extract_features
 from acsumgan.synthetic.media import plain_scene_frame
 
 
@@ -167,32 +166,6 @@ def test_googlenet_rejects_wrong_weights(tmp_path):
         get_backbone("googlenet", weights=p)
 
 
-def test_extract_features_streams_the_video(scenes_video, backbone):
-    calls = []
-    ex = extract_features(scenes_video.path, backbone, batch_size=5, progress=lambda d, t: calls.append((d, t)))
-    assert ex.features.shape == (32, 1280) and ex.features.dtype == np.float32
-    assert ex.picks.tolist() == list(range(0, 160, 5))
-    assert np.allclose(ex.timestamps, np.arange(32) * 0.5)
-    assert ex.n_frames == 160 and ex.fps == 10.0 and (ex.width, ex.height) == (96, 72)
-    assert not ex.has_audio and ex.backbone == "efficientnet-lite0"
-    assert calls[-1] == (160, 160)
-    assert len(calls) == 32 // 5 + 1
-    assert all(a[0] < b[0] for a, b in zip(calls, calls[1:]))
-    # the same features as running the backbone on the sampled frames directly
-    from acsumgan.media.decode import FrameSampler
-
-    frames = np.stack([f.image for f in FrameSampler(scenes_video.path, size=(224, 224))])
-    assert np.allclose(backbone(frames), ex.features, atol=1e-4)
-
-
-def test_extract_features_bad_inputs(bad_files, backbone):
-    for name in ("empty", "text", "audio_only"):
-        with pytest.raises(VideoError):
-            extract_features(bad_files[name], backbone)
-    with pytest.raises(ConfigError):
-        extract_features(bad_files["empty"], backbone, rate=0)
-
-
 def test_loading_prints_nothing(capsys):
     bb = B.BACKBONES["efficientnet-lite0"](torch.device("cpu"))
     assert bb.dim == 1280
@@ -221,49 +194,3 @@ def test_simplified_network_gives_the_same_bits(backbone):
     assert all(m.inplace for m in backbone.net.modules() if isinstance(m, torch.nn.ReLU6))
     x = frames_of([(0, 1), (3, 5), (2, 0), (1, 7)])
     assert np.array_equal(backbone(x), folded_only(x))
-
-
-def test_background_decoding_gives_the_same_features(scenes_audio_video, backbone):
-    ref = extract_features(scenes_audio_video.path, backbone, background_decode=False, decoder_threads=0)
-    for threads in (1, 0):
-        ex = extract_features(scenes_audio_video.path, backbone, background_decode=True, decoder_threads=threads)
-        assert np.array_equal(ex.features, ref.features)
-        assert ex.picks.tolist() == ref.picks.tolist() and ex.n_frames == ref.n_frames
-        assert np.array_equal(ex.frame_times, ref.frame_times)
-
-
-def test_background_decoding_errors_and_early_stop(bad_files, backbone):
-    import threading
-
-    from acsumgan.media.decode import prefetch
-
-    with pytest.raises(VideoError, match="not a video file"):
-        extract_features(bad_files["text"], backbone)
-
-    def items():
-        yield 1
-        yield 2
-        raise ValueError("third item")
-
-    got = []
-    with pytest.raises(ValueError, match="third item"):
-        for x in prefetch(items(), 1):
-            got.append(x)
-    assert got == [1, 2]
-
-    closed = []
-
-    def endless():
-        try:
-            i = 0
-            while True:
-                yield i
-                i += 1
-        finally:
-            closed.append(threading.current_thread().name)
-
-    it = prefetch(endless(), 4)
-    assert [next(it) for _ in range(10)] == list(range(10))
-    it.close()  # the consumer stops early: the producer is closed on its own thread and joined
-    assert closed == ["acsumgan-decode"]
-    assert not any(t.name == "acsumgan-decode" for t in threading.enumerate())

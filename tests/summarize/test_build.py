@@ -72,7 +72,7 @@ def test_build_resumes_after_an_interruption(scenes_video, cfr30, mkv_video, bac
 
     def interrupt(ev):
         events.append(ev)
-        if ev.finished and ev.video_index == 0:
+        if ev.stage == "videos" and ev.done == 1:  # the first video is finished
             raise Stop()
 
     counting = Counting(backbone)
@@ -89,14 +89,15 @@ def test_build_resumes_after_an_interruption(scenes_video, cfr30, mkv_video, bac
 
     def watch(ev):
         seen.append(ev)
-        if ev.finished and ev.video_index == 0:
+        if ev.stage == "videos" and ev.done == 1:
             assert parts[0].stat().st_mtime_ns == mtime  # the cached part was not rewritten
 
     build_dataset(videos, out, backbone=counting, progress=watch)
-    finished = [e for e in seen if e.finished]
-    assert [e.cached for e in finished] == [True, False, False]
+    finished = [e for e in seen if e.stage == "videos" and e.done > 0]
+    assert [e.note == "cached" for e in finished] == [True, False, False]
+    assert [(e.done, e.total) for e in finished] == [(1, 3), (2, 3), (3, 3)]
     assert counting.frames == 7 + 8  # only videos 2 and 3 were computed
-    assert any(not e.finished and e.video_index == 1 for e in seen)  # frame progress
+    assert any(e.stage == "features" and e.item == videos[1].name for e in seen)  # frame progress
     data = load_dataset(out, purpose="summarize")
     assert list(data) == ["video_1", "video_2", "video_3"]
     assert np.allclose(data["video_1"].features, features_of(videos[0]).features, atol=1e-5)
@@ -107,7 +108,7 @@ def test_parts_of_other_settings_are_not_reused(scenes_video, backbone, tmp_path
     out = tmp_path / "d.h5"
 
     def stop_at_end(ev):
-        if ev.finished:
+        if ev.stage == "videos" and ev.done == 1:
             raise Stop()
 
     with pytest.raises(Stop):
@@ -115,7 +116,7 @@ def test_parts_of_other_settings_are_not_reused(scenes_video, backbone, tmp_path
     counting = Counting(backbone)
     seen = []
     build_dataset([scenes_video.path], out, backbone=counting, rate=2.0, progress=seen.append)
-    assert counting.frames == 32 and not [e for e in seen if e.finished][0].cached
+    assert counting.frames == 32 and [e for e in seen if e.stage == "videos" and e.done == 1][0].note != "cached"
     assert load_dataset(out)["video_1"].picks.tolist() == list(range(0, 160, 5))
 
 

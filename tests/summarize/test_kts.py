@@ -240,10 +240,10 @@ def test_windows_cover_the_input_with_bounded_overlapping_parts():
 def test_up_to_twenty_minutes_is_one_exact_run_and_beyond_uses_windows():
     x = scene_features(EXACT_STEPS + 1, seed=5, dim=32)
     calls = []
-    kts(x[:EXACT_STEPS], progress=lambda d, t: calls.append((d, t)))
+    kts(x[:EXACT_STEPS], progress=lambda e: calls.append((e.done, e.total)))
     assert calls == [(1, 1)]
     calls.clear()
-    kts(x, progress=lambda d, t: calls.append((d, t)))
+    kts(x, progress=lambda e: calls.append((e.done, e.total)))
     n_windows = len(windows(EXACT_STEPS + 1))
     assert n_windows == 3 and calls == [(i, n_windows) for i in range(1, n_windows + 1)]
 

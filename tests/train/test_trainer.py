@@ -108,6 +108,22 @@ def test_same_seed_same_results_other_seed_differs(tmp_path, tiny_synth, tiny_sp
     assert strip(a.rows) != strip(c.rows)
 
 
+def test_training_reports_an_event_per_epoch(tmp_path, tiny_synth, tiny_splits):
+    events = []
+    res = train(_cfg(), tiny_synth, tiny_splits, tmp_path / "run", progress=events.append)
+    assert [(e.stage, e.done, e.total, e.unit) for e in events] == [
+        ("training", 0, 2, "epochs"),
+        ("training", 1, 2, "epochs"),
+        ("training", 2, 2, "epochs"),
+    ]
+    assert events[0].note == ""
+    for e, row in zip(events[1:], res.rows[1:]):
+        assert e.note == f"reward {row['reward']:.4f}  F {row['f_score']:.2f}"
+    events.clear()
+    train(_cfg(), tiny_synth, tiny_splits, tmp_path / "run", progress=events.append)  # complete: nothing to do
+    assert events == []
+
+
 def test_interrupted_run_resumes_to_identical_results(tmp_path, tiny_synth, tiny_splits):
     full = train(_cfg(n_epochs=3), tiny_synth, tiny_splits, tmp_path / "full")
 

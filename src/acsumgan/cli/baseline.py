@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from ..data.splits import check_split_index, check_split_keys, read_splits
 from ..errors import ConfigError, DatasetError
 from ..evaluation.baselines import DEFAULT_DRAWS, KINDS
 from ..evaluation.metrics import METRICS
@@ -79,8 +80,7 @@ def baseline(
     the file has user_summary and change_points; Kendall tau and Spearman rho
     (Otani et al., CVPR 2019) where it has user_scores or user_summary.
     """
-    from ..data.dataset import load_dataset
-    from ..data.splits import check_split_index, check_split_keys, read_splits
+    from ..data.dataset import load_dataset  # h5py: loaded when needed
     from ..evaluation.baselines import baseline_rows
     from ..evaluation.metrics import resolve_metric
 

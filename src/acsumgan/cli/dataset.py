@@ -9,10 +9,12 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from ..config import resolve_device
 from ..fileio import refuse_to_replace
 from ..locks import hold_lock
 from .common import CONTEXT, check_seed, console, count, dataset, device_option, shown
-from .train import threads_option
+from .summarize import expand_videos
+from .train import apply_threads, threads_option
 
 
 @dataset.command("synth")
@@ -42,7 +44,7 @@ def dataset_synth(profile: str, out: str, seed: int, videos: int | None, dim: in
     recurring scenes, shots at scene changes and simulated annotators; every field
     of the eccv16 schema is filled.
     """
-    from ..synthetic.dataset import PROFILES, write_synth_dataset
+    from ..synthetic.dataset import PROFILES, write_synth_dataset  # h5py: loaded when needed
 
     click.get_current_context().with_resource(hold_lock(out, is_file=True, tree=True))  # one writer per file
     refuse_to_replace(out, force)
@@ -67,7 +69,7 @@ def dataset_validate(path: str, purpose: str, as_json: bool) -> None:
     Exits non-zero with a one-line message naming the video and field of the
     first problem found.
     """
-    from ..data.dataset import dataset_attrs, load_dataset
+    from ..data.dataset import dataset_attrs, load_dataset  # h5py: loaded when needed
 
     videos = load_dataset(path, purpose=purpose)
     rows = []
@@ -127,52 +129,15 @@ def dataset_build(videos, out, backbone, device, rate, force, threads) -> None:
     `train` and `experiment` accept the file as it is. Interrupted builds resume: each
     finished video is kept in OUT.parts/ until the file is complete.
     """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    from ..config import resolve_device
-    from ..summarize.build import build_dataset, parts_dir
-    from .summarize import expand_videos
-    from .train import apply_threads
+    from ..summarize.build import build_dataset, parts_dir  # torch: loaded when needed
+    from .progress import ProgressBars  # rich.progress: loaded when needed
 
     apply_threads(threads)
     paths = expand_videos(videos)
     click.get_current_context().with_resource(hold_lock(out, is_file=True, tree=True))  # one writer per file
     refuse_to_replace(out, force, resuming=parts_dir(out).is_dir())
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[unit]}"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as prog:
-        task = prog.add_task("videos", total=len(paths), unit="videos")
-        frames = prog.add_task("", total=None, unit="frames", visible=False)
-        current = {"video": -1}
-
-        def progress(p):
-            name = shown(Path(p.path).name)
-            if p.video_index != current["video"]:  # a new video: its own rate and ETA
-                current["video"] = p.video_index
-                prog.reset(frames, total=p.total_frames or None, completed=0, description=name, visible=True)
-            prog.update(frames, completed=p.done_frames, total=p.total_frames or None)
-            prog.update(
-                task,
-                description=f"videos ({name}" + (", cached)" if p.cached else ")"),
-                completed=p.video_index + (1 if p.finished else 0),
-            )
-
-        path = build_dataset(paths, out, backbone=backbone, device=resolve_device(device), rate=rate, progress=progress)
+    with ProgressBars(transient=True) as bars:
+        path = build_dataset(paths, out, backbone=backbone, device=resolve_device(device), rate=rate, progress=bars)
     console.print(f"wrote {shown(path)}: {count(len(paths), 'video')} ({shown(backbone)} features)")
 
 
@@ -195,7 +160,7 @@ def dataset_merge(inputs, out: str, names: str | None) -> None:
     attributes (eval_metric, backbone, ...) go on its group. Features must all have
     one size. Then `acsumgan splits make --kind augmented|transfer --target NAME`.
     """
-    from ..data.merge import merge_datasets, video_counts
+    from ..data.merge import merge_datasets, video_counts  # h5py: loaded when needed
 
     name_list = None if names is None else [n.strip() for n in names.split(",")]
     path = merge_datasets(inputs, out, name_list)
@@ -222,7 +187,7 @@ def import_gt() -> None:
 
 
 def _write(out: Path, videos: dict, name: str, merge: Path | None, as_json: bool) -> None:
-    from ..data.dataset import dataset_attrs, save_dataset
+    from ..data.dataset import dataset_attrs, save_dataset  # h5py: loaded when needed
     from ..data.groundtruth import EVAL_METRIC, merge_features
 
     attrs = {}
@@ -280,7 +245,7 @@ def import_summe_cmd(
     gt_dir: Path, change_points: Path | None, mapping: Path | None, merge: Path | None, out: Path, as_json: bool
 ) -> None:
     """SumMe (Gygli et al., ECCV 2014): video_i = i-th GT file in byte-wise sorted order."""
-    from ..data.groundtruth import import_summe
+    from ..data.groundtruth import import_summe  # h5py: loaded when needed
 
     videos = import_summe(gt_dir, change_points, mapping)
     _write(out, videos, "summe", merge, as_json)
@@ -307,7 +272,7 @@ def import_tvsum_cmd(anno: Path, merge: Path | None, out: Path, as_json: bool) -
     change_points and user_summary are not public for TVSum and are left out (kept
     from --merge's file if it has them).
     """
-    from ..data.groundtruth import import_tvsum
+    from ..data.groundtruth import import_tvsum  # h5py: loaded when needed
 
     videos = import_tvsum(anno)
     _write(out, videos, "tvsum", merge, as_json)

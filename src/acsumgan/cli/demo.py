@@ -74,14 +74,15 @@ def demo(out: str, epochs: int, synthetic_videos: int, videos_dir: str | None, s
     data = write_synth_dataset(root / "synthetic_summe.h5", "summe", seed=seed, videos=synthetic_videos)
     keys = list(load_dataset(data))
     splits = write_splits(root / "synthetic_splits.json", make_random_splits(keys, 1, 0.2, seed=seed))
-    run = train(
-        TrainConfig(n_epochs=epochs, seed=seed, checkpoint_interval_s=3600, threads=threads),
-        data,
-        splits,
-        root / "synthetic_run",
-        progress=True,
-        force=True,
-    )
+    with ProgressBars() as bars:
+        run = train(
+            TrainConfig(n_epochs=epochs, seed=seed, checkpoint_interval_s=3600, threads=threads),
+            data,
+            splits,
+            root / "synthetic_run",
+            progress=bars,
+            force=True,
+        )
     table = Table(title=f"F-score (max over simulated users) on the {len(keys) - len(keys) * 4 // 5} test videos")
     for col in ("model", "epoch", "F-score %"):
         table.add_column(col, justify="right" if col != "model" else "left")

@@ -8,6 +8,7 @@ import click
 import numpy as np
 from rich.table import Table
 
+from ..data.splits import get_split
 from ..errors import ConfigError
 from .common import budget_option, check_seed, cli, console, note, shown
 
@@ -107,59 +108,27 @@ def evaluate(
     correlation (Kendall tau, Spearman rho; Otani et al. 2019) compares frame scores
     with each annotator's.
     """
-    from ..data.dataset import load_dataset
-    from ..evaluation.metrics import evaluate_scores, resolve_metric
-    from ..evaluation.rank import evaluate_rank
-    from ..evaluation.reference import check_reference, evaluate_reference
-    from ..evaluation.scores import check_scores, read_scores, select_epoch
+    from ..evaluation.run import run_evaluation  # h5py: loaded when needed
 
     if (scores_path is None) == (model_path is None):
         raise ConfigError(None, "give either --scores (a scores file) or --model (a model to score the videos with)")
-    names = {
-        "max": ["max"],
-        "avg": ["avg"],
-        "kendall": ["kendall"],
-        "spearman": ["spearman"],
-        "all": [None, "kendall", "spearman"],
-        None: [None],
-    }[metric]
-    needs_f = None in names or "max" in names or "avg" in names
-    skipped = None
-    if metric == "all":  # every metric the file can give; the others are skipped, and said so
-        videos, skipped = _videos_for_all(dataset_path, reference)
-        if skipped:
-            names.remove(None)
-            needs_f = False
-            note(f"F-score skipped ({dataset_path}: {skipped}); rank correlation only")
-    else:
-        videos = load_dataset(dataset_path, purpose="evaluate" if needs_f and reference == "users" else "any")
-    if None in names:
-        names[names.index(None)] = resolve_metric(dataset_path)
+    score = None
     if model_path is not None:
-        all_scores = _score_with_model(model_path, videos, dataset_path, splits_path, split_index, eval_samples, seed)
-        scores_path = model_path
-    else:
-        all_scores = select_epoch(read_scores(scores_path), epoch, scores_path)
-    check_scores(all_scores, videos, scores_path, dataset_path)
-    if needs_f and reference != "users":
-        check_reference(videos, {k for sc in all_scores.values() for k in sc}, reference, dataset_path)
 
-    cache: dict = {}
-    results: dict = {}
-    for e, sc in all_scores.items():
-        per = {}
-        for name in names:
-            if name in ("max", "avg") and reference != "users":
-                per[name] = {
-                    **evaluate_reference(videos, sc, reference, name, budget).to_json(),
-                    "reference": reference,
-                }
-            elif name in ("max", "avg"):
-                per[name] = evaluate_scores(videos, sc, name, budget).to_json()
-            else:
-                per[name] = evaluate_rank(videos, sc, name, cache=cache).to_json()
-        results[e] = per
+        def score(videos: dict) -> dict:
+            return _score_with_model(model_path, videos, dataset_path, splits_path, split_index, eval_samples, seed)
 
+    ev = run_evaluation(
+        dataset_path,
+        model_path if model_path is not None else scores_path,
+        metric=metric,
+        reference=reference,
+        budget=budget,
+        epoch=epoch,
+        score=score,
+        note=note,
+    )
+    names, results = ev.names, ev.results
     if model_path is not None:
         _print_model_result(model_path, names, results, as_json)
         return
@@ -200,29 +169,6 @@ def evaluate(
         console.print(table)
 
 
-def _videos_for_all(dataset_path, reference: str):
-    """``(videos, None)`` when the file has what the F-score needs, else ``(videos, why
-    not)``: with ``--metric all`` the F-score is skipped where rank correlation still works
-    (e.g. a file with only ``user_scores``)."""
-    from ..data.dataset import load_dataset
-    from ..errors import DatasetError
-    from ..evaluation.metrics import resolve_metric
-
-    if reference != "users":
-        return load_dataset(dataset_path, purpose="any"), None
-    try:
-        videos = load_dataset(dataset_path, purpose="evaluate")
-    except DatasetError as exc:
-        if "(needed to evaluate)" not in exc.problem:
-            raise
-        return load_dataset(dataset_path, purpose="any"), exc.problem
-    try:
-        resolve_metric(dataset_path)
-    except ConfigError as exc:
-        return videos, exc.problem
-    return videos, None
-
-
 def _fmt(x, name: str) -> str:
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "-"
@@ -231,8 +177,7 @@ def _fmt(x, name: str) -> str:
 
 def _score_with_model(model_path, videos, dataset_path, splits_path, split_index, samples, seed) -> dict:
     """``{draw: {video: scores}}`` of the model on the test videos of a split (or every video)."""
-    from ..data.splits import get_split
-    from ..inference import Scorer, score_dataset
+    from ..inference import Scorer, score_dataset  # torch: loaded when needed
 
     keys = list(videos) if splits_path is None else get_split(splits_path, split_index, videos)["test_keys"]
     scorer = Scorer.load(model_path, seed=seed, samples=samples)

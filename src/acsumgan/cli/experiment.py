@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
 
 import click
 from rich.table import Table
 
+from ..config import TrainConfig, available_cores, resolve_device
 from ..errors import ConfigError
+from ..experiment.plan import default_workers, plan, run_threads
+from ..experiment.report import experiment_baselines, write_report
+from ..experiment.runner import run_experiment
+from ..experiment.select import select_experiment
 from ..locks import hold_lock
+from ..runs import ExperimentFolder, RunFolder
 from .common import cli, console, shown
 from .train import config_from_cli, train_options
 
@@ -126,11 +134,8 @@ def experiment(
     resumes unfinished ones from their last saved epoch. At the end, `select` and
     `report` run: report.md, results.csv, results.json, plots/ and best/<rule>/split<k>.pt.
     """
-    from ..config import available_cores, resolve_device
-    from ..experiment.plan import default_workers, plan, run_threads
-    from ..experiment.runner import run_experiment
-    from ..model.networks import check_model_fits
-    from ..runs import RunFolder
+    from ..model.networks import check_model_fits  # torch: loaded when needed
+    from .progress import ProgressBars  # rich.progress: loaded when needed
 
     cfg = config_from_cli(ctx, values)
     device = resolve_device(cfg.device)  # e.g. --device cuda without CUDA: one line, before anything is written
@@ -152,15 +157,16 @@ def experiment(
                 err=True,
             )
     ray_opts = {"cpus_per_run": ray_cpus_per_run, "max_retries": ray_max_retries, "shared_path": ray_shared_path}
-    codes = run_experiment(
-        exp,
-        workers=workers,
-        threads=threads,
-        executor=executor,
-        ray_address=ray_address,
-        progress=progress,
-        ray_options=ray_opts,
-    )
+    with ProgressBars() if progress else contextlib.nullcontext() as bars:
+        codes = run_experiment(
+            exp,
+            workers=workers,
+            threads=threads,
+            executor=executor,
+            ray_address=ray_address,
+            progress=bars,
+            ray_options=ray_opts,
+        )
     failed = {n: c for n, c in codes.items() if c != 0}
     if failed:
         for n, c in failed.items():
@@ -171,8 +177,6 @@ def experiment(
 
 
 def _select_and_report(out, dataset_path, splits_path, split_indices, cfg, draws: int) -> None:
-    from ..experiment.report import experiment_baselines, write_report
-    from ..experiment.select import select_experiment
 
     sel = select_experiment(out)
     baselines = experiment_baselines(dataset_path, splits_path, split_indices, cfg, draws) if draws else []
@@ -206,9 +210,6 @@ def select(exp_dir: str, as_json: bool) -> None:
     F-score, what the release does) and `label-free`; plus `untrained` and
     `best-epoch` for reference. Writes selection.json and best/<rule>/split<k>.pt.
     """
-    import json
-
-    from ..experiment.select import select_experiment
 
     sel = select_experiment(exp_dir).data
     if as_json:
@@ -228,8 +229,6 @@ def select(exp_dir: str, as_json: bool) -> None:
 )
 def report(exp_dir: str, baseline_draws: int) -> None:
     """Write report.md, results.csv, results.json and plots/ for an experiment folder."""
-    from ..config import TrainConfig
-    from ..runs import ExperimentFolder
 
     req = ExperimentFolder(exp_dir).read_request()
     cfg = TrainConfig.from_dict(dict(req["config"]))

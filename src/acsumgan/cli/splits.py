@@ -5,6 +5,14 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
+from ..data.splits import (
+    make_augmented_splits,
+    make_kfold_splits,
+    make_random_splits,
+    make_transfer_splits,
+    read_splits,
+    write_splits,
+)
 from ..errors import ConfigError
 from .common import check_seed, console, shown, splits
 
@@ -57,8 +65,7 @@ def splits_make(
     seed: int,
 ) -> None:
     """Make a seeded splits file for a dataset."""
-    from ..data.dataset import load_dataset
-    from ..data.splits import make_kfold_splits, make_random_splits, write_splits
+    from ..data.dataset import load_dataset  # h5py: loaded when needed
 
     keys = list(load_dataset(dataset_path).keys())
     if kind in ("augmented", "transfer"):
@@ -98,7 +105,6 @@ def _make_setting(
     seed: int,
 ) -> None:
     """``splits make --kind augmented|transfer``: the checks, one line each, then the file."""
-    from ..data.splits import make_augmented_splits, make_transfer_splits, write_splits
 
     datasets = list(dict.fromkeys(k.split("/", 1)[0] for k in keys if "/" in k))
     if not datasets:
@@ -156,8 +162,7 @@ def _make_setting(
 )
 def splits_show(path: str, dataset_path: str | None) -> None:
     """Check a splits file and show its sizes and how often each video is tested."""
-    from ..data.dataset import load_dataset
-    from ..data.splits import read_splits
+    from ..data.dataset import load_dataset  # h5py: loaded when needed
 
     keys = list(load_dataset(dataset_path).keys()) if dataset_path else None
     result = read_splits(path, keys)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import click
 from click.core import ParameterSource
 from rich.table import Table
 
-from ..config import TrainConfig, available_cores, load_config_file
+from ..config import TrainConfig, available_cores, load_config_file, set_threads
 from ..locks import hold_tree
 from .common import cli, console, finite, note, shown
 
@@ -137,7 +139,6 @@ def threads_option(help_: str):
 
 def apply_threads(threads: int | None) -> int:
     """At the start of a command: PyTorch's CPU threads, ``threads`` or the default (``config.set_threads``)."""
-    from ..config import set_threads
 
     return set_threads(threads)
 
@@ -195,18 +196,20 @@ def train(
     """
     cfg = config_from_cli(ctx, values)  # before torch is imported: a bad option fails at once
 
-    from ..train.trainer import train as run_train
+    from ..train.trainer import train as run_train  # torch: loaded when needed
+    from .progress import ProgressBars  # rich.progress: loaded when needed
 
     with hold_tree(out):  # no other command writes a folder inside or around OUT meanwhile
-        result = run_train(
-            cfg,
-            dataset_path,
-            splits_path,
-            out,
-            progress=progress,
-            force=force,
-            notify=note,
-        )
+        with ProgressBars() if progress else contextlib.nullcontext() as bars:
+            result = run_train(
+                cfg,
+                dataset_path,
+                splits_path,
+                out,
+                progress=bars,
+                force=force,
+                notify=note,
+            )
     _print_run_summary(result)
 
 

@@ -27,6 +27,7 @@ from typing import Mapping
 import numpy as np
 
 from ..data.dataset import Video
+from ..errors import DatasetError
 from .metrics import FScoreResult, f_score_users
 from .summary import DEFAULT_BUDGET, frame_scores, keyshot_summary
 
@@ -57,7 +58,6 @@ def can_use(video: Video, reference: str) -> bool:
 
 def check_reference(videos: Mapping[str, Video], keys, reference: str, path=None) -> None:
     """A one-line DatasetError for the first scored video that lacks what ``reference`` needs."""
-    from ..errors import DatasetError
 
     for k in sorted(keys):
         if not can_use(videos[k], reference):

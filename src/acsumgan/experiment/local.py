@@ -130,6 +130,6 @@ class LocalExecutor:
 
 
 def _gpu_ids() -> list[int]:
-    import torch
+    import torch  # loaded when needed (the driver of CPU runs never needs it)
 
     return list(range(torch.cuda.device_count()))

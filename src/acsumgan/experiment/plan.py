@@ -13,8 +13,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import TrainConfig, dump_yaml
-from ..data.splits import check_split_index
+from ..config import RUN_THREADS, TrainConfig, available_cores, check_threads, default_threads, dump_yaml
+from ..data.dataset import load_dataset
+from ..data.splits import check_split_index, read_splits
 from ..errors import ConfigError, FeatureSizeError
 from ..fileio import ensure_dir, write_text
 from ..runs import ExperimentFolder, sigma_name
@@ -54,8 +55,6 @@ def plan(
     out: str | os.PathLike, dataset: str, splits: str, sigmas, split_indices, base: TrainConfig, force: bool = False
 ) -> Experiment:
     """Check the request against an existing experiment folder and list its runs."""
-    from ..data.dataset import load_dataset
-    from ..data.splits import read_splits
 
     folder = ExperimentFolder(out)
     out = folder.path
@@ -136,7 +135,6 @@ def run_threads(threads: int | None) -> int:
     cores say so). Decided once, on the driver, and given to every run whatever the
     executor and the number of workers: the thread count changes the last bits of the
     losses, so both executors give the same numbers only with the same count."""
-    from ..config import RUN_THREADS, check_threads, default_threads
 
     return check_threads(threads) if threads is not None else default_threads(cap=RUN_THREADS)
 
@@ -144,10 +142,9 @@ def run_threads(threads: int | None) -> int:
 def default_workers(device: str, threads: int | None = None) -> int:
     """Runs at a time: one per GPU on CUDA; on CPU, the available cores / threads per run
     (:func:`run_threads`), capped by memory (about 4 GiB per run)."""
-    from ..config import available_cores
 
     if device.startswith("cuda"):
-        import torch
+        import torch  # loaded when needed (CUDA only)
 
         return max(1, torch.cuda.device_count())
     cores = available_cores()

@@ -32,6 +32,7 @@ from typing import Callable
 
 import ray
 
+from ..config import TrainConfig
 from ..fileio import ensure_dir
 from ..runs import ExperimentFolder, RunFolder
 from .plan import RunSpec
@@ -65,8 +66,7 @@ def _train_task(
 
     The dataset and splits arrive as bytes (Ray resolves the object-store references
     passed as arguments), or as ``None`` when their paths are shared."""
-    from ..config import TrainConfig
-    from ..train.trainer import train
+    from ..train.trainer import train  # torch: loaded in the Ray worker, not the driver
 
     name = spec["name"]
     ray.get(attempts.start.remote(name, os.getpid(), ray.get_runtime_context().get_node_id()))
@@ -91,7 +91,6 @@ def _train_task(
             dataset,
             splits,
             run_dir,
-            progress=False,
             on_epoch=on_epoch,
             identity_paths=(spec["dataset"], spec["splits"]),
         )

@@ -20,7 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DatasetError
+from ..data.dataset import load_dataset
+from ..data.splits import read_splits
+from ..errors import AcsumganError, DatasetError
+from ..evaluation.baselines import baseline_rows
+from ..evaluation.metrics import resolve_metric
+from ..evaluation.reference import can_use, evaluate_reference, performance_over_random
+from ..evaluation.scores import read_scores
 from ..fileio import ensure_dir, write_json, write_text
 from ..media.browser import relative_href
 from ..pages.report import Cell, Figure, Link, Section, Table, write_report_page
@@ -37,10 +43,6 @@ def _mean(xs):
 def experiment_baselines(dataset_path, splits_path, split_indices, cfg, draws: int) -> list[dict]:
     """The baseline rows of the report (random, uniform, human) on the experiment's test
     videos; none for a dataset without annotations or whose metric is unknown."""
-    from ..data.dataset import load_dataset
-    from ..data.splits import read_splits
-    from ..evaluation.baselines import baseline_rows
-    from ..evaluation.metrics import resolve_metric
 
     try:
         videos = load_dataset(dataset_path, purpose="evaluate")
@@ -58,10 +60,6 @@ def single_reference(exp: ExperimentFolder, sel: Selection, reference: str = "gt
     """The single-reference F-score (:mod:`acsumgan.evaluation.reference`) of every rule's
     choice and of every run's chosen epoch, from the runs' scores.h5; None when the
     experiment's dataset is not at hand or its test videos lack ``reference``."""
-    from ..data.dataset import load_dataset
-    from ..errors import AcsumganError
-    from ..evaluation.reference import can_use, evaluate_reference
-    from ..evaluation.scores import read_scores
 
     try:
         req = exp.read_request()
@@ -263,7 +261,6 @@ _POR_NOTE = (
 
 def por_by_rule(sel: Selection, baselines: list[dict]) -> dict[str, dict]:
     """Per rule: PoR of each split (against that split's random baseline) and their mean."""
-    from ..evaluation.reference import performance_over_random
 
     random = {b["split"]: b.get("f_score") for b in baselines if b.get("baseline") == "random"}
     out = {}
@@ -355,7 +352,7 @@ def _floats(xs) -> np.ndarray:
 def _plots(plots_dir: Path, summaries: dict, sel: Selection) -> dict[str, Path]:
     """Write the plots of :func:`report_figures` under ``plots/`` (PNG, atomically); remove
     an earlier report's F-score plots that this one does not make."""
-    from ..pages.plots import save_png
+    from ..pages.plots import save_png  # matplotlib: loaded when needed
 
     pdir = ensure_dir(plots_dir)
     figures = report_figures(summaries, sel)
@@ -369,9 +366,9 @@ def report_figures(summaries: dict, sel: Selection) -> dict:
     """The report's figures by file name (:func:`_plot_names`): legends outside the axes,
     integer epochs, the F-score from epoch -1 (before training); no F-score figures when
     no run has a test F-score."""
-    from matplotlib import colormaps
+    from matplotlib import colormaps  # loaded when needed
 
-    from ..pages.plots import epoch_axis, legend_outside, new_figure
+    from ..pages.plots import epoch_axis, legend_outside, new_figure  # matplotlib: loaded when needed
 
     out = {}
     splits, sigmas = sel["splits"], sel["sigmas"]

@@ -3,26 +3,38 @@
 :class:`ExtractedFeatures` is one video's per-step features with what maps steps to
 frames; :func:`extract_features` makes it, decoding a long H.264/HEVC video in parts at
 once (:mod:`acsumgan.media.decode_parts`).
+
+The per-video feature cache of ``summarize`` (``DIR/features.h5``, :func:`video_features`)
+and ``dataset build`` (``OUT.parts/``, :mod:`.build`): one entry format, one identity
+(:func:`source_identity`, :func:`entry_key`), one reader (:func:`read_feature_cache`) and
+one writer (:func:`entry_video`, :func:`save_entries`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import time
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
 
+import h5py
 import numpy as np
 import torch
 
+from ..data.dataset import Video, derive_fields, load_dataset, save_dataset
 from ..errors import ConfigError
+from ..fileio import readable
 from ..media.decode import DEFAULT_RATE, FrameSampler, check_rate, prefetch, probe
 from ..media.decode_parts import PartDecoders, PartsMismatch, plan_parts
 from ..media.times import FrameTimes
+from ..progress import Progress, for_item, report
 from . import backbones
 from .backbones import DECODER_THREADS, DEFAULT_BACKBONE, Backbone, as_backbone
+from .kts import shot_boundaries
 
 _log = logging.getLogger(__name__)
 
@@ -65,7 +77,7 @@ def extract_features(
     backbone: str | Backbone = DEFAULT_BACKBONE,
     rate: float = DEFAULT_RATE,
     batch_size: int = 16,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     device: str | torch.device = "cpu",
     background_decode: bool = False,
     decoder_threads: int = DECODER_THREADS,
@@ -89,8 +101,9 @@ def extract_features(
     third busy thread only adds contention. The features are the same either way.
     ``decoder_threads`` is FFmpeg's thread count (:data:`DECODER_THREADS`; it changes
     no feature either).
-    ``progress(done_frames, total_estimate)`` is called after each batch (frames
-    decoded so far, estimated total) and once at the end with the exact count twice.
+    ``progress`` (a :data:`~acsumgan.progress.Progress`) gets a stage "features" event
+    after each batch (frames decoded so far, estimated total) and once at the end with
+    the exact count twice.
     """
     t0 = time.perf_counter()
     bb = as_backbone(backbone, device)
@@ -120,13 +133,11 @@ def extract_features(
             if fill == batch_size:
                 chunks.append(bb(buf))
                 fill = 0
-                if progress is not None:
-                    progress(sf.index + 1, max(total, sf.index + 1))
+                report(progress, "features", sf.index + 1, max(total, sf.index + 1))
     if fill:
         chunks.append(bb(buf[:fill]))
     n = int(sampler.n_frames)
-    if progress is not None:
-        progress(n, n)
+    report(progress, "features", n, n)
     return _extracted(np.concatenate(chunks, axis=0), sampler, info, bb, rate, t0)
 
 
@@ -172,14 +183,12 @@ def _extract_in_parts(plan, info, bb: Backbone, rate: float, batch_size: int, pr
                 waiting[step] = image
             for a, b in _groups_ready(waiting, n_steps, batch_size):
                 features[a:b] = bb(np.stack([waiting.pop(k) for k in range(a, b)]))
-            if progress is not None:
-                done = dec.frames_done
-                progress(done, max(total, done))
+            done = dec.frames_done
+            report(progress, "features", done, max(total, done))
         if waiting:
             raise PartsMismatch("steps missing")
         joined = dec.join()
-    if progress is not None:
-        progress(joined.n_frames, joined.n_frames)
+    report(progress, "features", joined.n_frames, joined.n_frames)
     return _extracted(features, joined, info, bb, rate, t0, parts=plan.parts, decoder_peak_rss=joined.peak_rss)
 
 
@@ -193,3 +202,263 @@ def _groups_ready(waiting: dict, n_steps: int, batch_size: int) -> list[tuple[in
             seen.add(a)
             ready.append((a, b))
     return ready
+
+
+# --- the per-video feature cache ---------------------------------------------------------------
+#
+# One video's entry: an eccv16 group (:func:`entry_video`) with what summarize needs to map steps
+# to frames and the source file's identity (:func:`source_identity`), in an HDF5 file whose
+# attributes record the backbone, rate and :data:`CACHE_VERSION`; read back by
+# :func:`read_feature_cache`. ``summarize`` keeps every video's entry in ``DIR/features.h5``
+# (:func:`video_features`); ``dataset build`` keeps one file per video in ``OUT.parts/``
+# (:mod:`.build`), named by :func:`entry_key`. An entry is reused when the file's identity
+# (path, size, mtime), the backbone and the rate are the same (and, for build, the maximum
+# shot length its change points were split at).
+
+FEATURES_FILE = "features.h5"
+CACHE_VERSION = 1
+_NO_PTS = np.iinfo(np.int64).min  # frame_pts entry of a frame without a pts
+log = logging.getLogger("acsumgan.summarize")  # into summarize's log file
+
+
+def source_identity(path: Path) -> dict:
+    """What identifies a video file's content for the cache: its path (as the cache stores
+    it, :func:`~acsumgan.fileio.readable`), size and mtime."""
+    st = path.stat()
+    return {
+        "source_path": readable(path.resolve()),
+        "source_size": int(st.st_size),
+        "source_mtime_ns": int(st.st_mtime_ns),
+    }
+
+
+def entry_key(ident: dict, backbone: str, rate: float, *extra) -> str:
+    """A file name for one video's entry: a hash of its identity (:func:`source_identity`),
+    the backbone, the rate and ``extra`` settings the entry depends on."""
+    text = "|".join(
+        [str(CACHE_VERSION), ident["source_path"], str(ident["source_size"]), str(ident["source_mtime_ns"])]
+        + [backbone, repr(float(rate)), *map(repr, extra)]
+    )
+    return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()[:20]
+
+
+def compute_features(
+    path: Path,
+    bb: Backbone,
+    rate: float,
+    progress: Progress | None = None,
+    shot_steps: Callable[[ExtractedFeatures], int] | None = None,
+) -> tuple[ExtractedFeatures, np.ndarray]:
+    """(features, KTS shots) of one video: :func:`extract_features` then
+    :func:`~acsumgan.summarize.kts.shot_boundaries`, with shots split at ``shot_steps(ex)``
+    steps (default: pure KTS); ``progress`` gets their "features" and "shots" events with
+    ``item`` the video's name."""
+    progress = for_item(progress, path.name)
+    ex = extract_features(path, bb, rate=rate, progress=progress)
+    max_steps = None if shot_steps is None else shot_steps(ex)
+    cps = shot_boundaries(ex.features, ex.picks, ex.n_frames, max_shot_steps=max_steps, progress=progress)
+    return ex, cps
+
+
+def entry_video(
+    key: str, path: Path, ex: ExtractedFeatures, change_points: np.ndarray, ident: dict | None = None
+) -> Video:
+    """One video's cache entry, as the video ``key`` of an eccv16 file (with the identity
+    ``ident`` of ``path``, default its current one)."""
+    pts = None
+    if ex.frame_pts is not None:
+        pts = np.asarray([_NO_PTS if p is None else int(p) for p in ex.frame_pts], dtype=np.int64)
+    extra = {
+        **(ident or source_identity(path)),
+        "fps": np.float64(ex.fps),
+        "timestamps": np.asarray(ex.timestamps, dtype=np.float64),
+        "width": int(ex.width),
+        "height": int(ex.height),
+        "has_audio": int(bool(ex.has_audio)),
+        "constant_rate": int(bool(ex.constant_rate)),
+        "backbone": ex.backbone,
+        "rate": float(ex.rate),
+        "extract_seconds": float(ex.seconds),
+    }
+    if ex.frame_times is not None:
+        extra["frame_times"] = np.asarray(ex.frame_times, dtype=np.float64)
+    if pts is not None:
+        extra["frame_pts"] = pts
+    if ex.key_frames is not None:
+        extra["key_frames"] = np.asarray(ex.key_frames, dtype=np.int64)
+    return derive_fields(
+        Video(
+            key=key,
+            features=ex.features,
+            picks=ex.picks,
+            n_frames=ex.n_frames,
+            change_points=change_points,
+            video_name=Path(path).name,
+            extra=extra,
+        )
+    )
+
+
+def _read_extracted(grp: h5py.Group) -> tuple[dict, ExtractedFeatures]:
+    """(source identity, ExtractedFeatures) of one cached video group."""
+
+    def get(name, default=None):
+        return grp[name][()] if name in grp else default
+
+    def text(name):
+        v = get(name, b"")
+        return v.decode() if isinstance(v, bytes) else str(v)
+
+    pts = get("frame_pts")
+    ex = ExtractedFeatures(
+        features=np.asarray(grp["features"][()], dtype=np.float32),
+        picks=np.asarray(grp["picks"][()], dtype=np.int64),
+        timestamps=np.asarray(get("timestamps"), dtype=np.float64),
+        n_frames=int(get("n_frames")),
+        fps=float(get("fps")),
+        width=int(get("width")),
+        height=int(get("height")),
+        has_audio=bool(get("has_audio")),
+        frame_times=None if get("frame_times") is None else np.asarray(get("frame_times"), dtype=np.float64),
+        frame_pts=None if pts is None else [None if int(p) == _NO_PTS else int(p) for p in pts],
+        key_frames=None if get("key_frames") is None else [int(k) for k in get("key_frames")],
+        constant_rate=bool(get("constant_rate", 1)),
+        backbone=text("backbone"),
+        rate=float(get("rate")),
+        seconds=float(get("extract_seconds", 0.0)),
+    )
+    ident = {
+        "source_path": text("source_path"),
+        "source_size": int(get("source_size", -1)),
+        "source_mtime_ns": int(get("source_mtime_ns", -1)),
+    }
+    return ident, ex
+
+
+def read_feature_cache(
+    path: Path, backbone: str, rate: float, match: dict | None = None
+) -> dict[str, tuple[dict, ExtractedFeatures, np.ndarray]]:
+    """``{source path: (identity, extracted, change points)}`` of a features.h5 made with
+    the same backbone and rate and the attributes ``match`` ({} when there is none, or it
+    is unreadable or other)."""
+    if not path.is_file():
+        return {}
+    out = {}
+    try:
+        with h5py.File(path, "r") as h5:
+            a = dict(h5.attrs)
+            if (
+                a.get("cache_version") != CACHE_VERSION
+                or str(a.get("backbone")) != backbone
+                or float(a.get("rate", -1)) != float(rate)
+                or any(a.get(k) != v for k, v in (match or {}).items())
+            ):
+                return {}
+            for key in h5:
+                grp = h5[key]
+                ident, ex = _read_extracted(grp)
+                out[ident["source_path"]] = (ident, ex, np.asarray(grp["change_points"][()], dtype=np.int64))
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        log.warning("features cache %s unreadable (%s); computing the features again", path, type(exc).__name__)
+        return {}
+    return out
+
+
+@dataclass
+class Features:
+    """The features of the videos of one call, in the order given."""
+
+    path: Path  # features.h5
+    keys: list[str]  # video_1 ... in the order given
+    extracted: list[ExtractedFeatures]
+    change_points: list[np.ndarray]
+    computed: list[Path] = field(default_factory=list)  # videos whose features were computed by this call
+    reused: list[Path] = field(default_factory=list)
+
+
+def video_features(
+    paths: Sequence[Path],
+    out: Path,
+    backbone: str = DEFAULT_BACKBONE,
+    device: str = "cpu",
+    rate: float = DEFAULT_RATE,
+    progress: Progress | None = None,
+) -> Features:
+    """Features and KTS shots of ``paths`` in ``out/features.h5``: read back where the file
+    is unchanged, computed (and the file rewritten, atomically) where not.
+
+    ``progress`` gets, for each video (``item``: its name), the "features" (frames) and
+    "shots" (KTS windows) events of a computation, then a last "features" event with the
+    note "reused" or "computed"."""
+    check_rate(rate)
+    target = out / FEATURES_FILE
+    cache = read_feature_cache(target, backbone, rate)
+    bb = None
+    result = Features(target, [], [], [])
+    videos = []
+    for i, p in enumerate(paths):
+        ident = source_identity(p)
+        hit = cache.get(ident["source_path"])
+        reused = hit is not None and hit[0] == ident
+        if reused:
+            _, ex, cps = hit
+            result.reused.append(p)
+            log.info("features: %s reused from %s", p.name, target.name)
+        else:
+            if bb is None:
+                bb = as_backbone(backbone, device)
+            t0 = time.perf_counter()
+            ex, cps = compute_features(p, bb, rate, progress)
+            result.computed.append(p)
+            log.info("features: %s computed (%d steps, %.1f s)", p.name, len(ex.picks), time.perf_counter() - t0)
+        key = f"video_{i + 1}"
+        result.keys.append(key)
+        result.extracted.append(ex)
+        result.change_points.append(cps)
+        videos.append(entry_video(key, p, ex, cps))
+        report(progress, "features", ex.n_frames, ex.n_frames, "reused" if reused else "computed", p.name)
+        if not reused and i + 1 < len(paths):  # kept at once: an interrupted call loses no finished video
+            save_entries(target, videos, _unvisited(cache, paths[i + 1 :], len(videos)), backbone, rate)
+    if result.computed or len(cache) != len(paths) or not target.is_file():
+        save_entries(target, videos, [], backbone, rate)
+    return result
+
+
+def _unvisited(cache: dict, rest: Sequence[Path], start: int) -> list[Video]:
+    """The cached videos among ``rest`` (still to visit), as videos to keep in the file."""
+    out = []
+    for p in rest:
+        hit = cache.get(readable(p.resolve()))
+        if hit is not None:
+            ident, ex, cps = hit
+            out.append(entry_video(f"video_{start + len(out) + 1}", Path(ident["source_path"]), ex, cps, ident))
+    return out
+
+
+def save_entries(
+    target: Path, videos: list[Video], kept: list[Video], backbone: str, rate: float, attrs: dict | None = None
+) -> None:
+    """Write the cache entries ``videos`` and ``kept`` to ``target`` (atomically), with ``attrs`` added."""
+    dim = int(videos[0].features.shape[1])
+    save_dataset(
+        target,
+        [*videos, *kept],
+        attrs={
+            "backbone": backbone,
+            "rate": float(rate),
+            "feature_dim": dim,
+            "cache_version": CACHE_VERSION,
+            **(attrs or {}),
+        },
+    )
+
+
+def features_digest(dataset: Path, keys: Sequence[str] | None = None) -> str:
+    """SHA-256 of the training features (key order, shapes and float32 values)."""
+    videos = load_dataset(dataset, purpose="train")
+    h = hashlib.sha256()
+    for k in sorted(videos) if keys is None else keys:
+        f = np.ascontiguousarray(videos[k].features, dtype=np.float32)
+        h.update(f"{k}:{f.shape}".encode())
+        h.update(f.tobytes())
+    return h.hexdigest()

@@ -70,11 +70,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from ..errors import ConfigError, checked_number
+from ..progress import Progress, report
 
 #: Rows of t per vectorised block of the DP (fits the CPU cache).
 _BLOCK = 128
@@ -290,7 +290,7 @@ def kts(
     exact_steps: int = EXACT_STEPS,
     window: int = WINDOW_STEPS,
     overlap: int = WINDOW_OVERLAP,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> np.ndarray:
     """Change points (step indices where a new segment starts), number chosen automatically.
 
@@ -298,15 +298,15 @@ def kts(
     window, each window's share of it by length); ``vmax`` scales the penalty
     (larger: fewer, longer segments). Inputs longer than ``exact_steps`` run in
     overlapping windows of ``window`` steps (see the module docstring).
-    ``progress(done, total)`` is called after each window.
+    ``progress`` (a :data:`~acsumgan.progress.Progress`) gets a stage "shots" event after
+    each window (windows done, windows).
     """
     x = np.asarray(features)
     n = x.shape[0] if x.ndim == 2 else 0
     parts = windows(n, window, overlap) if n > exact_steps else [Window(0, n, 0, n)]
     if len(parts) == 1:
         cps = kts_segment(features, max_change_points, vmax).change_points
-        if progress is not None:
-            progress(1, 1)
+        report(progress, "shots", 1, 1)
         return cps
     _check(x, max_change_points, vmax)
     kept: list[np.ndarray] = []
@@ -316,8 +316,7 @@ def kts(
             cap = math.ceil(int(max_change_points) * (w.stop - w.start) / n)
         cps = kts_segment(x[w.start : w.stop], cap, vmax).change_points + w.start
         kept.append(cps[(cps >= max(w.keep_from, 1)) & (cps < w.keep_to)])
-        if progress is not None:
-            progress(i + 1, len(parts))
+        report(progress, "shots", i + 1, len(parts))
     return np.unique(np.concatenate(kept)).astype(np.int64)
 
 
@@ -345,12 +344,12 @@ def shot_boundaries(
     max_change_points: int | None = None,
     vmax: float = 1.0,
     max_shot_steps: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> np.ndarray:
     """KTS shots as inclusive frame ranges ``(S, 2)`` covering ``0 .. n_frames-1``.
 
     ``max_shot_steps`` (default: no limit, pure KTS) splits longer shots with
-    :func:`split_long_segments`. ``progress(windows done, windows)``: see :func:`kts`.
+    :func:`split_long_segments`. ``progress``: stage "shots" events, see :func:`kts`.
     """
     picks = np.asarray(picks)
     if picks.shape[0] != np.asarray(features).shape[0]:

@@ -43,22 +43,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-import h5py
 import numpy as np
 
 from ..config import TrainConfig
-from ..data.dataset import Video, derive_fields, load_dataset, save_dataset
+from ..data.dataset import load_dataset
 from ..errors import ConfigError, FeatureSizeError, OutputError
-from ..fileio import LogFile, ensure_dir, readable, write_json
+from ..fileio import LogFile, ensure_dir, write_json
 from ..inference import Scorer
 from ..locks import LOCK_NAME
-from ..media.decode import DEFAULT_RATE, check_rate, folder_videos, probe, skipped_note
+from ..media.decode import folder_videos, probe, skipped_note
 from ..progress import Progress, for_item, report
 from ..runs import RunFolder
 from ..train.trainer import train
 from .backbones import DEFAULT_BACKBONE, as_backbone, backbone_for_model, get_backbone
-from .features import ExtractedFeatures, extract_features
-from .kts import shot_boundaries
+from .features import FEATURES_FILE, ExtractedFeatures, Features, extract_features, features_digest, video_features
 from .options import DEFAULT_EPOCHS, SummarizeOptions
 from .outputs import INDEX_FILE, ReviewPage, SummaryFiles, write_index, write_review_page, write_summary
 from .ownership import FOLDER, LOG, MANIFEST, MARKER, Manifest, occupied, owned_folder
@@ -69,14 +67,12 @@ from .summary import (
     resolve_budget,
     resolve_max_shot_seconds,
     split_shots,
-    stage_callback,
     timed,
 )
 from .unit import MEMBERS, summary_unit
 
 __all__ = ["DEFAULT_EPOCHS", "SummarizeOptions", "summarize_video", "summarize_videos"]
 
-FEATURES_FILE = "features.h5"
 MODEL_DIR = "model"
 MODEL_INFO = "model.json"
 LOG_FILE = "summarize.log"
@@ -85,224 +81,10 @@ SPLIT_FILE = "training_split.json"
 TOP_LEVEL = (FEATURES_FILE, MODEL_DIR, MODEL_INFO, LOG_FILE, SPLIT_FILE, INDEX_FILE, MANIFEST, MARKER, LOCK_NAME)
 #: The longest folder name of a video (bytes): staging names add about 30 to it.
 MAX_NAME_BYTES = 200
-CACHE_VERSION = 1
-_NO_PTS = np.iinfo(np.int64).min  # frame_pts entry of a frame without a pts
 
 log = logging.getLogger("acsumgan.summarize")
 
-
-def source_identity(path: Path) -> dict:
-    """What identifies a video file's content for the cache: its path (as the cache stores
-    it, :func:`~acsumgan.fileio.readable`), size and mtime."""
-    st = path.stat()
-    return {
-        "source_path": readable(path.resolve()),
-        "source_size": int(st.st_size),
-        "source_mtime_ns": int(st.st_mtime_ns),
-    }
-
-
-# --- the feature cache -----------------------------------------------------------------------
-
-
-def _to_video(
-    key: str, path: Path, ex: ExtractedFeatures, change_points: np.ndarray, ident: dict | None = None
-) -> Video:
-    pts = None
-    if ex.frame_pts is not None:
-        pts = np.asarray([_NO_PTS if p is None else int(p) for p in ex.frame_pts], dtype=np.int64)
-    extra = {
-        **(ident or source_identity(path)),
-        "fps": np.float64(ex.fps),
-        "timestamps": np.asarray(ex.timestamps, dtype=np.float64),
-        "width": int(ex.width),
-        "height": int(ex.height),
-        "has_audio": int(bool(ex.has_audio)),
-        "constant_rate": int(bool(ex.constant_rate)),
-        "backbone": ex.backbone,
-        "rate": float(ex.rate),
-        "extract_seconds": float(ex.seconds),
-    }
-    if ex.frame_times is not None:
-        extra["frame_times"] = np.asarray(ex.frame_times, dtype=np.float64)
-    if pts is not None:
-        extra["frame_pts"] = pts
-    if ex.key_frames is not None:
-        extra["key_frames"] = np.asarray(ex.key_frames, dtype=np.int64)
-    return derive_fields(
-        Video(
-            key=key,
-            features=ex.features,
-            picks=ex.picks,
-            n_frames=ex.n_frames,
-            change_points=change_points,
-            video_name=Path(path).name,
-            extra=extra,
-        )
-    )
-
-
-def _read_extracted(grp: h5py.Group) -> tuple[dict, ExtractedFeatures]:
-    """(source identity, ExtractedFeatures) of one cached video group."""
-
-    def get(name, default=None):
-        return grp[name][()] if name in grp else default
-
-    def text(name):
-        v = get(name, b"")
-        return v.decode() if isinstance(v, bytes) else str(v)
-
-    pts = get("frame_pts")
-    ex = ExtractedFeatures(
-        features=np.asarray(grp["features"][()], dtype=np.float32),
-        picks=np.asarray(grp["picks"][()], dtype=np.int64),
-        timestamps=np.asarray(get("timestamps"), dtype=np.float64),
-        n_frames=int(get("n_frames")),
-        fps=float(get("fps")),
-        width=int(get("width")),
-        height=int(get("height")),
-        has_audio=bool(get("has_audio")),
-        frame_times=None if get("frame_times") is None else np.asarray(get("frame_times"), dtype=np.float64),
-        frame_pts=None if pts is None else [None if int(p) == _NO_PTS else int(p) for p in pts],
-        key_frames=None if get("key_frames") is None else [int(k) for k in get("key_frames")],
-        constant_rate=bool(get("constant_rate", 1)),
-        backbone=text("backbone"),
-        rate=float(get("rate")),
-        seconds=float(get("extract_seconds", 0.0)),
-    )
-    ident = {
-        "source_path": text("source_path"),
-        "source_size": int(get("source_size", -1)),
-        "source_mtime_ns": int(get("source_mtime_ns", -1)),
-    }
-    return ident, ex
-
-
-def read_feature_cache(path: Path, backbone: str, rate: float) -> dict[str, tuple[dict, ExtractedFeatures, np.ndarray]]:
-    """``{source path: (identity, extracted, change points)}`` of a features.h5 made with
-    the same backbone and rate ({} when there is none, or it is unreadable or other)."""
-    if not path.is_file():
-        return {}
-    out = {}
-    try:
-        with h5py.File(path, "r") as h5:
-            a = dict(h5.attrs)
-            if (
-                a.get("cache_version") != CACHE_VERSION
-                or str(a.get("backbone")) != backbone
-                or float(a.get("rate", -1)) != float(rate)
-            ):
-                return {}
-            for key in h5:
-                grp = h5[key]
-                ident, ex = _read_extracted(grp)
-                out[ident["source_path"]] = (ident, ex, np.asarray(grp["change_points"][()], dtype=np.int64))
-    except (OSError, KeyError, ValueError, TypeError) as exc:
-        log.warning("features cache %s unreadable (%s); computing the features again", path, type(exc).__name__)
-        return {}
-    return out
-
-
-@dataclass
-class Features:
-    """The features of the videos of one call, in the order given."""
-
-    path: Path  # features.h5
-    keys: list[str]  # video_1 ... in the order given
-    extracted: list[ExtractedFeatures]
-    change_points: list[np.ndarray]
-    computed: list[Path] = field(default_factory=list)  # videos whose features were computed by this call
-    reused: list[Path] = field(default_factory=list)
-
-
-def video_features(
-    paths: Sequence[Path],
-    out: Path,
-    backbone: str = DEFAULT_BACKBONE,
-    device: str = "cpu",
-    rate: float = DEFAULT_RATE,
-    progress: Progress | None = None,
-) -> Features:
-    """Features and KTS shots of ``paths`` in ``out/features.h5``: read back where the file
-    is unchanged, computed (and the file rewritten, atomically) where not."""
-    check_rate(rate)
-    target = out / FEATURES_FILE
-    cache = read_feature_cache(target, backbone, rate)
-    bb = None
-    result = Features(target, [], [], [])
-    videos = []
-    for i, p in enumerate(paths):
-        ident = source_identity(p)
-        label = f"{p.name} ({i + 1}/{len(paths)})"
-        hit = cache.get(ident["source_path"])
-        reused = hit is not None and hit[0] == ident
-        if reused:
-            _, ex, cps = hit
-            result.reused.append(p)
-            log.info("features: %s reused from %s", p.name, target.name)
-        else:
-            if bb is None:
-                bb = as_backbone(backbone, device)
-
-            def on_frames(done: int, total: int, _label=label) -> None:
-                if progress is not None:
-                    progress("features", _label, done, total, "frames")
-
-            def on_windows(done: int, total: int, _label=label) -> None:
-                if progress is not None:
-                    progress("shots", _label, done, total, "KTS windows")
-
-            t0 = time.perf_counter()
-            ex = extract_features(p, bb, rate=rate, progress=on_frames)
-            cps = shot_boundaries(ex.features, ex.picks, ex.n_frames, progress=on_windows)
-            result.computed.append(p)
-            log.info("features: %s computed (%d steps, %.1f s)", p.name, len(ex.picks), time.perf_counter() - t0)
-        key = f"video_{i + 1}"
-        result.keys.append(key)
-        result.extracted.append(ex)
-        result.change_points.append(cps)
-        videos.append(_to_video(key, p, ex, cps))
-        if progress is not None:
-            progress("features", label, int(ex.n_frames), int(ex.n_frames), "reused" if reused else "computed")
-        if not reused and i + 1 < len(paths):  # kept at once: an interrupted call loses no finished video
-            _save_features(target, videos, _unvisited(cache, paths[i + 1 :], len(videos)), backbone, rate)
-    if result.computed or len(cache) != len(paths) or not target.is_file():
-        _save_features(target, videos, [], backbone, rate)
-    return result
-
-
-def _unvisited(cache: dict, rest: Sequence[Path], start: int) -> list[Video]:
-    """The cached videos among ``rest`` (still to visit), as videos to keep in the file."""
-    out = []
-    for p in rest:
-        hit = cache.get(readable(p.resolve()))
-        if hit is not None:
-            ident, ex, cps = hit
-            out.append(_to_video(f"video_{start + len(out) + 1}", Path(ident["source_path"]), ex, cps, ident))
-    return out
-
-
-def _save_features(target: Path, videos: list[Video], kept: list[Video], backbone: str, rate: float) -> None:
-    dim = int(videos[0].features.shape[1])
-    save_dataset(
-        target,
-        [*videos, *kept],
-        attrs={"backbone": backbone, "rate": float(rate), "feature_dim": dim, "cache_version": CACHE_VERSION},
-    )
-
-
 # --- the model ---------------------------------------------------------------------------------
-
-
-def features_digest(dataset: Path, keys: Sequence[str] | None = None) -> str:
-    """SHA-256 of the training features (key order, shapes and float32 values)."""
-    videos = load_dataset(dataset, purpose="train")
-    h = hashlib.sha256()
-    for k in sorted(videos) if keys is None else keys:
-        f = np.ascontiguousarray(videos[k].features, dtype=np.float32)
-        h.update(f"{k}:{f.shape}".encode())
-        h.update(f.tobytes())
-    return h.hexdigest()
 
 
 @dataclass
@@ -368,7 +150,7 @@ def ensure_model(
 
     t0 = time.perf_counter()
     write_json(info_path, {**want, "state": "training"})
-    train(cfg, dataset, splits, run.path, progress=False, force=not same, on_epoch=on_epoch)
+    train(cfg, dataset, splits, run.path, force=not same, on_epoch=on_epoch)
     seconds = time.perf_counter() - t0
     write_json(info_path, {**want, "state": "complete", "seconds": round(seconds, 3)})
     log.info("model: trained %d epochs into %s (%.1f s)", epochs, run.path, seconds)
@@ -563,18 +345,6 @@ def check_videos(videos: Sequence[str | os.PathLike], train_on: str | os.PathLik
     return notes
 
 
-def _legacy_progress(progress: Progress | None):
-    """``progress`` (events) as the five-argument callback :func:`video_features` calls."""
-    if progress is None:
-        return None
-    units = {"features": "frames", "shots": "KTS windows"}
-
-    def call(stage: str, label: str, done: int, total: int, info: str) -> None:
-        report(progress, stage, done, total, "" if info == units.get(stage) else info, label)
-
-    return call
-
-
 def summarize_videos(
     paths: Sequence[str | os.PathLike],
     out: str | os.PathLike,
@@ -639,7 +409,7 @@ def summarize_videos(
         if model is None:
             bb_name = options.backbone or DEFAULT_BACKBONE
             all_paths = list(dict.fromkeys([*paths, *train_paths]))  # the targets first, no repeats
-            feats = video_features(all_paths, out, bb_name, options.device, options.rate, _legacy_progress(progress))
+            feats = video_features(all_paths, out, bb_name, options.device, options.rate, progress)
             if train_h5 is not None:
                 dataset, keys = train_h5, None
                 _check_dims(train_h5, feats)
@@ -658,7 +428,7 @@ def summarize_videos(
                 if feats is not None:  # the cached features and KTS shots
                     summary = _summary_of_cached(p, feats.extracted[i], feats.change_points[i], scorer, options, item)
                 else:
-                    ex = extract_features(p, bb, rate=options.rate, progress=stage_callback(item, "features"))
+                    ex = extract_features(p, bb, rate=options.rate, progress=item)
                     summary = compute_summary(ex, scorer, options, video=p, progress=item)
                 files = write_summary(summary, stage, options, final=target, progress=item)
                 page = write_review_page(files, stage) if options.page else None
@@ -753,7 +523,7 @@ def summarize_video(
                 video_path,
                 as_backbone(options.backbone or DEFAULT_BACKBONE, options.device),
                 rate=options.rate,
-                progress=stage_callback(progress, "features"),
+                progress=progress,
             )
     summary = compute_summary(
         extracted, scorer, options, change_points, video=video_path, progress=progress, observe=observe

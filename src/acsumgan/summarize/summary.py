@@ -50,7 +50,7 @@ import numpy as np
 from ..errors import ConfigError, checked_number
 from ..evaluation.summary import frame_scores, knapsack, select_shots, shot_scores
 from ..pages.summary import timecode
-from ..progress import Progress, report
+from ..progress import Progress
 from .features import ExtractedFeatures
 from .kts import shot_boundaries, split_long_segments, steps_to_frames
 from .options import AUTO_MAX_SHOT_SECONDS, SummarizeOptions, check_budget
@@ -255,11 +255,6 @@ def timed(timings: dict[str, float], name: str, observe: Observe | None = None) 
         timings[name] = time.perf_counter() - t
 
 
-def stage_callback(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
-    """``progress`` as a ``(done, total)`` callback of one stage (None without progress)."""
-    return (lambda d, n: report(progress, stage, d, n)) if progress is not None else None
-
-
 def resolve_budget(options: SummarizeOptions, ex: ExtractedFeatures) -> float:
     """The budget: ``options.seconds`` of this video when given, else ``options.budget``."""
     if options.seconds is None:
@@ -301,7 +296,7 @@ def kts_shots(ex: ExtractedFeatures, max_shot_seconds: float | None, progress: P
         ex.picks,
         ex.n_frames,
         max_shot_steps=_max_steps(ex, max_shot_seconds),
-        progress=stage_callback(progress, "shots"),
+        progress=progress,
     )
     return np.asarray(cps, dtype=np.int64)
 

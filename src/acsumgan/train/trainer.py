@@ -39,6 +39,7 @@ from ..locks import hold_lock, signals_held
 from ..memory import release_freed_memory
 from ..model.episode import Batch, draw_seed, make_batch, score_videos, test_time_uniforms
 from ..model.networks import ACSumGAN, build_model
+from ..progress import Progress, report
 from ..runs import COLUMNS, LOSSES, STD_COLUMN, RunFolder, read_metrics  # noqa: F401  (re-exported for callers)
 from ..selection import chosen_epoch, kept_epochs
 from .checkpoint import read_checkpoint, save_checkpoint
@@ -295,7 +296,10 @@ class Trainer:
             self.notify(line)
 
     # --- the run ----------------------------------------------------------------------
-    def run(self, progress: bool = True, on_epoch: Callable[[dict], None] | None = None) -> RunResult:
+    def run(self, progress: Progress | None = None, on_epoch: Callable[[dict], None] | None = None) -> RunResult:
+        """Train (see the module docstring); ``progress`` gets a stage "training" event per
+        epoch (epochs done of all, the note "reward R" and "F f" when evaluated), ``on_epoch``
+        each epoch's metrics row."""
         model = self._new_model()  # before the folder is made: a model that cannot fit leaves nothing behind
         with hold_lock(self.run_dir):  # one writer per run folder (a second one: BusyError at once)
             return self._run_locked(model, progress, on_epoch)
@@ -310,7 +314,9 @@ class Trainer:
             torch.backends.cudnn.benchmark = False
         return build_model(**cfg.model_kwargs(), training=True, device=self.device)
 
-    def _run_locked(self, model: ACSumGAN, progress: bool, on_epoch: Callable[[dict], None] | None) -> RunResult:
+    def _run_locked(
+        self, model: ACSumGAN, progress: Progress | None, on_epoch: Callable[[dict], None] | None
+    ) -> RunResult:
         saved = self._prepare_folder()
         if saved and saved.get("complete"):
             rows = self.folder.read_metrics()
@@ -343,11 +349,12 @@ class Trainer:
             log.removeHandler(handler)
             handler.close()
 
-    def _run(self, model: ACSumGAN, saved: dict | None, progress: bool, on_epoch) -> RunResult:
+    def _run(self, model: ACSumGAN, saved: dict | None, progress: Progress | None, on_epoch) -> RunResult:
         """Method.md sections 6-7: evaluate before training, then train and evaluate every epoch."""
         st = self._start(model, saved)
         writer = _tensorboard(self.folder.tensorboard)
-        bar = _Bar(self.cfg.n_epochs, st.next_epoch) if progress and self.cfg.n_epochs > st.next_epoch else None
+        if self.cfg.n_epochs > st.next_epoch:
+            report(progress, "training", st.next_epoch, self.cfg.n_epochs)
         last_save = time.time()
         try:
             if st.next_epoch == 0:
@@ -377,11 +384,8 @@ class Trainer:
                 )
                 if on_epoch:
                     on_epoch(row)
-                if bar:
-                    bar.update(row)
+                report(progress, "training", epoch + 1, self.cfg.n_epochs, epoch_note(row))
         finally:
-            if bar:
-                bar.close()
             if writer is not None:
                 writer.close()
         return self._finish(st.rows)
@@ -570,34 +574,16 @@ def _ctrl_c_after_block():
 
 def _tensorboard(path: Path):
     try:
-        from torch.utils.tensorboard import SummaryWriter
+        from torch.utils.tensorboard import SummaryWriter  # loaded when needed (it is slow to import)
     except ImportError:  # tensorboard is a dependency; tolerate its absence in slim installs
         return None
     return SummaryWriter(str(path))
 
 
-class _Bar:
-    def __init__(self, total: int, start: int):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self.p = Progress(
-            TextColumn("[bold]train[/bold]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[info]}"),
-            transient=False,
-        )
-        self.p.start()
-        self.task = self.p.add_task("epochs", total=total, completed=start, info="")
-
-    def update(self, row: dict) -> None:
-        f = row.get("f_score")
-        info = f"reward {row['reward']:.4f}" + ("" if f is None else f"  F {f:.2f}")
-        self.p.update(self.task, advance=1, info=info)
-
-    def close(self) -> None:
-        self.p.stop()
+def epoch_note(row: dict) -> str:
+    """The progress note of an epoch's metrics row: "reward 0.1234" (and "  F 12.34" when evaluated)."""
+    f = row.get("f_score")
+    return f"reward {row['reward']:.4f}" + ("" if f is None else f"  F {f:.2f}")
 
 
 def train(
@@ -605,14 +591,15 @@ def train(
     dataset: str | os.PathLike,
     splits: str | os.PathLike | None,
     out: str | os.PathLike,
-    progress: bool = False,
+    progress: Progress | None = None,
     force: bool = False,
     on_epoch=None,
     identity_paths: tuple | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Train one run (resuming an unfinished one in ``out``, or extending one of fewer
-    epochs); see the module docstring. ``notify`` gets each note for the user."""
+    epochs); see the module docstring. ``progress`` gets a stage "training" event per epoch
+    (:meth:`Trainer.run`); ``notify`` gets each note for the user."""
     return Trainer(cfg, dataset, splits, out, force=force, identity_paths=identity_paths, notify=notify).run(
         progress=progress, on_epoch=on_epoch
     )
