@@ -371,7 +371,7 @@ def check_threads(value, name: str = "threads") -> int:
 
 def set_threads(threads: int | None) -> int:
     """Set PyTorch's CPU threads: ``threads``, else :func:`default_threads`; returns the count."""
-    import torch
+    import torch  # torch takes a second to import: only where it is used, not for `acsumgan --help`
 
     n = check_threads(threads) if threads is not None else default_threads()
     torch.set_num_threads(n)
@@ -383,7 +383,7 @@ def resolve_device(device) -> str:
     ``cpu``; any other name or ``torch.device`` (``cpu``, ``cuda``, ``cuda:N``, ``mps``)
     is checked and returned as a name. ConfigError when it is unknown or unavailable
     (e.g. ``cuda`` without a GPU). Callers that need a ``torch.device`` wrap the result."""
-    import torch
+    import torch  # as in set_threads
 
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -408,6 +408,7 @@ def resolve_device(device) -> str:
 
 def versions() -> dict[str, str]:
     """Library versions recorded next to every result."""
+    # the libraries themselves, only when versions are recorded (torch's import is slow)
     import h5py
     import numpy
     import torch

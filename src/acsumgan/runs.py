@@ -36,7 +36,7 @@ import yaml
 from .config import read_yaml
 from .errors import CheckpointError, ConfigError
 from .fileio import is_complete, mark_complete, write_text
-from .selection import chosen_epoch
+from .selection import EXPORTED_RULES, chosen_epoch
 
 #: Per-epoch columns of metrics.csv after ``epoch`` and ``f_score``: the release's
 #: TensorBoard names without ``_epoch``, and the reconstruction loss of phase 2 on x.
@@ -295,8 +295,6 @@ class ExperimentFolder:
         An unknown rule, or a split the experiment does not have, is a ConfigError saying
         so; a rule and split that exist but were not exported yet, a CheckpointError
         saying to run ``acsumgan select``."""
-        from .selection import EXPORTED_RULES
-
         if rule not in EXPORTED_RULES:
             raise ConfigError(
                 None, f"--rule {rule!r} is not a selection rule with a model (use {' or '.join(EXPORTED_RULES)})"

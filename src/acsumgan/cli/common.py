@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .. import __version__
+from ..config import check_option
 
 #: No highlighting, no emoji codes (``:smile:`` in a file name stays as it is).
 console = Console(highlight=False, emoji=False)
@@ -94,8 +95,6 @@ def check_seed(ctx, param, value):
     its one-line ConfigError (exit 11): what torch's and NumPy's generators all take."""
     if value is None:
         return None
-    from ..config import check_option
-
     return check_option("seed", value)
 
 

@@ -179,7 +179,7 @@ class SumMeGT:
 
 def read_summe_gt(path: str | os.PathLike) -> SumMeGT:
     """Read one SumMe ``GT/<name>.mat`` file (MATLAB v5, scipy.io.loadmat)."""
-    import scipy.io
+    import scipy.io  # SciPy only for SumMe's .mat files (it costs start-up time elsewhere)
 
     p = check_input_file(path, DatasetError, "a SumMe GT .mat file")
     try:

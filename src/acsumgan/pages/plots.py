@@ -19,7 +19,12 @@ This module uses only :mod:`acsumgan.fileio` of acsumgan (and matplotlib, numpy)
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import sys
+import tempfile
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -42,8 +47,6 @@ def matplotlib_config_dir() -> None:
     ``$XDG_CONFIG_HOME/matplotlib`` or ``~/.config/matplotlib``) cannot be written (HOME
     unset, read-only or not a folder), give it a private temporary one, removed at exit,
     as matplotlib would itself, but without its warnings on stderr."""
-    import sys
-
     if "matplotlib" in sys.modules or os.environ.get("MPLCONFIGDIR"):
         return
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
@@ -54,10 +57,6 @@ def matplotlib_config_dir() -> None:
             return
     except OSError:
         pass
-    import atexit
-    import shutil
-    import tempfile
-
     try:
         folder = tempfile.mkdtemp(prefix="acsumgan-matplotlib-")
     except OSError:
@@ -69,6 +68,7 @@ def matplotlib_config_dir() -> None:
 def new_figure(width: float, height: float, dpi: int = 100):
     """A figure with a constrained layout on an Agg canvas (outside legends get room)."""
     matplotlib_config_dir()
+    # matplotlib: imported when a figure is made (after its config folder is settled), not at start-up
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -80,8 +80,6 @@ def new_figure(width: float, height: float, dpi: int = 100):
 def save_png(fig, path: str | os.PathLike, dpi: int | None = None) -> Path:
     """Write the figure as a PNG, atomically (a character the font lacks, e.g. CJK in a video's
     name, is drawn as a box without a warning on stderr)."""
-    import warnings
-
     with atomic_path(path) as tmp, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
         fig.savefig(tmp, format="png", dpi=dpi or fig.dpi)
@@ -100,7 +98,7 @@ def legend_outside(fig, ax, where: str = "right", fontsize: float = 8, ncol: int
 
 def epoch_axis(ax) -> None:
     """Integer ticks on the x axis (epochs)."""
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import MaxNLocator  # as in new_figure
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 

