@@ -4,6 +4,7 @@ and ``dataset build`` (video_features, the entries of OUT.parts/)."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from acsumgan.summarize.features import (
     FEATURES_FILE,
     entry_key,
     extract_features,
+    features_digest,
     read_feature_cache,
     source_identity,
     video_features,
@@ -151,6 +153,40 @@ def test_video_features_reports_events_per_video_and_reuses_the_cache(scenes_vid
     assert all(np.array_equal(a, b) for a, b in zip(f.change_points, again.change_points))
 
 
+def test_the_file_follows_the_call_order_and_the_digest_needs_no_read(scenes_video, mkv_video, cfr30, tmp_path):
+    """After video_features the file holds exactly the call's videos under the call's keys
+    (the keys training is given), also when a later call lists the same videos in another
+    order (before, the file was left as it was and ``video_1`` named another video than the
+    call's first); so the digest of the features in memory is the file's."""
+    videos = [tmp_path / "a.mp4", tmp_path / "b.mkv", tmp_path / "c.mp4"]
+    for g, v in zip((scenes_video, mkv_video, cfr30), videos):
+        shutil.copy(g.path, v)
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / FEATURES_FILE
+
+    def stored() -> dict[str, str]:
+        return {e.key: Path(src).name for src, e in read_feature_cache(target, "efficientnet-lite0", 2.0).items()}
+
+    first = video_features(videos, out, "efficientnet-lite0")
+    assert stored() == {"video_1": "a.mp4", "video_2": "b.mkv", "video_3": "c.mp4"}
+    assert first.digest() == features_digest(target)
+    assert first.digest(["video_2", "video_3"]) == features_digest(target, ["video_2", "video_3"])
+    assert first.digest() != first.digest(["video_2", "video_3"])
+
+    order = [videos[1], videos[0], videos[2]]
+    again = video_features(order, out, "efficientnet-lite0")
+    assert again.computed == [] and again.reused == order
+    assert stored() == {"video_1": "b.mkv", "video_2": "a.mp4", "video_3": "c.mp4"}  # rewritten in this order
+    assert again.digest() == features_digest(target)
+    assert again.digest(["video_1", "video_3"]) == features_digest(target, ["video_1", "video_3"])
+    # the same features, under other keys
+    assert again.digest() != first.digest()
+    mtime = target.stat().st_mtime_ns
+    video_features(order, out, "efficientnet-lite0")  # the same order again: nothing to write
+    assert target.stat().st_mtime_ns == mtime
+
+
 def test_a_build_part_is_a_feature_cache_entry(scenes_video, cfr30, backbone, tmp_path):
     """dataset build keeps each finished video as an entry of the one feature cache: the
     summarize cache's reader reads it, with the video's identity, features and shots."""
@@ -170,7 +206,7 @@ def test_a_build_part_is_a_feature_cache_entry(scenes_video, cfr30, backbone, tm
     assert read_feature_cache(parts[0], "efficientnet-lite0", 2.0, {"entry_key": "other"}) == {}
     entries = read_feature_cache(parts[0], "efficientnet-lite0", 2.0, {"entry_key": key})
     assert list(entries) == [ident["source_path"]]
-    got_ident, ex, cps = entries[ident["source_path"]]
+    got_ident, ex, cps, _key = entries[ident["source_path"]]
     assert got_ident == ident
     ref = extract_features(scenes_video.path, backbone)
     assert np.array_equal(ex.features, ref.features) and np.array_equal(ex.picks, ref.picks)

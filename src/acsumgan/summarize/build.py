@@ -94,9 +94,9 @@ def build_dataset(
         key = entry_key(ident, bb_name, rate, PART_VERSION, max_shot_seconds)
         part = parts / f"{key}.h5"
         hit = read_feature_cache(part, bb_name, rate, {"entry_key": key}).get(ident["source_path"])
-        cached = hit is not None and hit[0] == ident
+        cached = hit is not None and hit.ident == ident
         if cached:
-            _, ex, cps = hit
+            ex, cps = hit.extracted, hit.change_points
         else:
             ex, cps = compute_features(p, bb, rate, progress, shot_steps)
             save_entries(part, [entry_video("video_1", p, ex, cps, ident)], [], bb_name, rate, {"entry_key": key})

@@ -19,7 +19,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import h5py
 import numpy as np
@@ -335,12 +335,18 @@ def _read_extracted(grp: h5py.Group) -> tuple[dict, ExtractedFeatures]:
     return ident, ex
 
 
-def read_feature_cache(
-    path: Path, backbone: str, rate: float, match: dict | None = None
-) -> dict[str, tuple[dict, ExtractedFeatures, np.ndarray]]:
-    """``{source path: (identity, extracted, change points)}`` of a features.h5 made with
-    the same backbone and rate and the attributes ``match`` ({} when there is none, or it
-    is unreadable or other)."""
+class CacheEntry(NamedTuple):
+    """One video's entry of a feature cache file."""
+
+    ident: dict  # source_identity() of the video it was made from
+    extracted: ExtractedFeatures
+    change_points: np.ndarray  # pure KTS shots
+    key: str  # its group in the file (video_1, ...)
+
+
+def read_feature_cache(path: Path, backbone: str, rate: float, match: dict | None = None) -> dict[str, CacheEntry]:
+    """``{source path: entry}`` of a features.h5 made with the same backbone and rate and
+    the attributes ``match`` ({} when there is none, or it is unreadable or other)."""
     if not path.is_file():
         return {}
     out = {}
@@ -357,7 +363,8 @@ def read_feature_cache(
             for key in h5:
                 grp = h5[key]
                 ident, ex = _read_extracted(grp)
-                out[ident["source_path"]] = (ident, ex, np.asarray(grp["change_points"][()], dtype=np.int64))
+                cps = np.asarray(grp["change_points"][()], dtype=np.int64)
+                out[ident["source_path"]] = CacheEntry(ident, ex, cps, key)
     except (OSError, KeyError, ValueError, TypeError) as exc:
         log.warning("features cache %s unreadable (%s); computing the features again", path, type(exc).__name__)
         return {}
@@ -374,6 +381,12 @@ class Features:
     change_points: list[np.ndarray]
     computed: list[Path] = field(default_factory=list)  # videos whose features were computed by this call
     reused: list[Path] = field(default_factory=list)
+
+    def digest(self, keys: Sequence[str] | None = None) -> str:
+        """:func:`features_digest` of features.h5, from memory: after :func:`video_features` the
+        file holds exactly these videos under these keys."""
+        by_key = {k: ex.features for k, ex in zip(self.keys, self.extracted)}
+        return _digest((k, by_key[k]) for k in (sorted(by_key) if keys is None else keys))
 
 
 def video_features(
@@ -393,15 +406,17 @@ def video_features(
     check_rate(rate)
     target = out / FEATURES_FILE
     cache = read_feature_cache(target, backbone, rate)
-    bb = None
+    bb = moved = None
     result = Features(target, [], [], [])
     videos = []
     for i, p in enumerate(paths):
         ident = source_identity(p)
         hit = cache.get(ident["source_path"])
-        reused = hit is not None and hit[0] == ident
+        reused = hit is not None and hit.ident == ident
+        key = f"video_{i + 1}"
         if reused:
-            _, ex, cps = hit
+            ex, cps = hit.extracted, hit.change_points
+            moved = moved or hit.key != key  # stored under another key: the file is rewritten
             result.reused.append(p)
             log.info("features: %s reused from %s", p.name, target.name)
         else:
@@ -411,7 +426,6 @@ def video_features(
             ex, cps = compute_features(p, bb, rate, progress)
             result.computed.append(p)
             log.info("features: %s computed (%d steps, %.1f s)", p.name, len(ex.picks), time.perf_counter() - t0)
-        key = f"video_{i + 1}"
         result.keys.append(key)
         result.extracted.append(ex)
         result.change_points.append(cps)
@@ -419,7 +433,8 @@ def video_features(
         report(progress, "features", ex.n_frames, ex.n_frames, "reused" if reused else "computed", p.name)
         if not reused and i + 1 < len(paths):  # kept at once: an interrupted call loses no finished video
             save_entries(target, videos, _unvisited(cache, paths[i + 1 :], len(videos)), backbone, rate)
-    if result.computed or len(cache) != len(paths) or not target.is_file():
+    # the file holds exactly this call's videos, under this call's keys (the training's keys)
+    if result.computed or moved or len(cache) != len(paths) or not target.is_file():
         save_entries(target, videos, [], backbone, rate)
     return result
 
@@ -430,8 +445,8 @@ def _unvisited(cache: dict, rest: Sequence[Path], start: int) -> list[Video]:
     for p in rest:
         hit = cache.get(readable(p.resolve()))
         if hit is not None:
-            ident, ex, cps = hit
-            out.append(entry_video(f"video_{start + len(out) + 1}", Path(ident["source_path"]), ex, cps, ident))
+            key = f"video_{start + len(out) + 1}"
+            out.append(entry_video(key, Path(hit.ident["source_path"]), hit.extracted, hit.change_points, hit.ident))
     return out
 
 
@@ -453,12 +468,17 @@ def save_entries(
     )
 
 
-def features_digest(dataset: Path, keys: Sequence[str] | None = None) -> str:
-    """SHA-256 of the training features (key order, shapes and float32 values)."""
-    videos = load_dataset(dataset, purpose="train")
+def _digest(pairs) -> str:
+    """SHA-256 of ``(key, features)`` pairs in order (key, shape and float32 values)."""
     h = hashlib.sha256()
-    for k in sorted(videos) if keys is None else keys:
-        f = np.ascontiguousarray(videos[k].features, dtype=np.float32)
+    for k, f in pairs:
+        f = np.ascontiguousarray(f, dtype=np.float32)
         h.update(f"{k}:{f.shape}".encode())
         h.update(f.tobytes())
     return h.hexdigest()
+
+
+def features_digest(dataset: Path, keys: Sequence[str] | None = None) -> str:
+    """SHA-256 of the training features of a file (key order, shapes and float32 values)."""
+    videos = load_dataset(dataset, purpose="train")
+    return _digest((k, videos[k].features) for k in (sorted(videos) if keys is None else keys))

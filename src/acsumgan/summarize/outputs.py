@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import torch
 
 from ..fileio import write_json
@@ -60,58 +59,12 @@ class SummaryFiles:
     def plot_path(self) -> Path:
         return self.folder / PLOT_FILE
 
-    # the summary's values, as a result of summarize_video gives them
-    @property
-    def video_path(self) -> Path:
-        return self.summary.video_path
-
-    @property
-    def extracted(self):
-        return self.summary.extracted
-
-    @property
-    def features(self) -> np.ndarray:
-        return self.summary.features
-
-    @property
-    def picks(self) -> np.ndarray:
-        return self.summary.picks
-
-    @property
-    def timestamps(self) -> np.ndarray:
-        return self.summary.timestamps
-
-    @property
-    def n_frames(self) -> int:
-        return self.summary.n_frames
-
-    @property
-    def fps(self) -> float:
-        return self.summary.fps
-
-    @property
-    def change_points(self) -> np.ndarray:
-        return self.summary.change_points
-
-    @property
-    def scores(self) -> np.ndarray:
-        return self.summary.scores
-
-    @property
-    def selected(self) -> list[int]:
-        return self.summary.selected
-
-    @property
-    def budget(self) -> float:
-        return self.summary.budget
-
-    @property
-    def summary_frames(self) -> int:
-        return self.segments["summary_frames"]
-
-    @property
-    def summary_seconds(self) -> float:
-        return self.segments["summary_seconds"]
+    def __getattr__(self, name: str):
+        """The summary's values (``video_path``, ``extracted``, ``change_points``, ``scores``,
+        ``selected``, ``budget``, ``fps``, ``summary_seconds``, ...: :class:`Summary`'s)."""
+        if name.startswith("__") or name == "summary":  # copy/pickle probes, and before __init__
+            raise AttributeError(name)
+        return getattr(self.summary, name)
 
 
 @dataclass(frozen=True)

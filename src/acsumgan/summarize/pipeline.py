@@ -416,9 +416,8 @@ def summarize_videos(
             else:
                 dataset = feats.path
                 keys = None if not train_paths else [feats.keys[all_paths.index(p)] for p in train_paths]
-            trained = ensure_model(
-                out, dataset, keys, options, progress, digest=train_digest if train_h5 is not None else None
-            )
+            digest = train_digest if train_h5 is not None else feats.digest(keys)  # nothing read again
+            trained = ensure_model(out, dataset, keys, options, progress, digest=digest)
             scorer = _scorer(trained.run_dir, options, trained=True)
         results: list[tuple[SummaryFiles, ReviewPage | None]] = []
         for i, (p, target) in enumerate(zip(paths, plan.targets)):
