@@ -354,7 +354,7 @@ def compare_code(video: Path, work: Path, against: Path, reps: int, device: str)
             t = time.perf_counter()
             subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
             seconds[name].append(time.perf_counter() - t)
-            folder = out / video.stem
+            folder = out  # one video: its summary's files lie in OUT itself
             seg = json.loads((folder / "segments.json").read_text())
             seg.pop("video", None)
             segments[name] = json.dumps(seg, sort_keys=True)
@@ -408,7 +408,8 @@ def main() -> None:
         "command": "python benchmarks/video_speed.py " + " ".join(sys.argv[1:]),
         "cases": {},
     }
-    print(f"matmul peak {peak:.0f} GFLOP/s on {torch.get_num_threads()} threads", flush=True)
+    if args.against is None:
+        print(f"matmul peak {peak:.0f} GFLOP/s on {torch.get_num_threads()} threads", flush=True)
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="video_speed_"))
     work.mkdir(parents=True, exist_ok=True)
     clips: dict[tuple[int, int], Path] = {}

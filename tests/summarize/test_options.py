@@ -45,6 +45,8 @@ def test_frozen_and_checked_once():
         ({"rate": 0}, "sampling rate must be > 0 steps per second, got 0"),
         ({"epochs": 0}, "--epochs must be >= 1, got 0"),
         ({"train_options": {"seed": 3}}, "training option 'seed' is set by summarize itself"),
+        ({"crf": 52}, "crf must be an integer from 0 (lossless) to 51, got 52"),
+        ({"preset": "fastest"}, "unknown x264 preset 'fastest'"),
     ],
 )
 def test_one_message_per_bad_option(kw, message):

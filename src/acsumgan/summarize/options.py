@@ -16,7 +16,7 @@ from ..config import load_config_file, resolve_device
 from ..errors import ConfigError, checked_number
 from ..evaluation.summary import DEFAULT_BUDGET
 from ..media.decode import DEFAULT_RATE, check_rate
-from ..media.encode import DEFAULT_CRF, DEFAULT_PRESET
+from ..media.encode import DEFAULT_CRF, DEFAULT_PRESET, check_encoder_options
 
 #: Upper limit of the automatic maximum shot length (seconds).
 AUTO_MAX_SHOT_SECONDS = 10.0
@@ -109,6 +109,7 @@ class SummarizeOptions:
             check_seconds(self.seconds)
         check_max_shot_seconds(self.max_shot_seconds)
         check_rate(self.rate)
+        check_encoder_options(self.crf, self.preset)  # before any work, not when summary.mp4 is written
         if self.epochs is not None and int(self.epochs) < 1:
             raise ConfigError(None, f"--epochs must be >= 1, got {self.epochs}")
         train = dict(self.train_options or {})
