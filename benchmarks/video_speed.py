@@ -362,7 +362,7 @@ def compare_code(video: Path, work: Path, against: Path, reps: int, device: str)
             print(f"  {name:8s} run {rep + 1}: {seconds[name][-1]:.1f} s", flush=True)
     med = {k: float(np.median(v)) for k, v in seconds.items()}
     return {
-        "against": str(against),
+        "against": os.path.relpath(against, ROOT),  # as seen from this checkout, no machine's path
         "seconds": seconds,
         "median_s": med,
         "ratio_this_over_against": med["this"] / med["against"],
@@ -405,7 +405,8 @@ def main() -> None:
             "device": args.device,
             "load_average_1min": os.getloadavg()[0],
         },
-        "command": "python benchmarks/video_speed.py " + " ".join(sys.argv[1:]),
+        "command": "python benchmarks/video_speed.py "
+        + " ".join(os.path.relpath(x, ROOT) if os.path.isabs(x) else x for x in sys.argv[1:]),
         "cases": {},
     }
     if args.against is None:
