@@ -72,3 +72,17 @@ def test_stage_progress_shows_done_total_and_eta_per_stage_and_video():
     assert [s.completed for s in task["features"]._progress] == [50]
     columns = [type(c).__name__ for c in sp.p.columns]
     assert {"MofNCompleteColumn", "TimeElapsedColumn", "TimeRemainingColumn"} <= set(columns)
+
+
+def test_summarize_preset_conflicts_and_unknown_names(tmp_path):
+    from acsumgan.summarize.presets import preset_names
+
+    out = tmp_path / "o"
+    p = acsumgan("summarize", "nothing.mp4", "--out", out, "--preset", "reel-90", "--budget", "0.3", check=False)
+    assert p.returncode == 2 and "--preset and --budget both set the summary length" in p.stderr
+    p = acsumgan("summarize", "nothing.mp4", "--out", out, "--preset", "reel-90", "--seconds", "3", check=False)
+    assert p.returncode == 2 and "--preset and --seconds both set the summary length" in p.stderr
+    p = acsumgan("summarize", "nothing.mp4", "--out", out, "--preset", "reel-60", check=False)
+    assert p.returncode == 2 and all(n in p.stderr for n in preset_names())
+    assert not out.exists()
+    assert all(n in acsumgan("summarize", "--help").stdout for n in preset_names())

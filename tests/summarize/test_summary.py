@@ -285,3 +285,69 @@ def test_variable_rate_knapsack_unit_is_the_frame_times_step(vfr, backbone):
     # budget * 3.14 s / 0.04 s: 11, 15, 39, 47, 62, 78 units (the first shot scores 0)
     got = [select_keyshots(scores, ex, cps, b) for b in (0.15, 0.2, 0.5, 0.6, 0.8, 1.0)]
     assert got == [[], [], [3], [1, 3], [2, 3], [1, 2, 3]]  # as before FrameTimes
+
+
+# ----------------------------------------------------------------------------- reselect
+
+
+def same_summary(a, b) -> None:
+    """Two Summary values hold the same selection, segments and numbers (timings aside)."""
+    assert a.selected == b.selected
+    assert np.array_equal(a.change_points, b.change_points)
+    assert np.array_equal(a.scores, b.scores)
+    assert a.shot_scores == b.shot_scores
+    assert (a.budget, a.seconds, a.max_shot_seconds) == (b.budget, b.seconds, b.max_shot_seconds)
+    assert json.dumps(a.segments) == json.dumps(b.segments)  # same keys, order and values
+
+
+def test_reselect_equals_compute_summary_with_the_same_shots(scenes_audio_video, backbone, tmp_path):
+    from acsumgan.summarize.summary import compute_summary, reselect
+
+    res = summarize_video(
+        scenes_audio_video.path, distance_scorer, tmp_path / "out", SummarizeOptions(budget=0.4, backbone=backbone)
+    )
+    base = res.summary
+    calls = []
+
+    def counting_scorer(features):
+        calls.append(1)
+        return distance_scorer(features)
+
+    lengths = [
+        SummarizeOptions(budget=0.2),
+        SummarizeOptions(budget=0.7),
+        SummarizeOptions(budget=1.0),
+        SummarizeOptions(seconds=6),
+        SummarizeOptions(seconds=15, max_shot_seconds=None),
+        SummarizeOptions(length_preset="story-15"),
+        SummarizeOptions(length_preset="feed-120"),  # capped at the video's 20 s
+    ]
+    kept = set()
+    for options in lengths:
+        again = reselect(base, options)
+        fresh = compute_summary(
+            base.extracted, distance_scorer, options, change_points=base.change_points, video=base.video_path
+        )
+        same_summary(again, fresh)
+        assert again.extracted is base.extracted and set(again.timings) == {"selection"}
+        kept.add(tuple(again.selected))
+    assert len(kept) >= 3  # the lengths really pick different shots
+    # the preset is the same length as its seconds
+    same_summary(
+        reselect(base, SummarizeOptions(length_preset="story-15")), reselect(base, SummarizeOptions(seconds=15.0))
+    )
+    assert reselect(base, SummarizeOptions(length_preset="feed-120")).selected == list(range(5))
+    # the summary's own options give it back; the cached scores were used, not a scorer
+    same_summary(reselect(base, SummarizeOptions(budget=0.4)), base)
+    assert calls == []
+
+
+def test_reselect_too_short_is_the_empty_summary_error(scenes_audio_video, backbone, tmp_path):
+    from acsumgan.summarize.summary import reselect
+
+    res = summarize_video(
+        scenes_audio_video.path, distance_scorer, tmp_path / "out", SummarizeOptions(budget=0.4, backbone=backbone)
+    )
+    with pytest.raises(ConfigError, match="the summary would be empty") as e:
+        reselect(res.summary, SummarizeOptions(seconds=0.5))
+    assert "\n" not in str(e.value)

@@ -12,6 +12,7 @@ from ..errors import ConfigError, VideoError
 from ..locks import hold_lock
 from ..media.decode import VIDEO_SUFFIXES, folder_videos, probe, skipped_note
 from ..pages.summary import clock
+from ..summarize.presets import PRESETS
 from .common import budget_option, check_seed, cli, console, device_option, note, shown
 from .progress import ProgressBars
 from .train import apply_threads, threads_option
@@ -94,6 +95,16 @@ def video_paths(items: tuple[str, ...]) -> tuple[list[Path], list[str]]:
     type=float,
     default=None,
     help="Summary length in seconds instead of --budget (capped at the video's length).",
+)
+@click.option(
+    "--preset",
+    "length_preset",
+    type=click.Choice(list(PRESETS)),
+    default=None,
+    metavar="NAME",
+    help="Summary length of a platform instead of --budget or --seconds: "
+    + ", ".join(f"{name} ({p.seconds:g} s)" for name, p in PRESETS.items())
+    + " (capped at the video's length; summary.mp4 keeps the source's frame).",
 )
 @click.option(
     "--backbone",
@@ -189,9 +200,14 @@ def summarize(videos, out, model_path, train_on, **values) -> None:
     from ..summarize.options import SummarizeOptions
     from ..summarize.pipeline import check_inputs_apart, check_videos, plan_outputs, summarize_videos
 
-    seconds = values["seconds"]
-    if seconds is not None and click.get_current_context().get_parameter_source("budget").name != "DEFAULT":
+    seconds, length_preset = values["seconds"], values["length_preset"]
+    budget_given = click.get_current_context().get_parameter_source("budget").name != "DEFAULT"
+    if seconds is not None and budget_given:
         raise click.UsageError("--seconds and --budget both set the summary length; pick one")
+    if length_preset is not None and budget_given:
+        raise click.UsageError("--preset and --budget both set the summary length; pick one")
+    if length_preset is not None and seconds is not None:
+        raise click.UsageError("--preset and --seconds both set the summary length; pick one")
     values["threads"] = apply_threads(values["threads"])
     paths, notes = video_paths(videos)
     notes += check_videos(paths, train_on)  # each video probed once, here, before any work

@@ -157,6 +157,51 @@ def write_thumbnails(
     return paths
 
 
+def middle_frames(video_path: str | os.PathLike, shots: Sequence[tuple[int, int]], width: int = 320) -> list:
+    """The middle frame ``(first + last) // 2`` of each inclusive frame range, as RGB Pillow
+    images at most ``width`` pixels wide, upright (as :func:`write_thumbnails` saves them),
+    in the order of ``shots``. One pass over the file; a middle frame past the video's end
+    gives the last frame."""
+    ranges = [(int(a), int(b)) for a, b in shots]
+    for a, b in ranges:
+        if a < 0 or b < a:
+            raise ValueError(f"shot ({a}, {b}): expected 0 <= first <= last")
+    if int(width) < 1:
+        raise ValueError(f"width must be at least 1, got {width}")
+    images: list = [None] * len(ranges)
+    if not ranges:
+        return []
+    wanted: dict[int, list[int]] = {}
+    for i, (a, b) in enumerate(ranges):
+        wanted.setdefault((a + b) // 2, []).append(i)
+    last_needed = max(wanted)
+    p, container, stream = _open(video_path)
+    sar = float(sample_aspect_ratio(stream))
+    with container:
+        stream.thread_type = "AUTO"
+        last = None
+        try:
+            for index, frame in enumerate(_decoded(container, [stream])):
+                last = frame
+                if index in wanted:
+                    img = _thumbnail(frame, width, sar)
+                    for i in wanted.pop(index):
+                        images[i] = img
+                if index >= last_needed:
+                    break
+        except av.FFmpegError as exc:
+            if last is None:
+                raise VideoError(p, f"cannot decode ({exc})".splitlines()[0]) from None
+        if last is None:
+            raise VideoError(p, "no frame could be decoded")
+        if wanted:  # the video ended before these middle frames
+            img = _thumbnail(last, width, sar)
+            for ids in wanted.values():
+                for i in ids:
+                    images[i] = img
+    return images
+
+
 # ----------------------------------------------------------------------------- playing
 
 

@@ -17,6 +17,7 @@ from ..errors import ConfigError, checked_number
 from ..evaluation.summary import DEFAULT_BUDGET
 from ..media.decode import DEFAULT_RATE, check_rate
 from ..media.encode import DEFAULT_CRF, DEFAULT_PRESET, check_encoder_options
+from .presets import preset_seconds
 
 #: Upper limit of the automatic maximum shot length (seconds).
 AUTO_MAX_SHOT_SECONDS = 10.0
@@ -72,7 +73,10 @@ class SummarizeOptions:
     """How ``summarize`` works (see ``acsumgan summarize --help``): checked when made.
 
     ``budget`` is the summary's share of the video; ``seconds`` (if given) replaces it
-    (capped at the video's length). ``max_shot_seconds``: shots longer are split
+    (capped at the video's length); ``length_preset`` (a platform preset's name, see
+    :mod:`.presets`; ``--preset`` on the command line) gives ``seconds`` by name, and
+    cannot go with ``seconds`` (:attr:`target_seconds` is the length either way).
+    ``max_shot_seconds``: shots longer are split
     (``"auto"``: min(10 s, the budget in seconds); ``None``: pure KTS shots).
     ``backbone``: a name or a loaded :class:`~acsumgan.summarize.backbones.Backbone`
     (``None``: the model's, or efficientnet-lite0 when training). ``epochs``,
@@ -101,12 +105,17 @@ class SummarizeOptions:
     preset: str = DEFAULT_PRESET
     page: bool = True
     force: bool = False
+    length_preset: str | None = None  # `preset` is summary.mp4's x264 preset
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: the checked values replace the given ones
         set_(self, "budget", check_budget(self.budget))
         if self.seconds is not None:
             check_seconds(self.seconds)
+        if self.length_preset is not None:
+            preset_seconds(self.length_preset)  # a known name
+            if self.seconds is not None:
+                raise ConfigError(None, "--preset and --seconds both set the summary length; pick one")
         check_max_shot_seconds(self.max_shot_seconds)
         check_rate(self.rate)
         check_encoder_options(self.crf, self.preset)  # before any work, not when summary.mp4 is written
@@ -118,6 +127,13 @@ class SummarizeOptions:
                 hint = "use --epochs, --seed, --device, --threads"
                 raise ConfigError(None, f"training option {k!r} is set by summarize itself ({hint})")
         set_(self, "train_options", train or None)
+
+    @property
+    def target_seconds(self) -> float | None:
+        """The summary length asked for: ``seconds``, or the preset's; ``None``: the budget."""
+        if self.length_preset is not None:
+            return preset_seconds(self.length_preset)
+        return self.seconds
 
     @property
     def trains(self) -> bool:

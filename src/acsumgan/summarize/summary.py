@@ -60,6 +60,7 @@ __all__ = [
     "budget_for_seconds",
     "check_budget",
     "compute_summary",
+    "reselect",
     "select_keyshots",
     "split_shots",
     "steps_per_second",
@@ -256,10 +257,12 @@ def timed(timings: dict[str, float], name: str, observe: Observe | None = None) 
 
 
 def resolve_budget(options: SummarizeOptions, ex: ExtractedFeatures) -> float:
-    """The budget: ``options.seconds`` of this video when given, else ``options.budget``."""
-    if options.seconds is None:
+    """The budget: ``options.target_seconds`` (``seconds`` or a preset's) of this video when
+    given, else ``options.budget``."""
+    seconds = options.target_seconds
+    if seconds is None:
         return options.budget
-    return budget_for_seconds(options.seconds, ex.fps, ex.n_frames, None if ex.constant_rate else ex.duration)
+    return budget_for_seconds(seconds, ex.fps, ex.n_frames, None if ex.constant_rate else ex.duration)
 
 
 def resolve_max_shot_seconds(options: SummarizeOptions, budget: float, ex: ExtractedFeatures) -> float | None:
@@ -352,12 +355,29 @@ def compute_summary(
         change_points = np.asarray(change_points, dtype=np.int64)
     with timed(timings, "scoring", observe):
         scores = step_scores_from(scorer, ex.features)
+    return _select(video_path, ex, change_points, scores, options, budget, max_shot_seconds, timings, observe)
+
+
+def _select(
+    video_path: Path,
+    ex: ExtractedFeatures,
+    change_points: np.ndarray,
+    scores: np.ndarray,
+    options: SummarizeOptions,
+    budget: float,
+    max_shot_seconds: float | None,
+    timings: dict[str, float],
+    observe: Observe | None = None,
+) -> Summary:
+    """The keyshots of ``scores`` over ``change_points`` at ``budget``, and the Summary
+    (what :func:`compute_summary` and :func:`reselect` share)."""
     with timed(timings, "selection", observe):
         selected = select_keyshots(scores, ex, change_points, budget)
     if not selected:
         raise _empty_summary(video_path, change_points, budget, ex)
     values, has_steps = mean_shot_scores(scores, np.asarray(ex.picks), change_points)
-    segments = build_segments(video_path, ex, change_points, values, has_steps, selected, budget, options.seconds)
+    seconds = options.target_seconds
+    segments = build_segments(video_path, ex, change_points, values, has_steps, selected, budget, seconds)
     segments["max_shot_seconds"] = max_shot_seconds
     return Summary(
         video_path=video_path,
@@ -367,8 +387,25 @@ def compute_summary(
         shot_scores=values,
         selected=list(selected),
         budget=budget,
-        seconds=options.seconds,
+        seconds=seconds,
         max_shot_seconds=max_shot_seconds,
         segments=segments,
         timings=timings,
+    )
+
+
+def reselect(summary: Summary, options: SummarizeOptions) -> Summary:
+    """``summary`` at another length (``options``' budget, seconds or preset): the shots
+    picked again from its cached step scores and shots, with no model call and no KTS.
+    The result equals :func:`compute_summary` of the same features, scores and
+    ``change_points=summary.change_points`` with ``options``. (With ``max_shot_seconds``
+    "auto" a fresh run *without* given change points may split shots differently at
+    another length: the shots here stay those of ``summary``.) A ConfigError when no shot
+    fits the new length."""
+    ex = summary.extracted
+    budget = resolve_budget(options, ex)
+    max_shot_seconds = resolve_max_shot_seconds(options, budget, ex)
+    timings: dict[str, float] = {}  # only "selection": no KTS, no scoring
+    return _select(
+        summary.video_path, ex, summary.change_points, summary.scores, options, budget, max_shot_seconds, timings
     )

@@ -1,0 +1,126 @@
+"""A summary folder's shots for an editor: an edit decision list, or a contact sheet.
+
+:func:`export_summary` reads ``segments.json`` of a folder ``acsumgan summarize`` wrote
+and writes one file (atomically):
+
+- ``otio``: an OpenTimelineIO timeline (``.otio``): one video track, one clip per kept
+  shot, in order, each the shot's frame range of the source video;
+- ``edl``: the same timeline as a CMX 3600 EDL (OTIO's ``cmx_3600`` adapter); it needs a
+  SMPTE timecode rate (24, 25, 30, 29.97, ...): other rates are a one-line ConfigError;
+- ``fcpxml``: the same timeline as Final Cut Pro 7 XML (OTIO's ``fcp_xml`` adapter),
+  which Premiere and Resolve read too;
+- ``contact-sheet``: one JPEG of the kept shots' middle frames
+  (:func:`acsumgan.media.sheet.write_contact_sheet`).
+
+The timelines count frames at the video's ``fps`` (segments.json): a clip's source range
+starts at ``start_frame`` and lasts ``n_frames``, so reading one back gives the same frame
+ranges to the frame. (A variable-rate video's frames are counted at its average rate, as
+an editor would count them.) An existing output file is refused unless ``force``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import opentimelineio as otio
+
+from ..errors import ConfigError, OutputError
+from ..fileio import atomic_path
+from ..media.sheet import write_contact_sheet
+
+__all__ = ["DEFAULT_NAMES", "FORMATS", "export_summary", "load_segments", "timeline_of"]
+
+#: Export formats -> OTIO adapter name (None: not a timeline).
+FORMATS: dict[str, str | None] = {"otio": "otio_json", "edl": "cmx_3600", "fcpxml": "fcp_xml", "contact-sheet": None}
+#: The file each format writes into the summary folder when no ``out`` is given.
+DEFAULT_NAMES = {"otio": "summary.otio", "edl": "summary.edl", "fcpxml": "summary.xml", "contact-sheet": "shots.jpg"}
+#: Frame rates a CMX 3600 timecode can count (OTIO's SMPTE rates).
+SMPTE_RATES = (23.976, 24.0, 25.0, 29.97, 30.0, 47.952, 48.0, 50.0, 59.94, 60.0)
+
+
+def load_segments(folder: str | os.PathLike) -> dict:
+    """The content of ``folder/segments.json``; a one-line ConfigError when the folder has
+    none or it is not a summary's."""
+    path = Path(folder) / "segments.json"
+    if not path.is_file():
+        raise ConfigError(Path(folder), "no segments.json here: not a folder `acsumgan summarize` wrote")
+    try:
+        seg = json.loads(path.read_text(encoding="utf-8"))
+        shots = seg["shots"]
+        float(seg["fps"])
+        [(int(s["start_frame"]), int(s["n_frames"])) for s in shots]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(
+            path, f"not a summary's segments.json ({type(exc).__name__}: {exc})".splitlines()[0]
+        ) from None
+    if not shots:
+        raise ConfigError(path, "no kept shot to export")
+    return seg
+
+
+def _media_url(video: str) -> str:
+    p = Path(video)
+    return p.resolve().as_uri() if p.exists() else video
+
+
+def timeline_of(seg: dict) -> otio.schema.Timeline:
+    """The OTIO timeline of a segments.json's content: one clip per kept shot, in order."""
+    fps = float(seg["fps"])
+    video = str(seg["video"])
+    media = otio.schema.ExternalReference(
+        target_url=_media_url(video),
+        available_range=otio.opentime.TimeRange(
+            otio.opentime.RationalTime(0, fps), otio.opentime.RationalTime(int(seg["n_frames"]), fps)
+        ),
+    )
+    track = otio.schema.Track(name="summary", kind=otio.schema.TrackKind.Video)
+    for s in seg["shots"]:
+        clip = otio.schema.Clip(
+            name=f"shot {int(s['shot']) + 1}",
+            media_reference=media.clone(),
+            source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(int(s["start_frame"]), fps),
+                otio.opentime.RationalTime(int(s["n_frames"]), fps),
+            ),
+        )
+        track.append(clip)
+    timeline = otio.schema.Timeline(name=f"{Path(video).stem} summary")
+    timeline.global_start_time = otio.opentime.RationalTime(0, fps)
+    timeline.tracks.append(track)
+    return timeline
+
+
+def _check_rate(fmt: str, fps: float, where: Path) -> None:
+    if fmt == "edl" and not any(abs(fps - r) < 0.01 for r in SMPTE_RATES):
+        raise ConfigError(
+            where,
+            f"a CMX 3600 EDL needs a timecode rate (24, 25, 30, ...), this video has {fps:g} fps; "
+            "export otio or fcpxml instead",
+        )
+
+
+def export_summary(
+    folder: str | os.PathLike, fmt: str, out: str | os.PathLike | None = None, force: bool = False
+) -> Path:
+    """Write ``folder``'s kept shots as ``fmt`` (see :data:`FORMATS`) to ``out`` (default:
+    :data:`DEFAULT_NAMES` in the folder); the path written. One-line errors: an unknown
+    format, a folder without segments.json, an existing ``out`` without ``force``."""
+    if fmt not in FORMATS:
+        raise ConfigError(None, f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    folder = Path(folder)
+    seg = load_segments(folder)
+    target = Path(out) if out is not None else folder / DEFAULT_NAMES[fmt]
+    if target.is_dir():
+        raise OutputError(target, "is a folder; give a file name")
+    if (target.exists() or target.is_symlink()) and not force:
+        raise OutputError(target, "exists; --force replaces it")
+    _check_rate(fmt, float(seg["fps"]), folder / "segments.json")
+    if fmt == "contact-sheet":
+        ranges = [(int(s["start_frame"]), int(s["end_frame"])) for s in seg["shots"]]
+        return write_contact_sheet(seg["video"], ranges, target)
+    text = otio.adapters.write_to_string(timeline_of(seg), adapter_name=FORMATS[fmt])
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return target

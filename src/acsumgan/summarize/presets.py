@@ -1,0 +1,49 @@
+"""Platform presets: a summary length by name (``acsumgan summarize --preset NAME``).
+
+ONE table, :data:`PRESETS`: name -> (target seconds, aspect note). Each value says
+where it comes from. The lengths are upper limits of the platforms' short formats
+as their help pages stated them when this table was written (platforms change
+them: check before relying on one). acsumgan does not crop: the aspect note only
+says what the platform shows best; summary.mp4 keeps the source's frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+
+__all__ = ["PRESETS", "Preset", "preset_names", "preset_seconds"]
+
+
+@dataclass(frozen=True)
+class Preset:
+    seconds: float  # the summary's target length
+    aspect: str  # what the platform shows best (acsumgan does not crop)
+
+
+PRESETS: dict[str, Preset] = {
+    # one story card: Instagram/Facebook stories cut a longer video into 15 s cards
+    "story-15": Preset(15.0, "vertical 9:16"),
+    # YouTube Shorts' original upper limit (60 s; longer Shorts came later, 60 s still fits every platform's short)
+    "short-60": Preset(60.0, "vertical 9:16"),
+    # Instagram Reels' upper limit for reels recorded in the app (90 s)
+    "reel-90": Preset(90.0, "vertical 9:16"),
+    # a feed post: X (Twitter) allows 140 s for most accounts; 120 s leaves a margin and is a round length
+    "feed-120": Preset(120.0, "square 1:1 or landscape 16:9"),
+}
+
+
+def preset_names() -> list[str]:
+    """The presets' names, in the table's order (shortest first)."""
+    return list(PRESETS)
+
+
+def preset_seconds(name: str) -> float:
+    """The target length of preset ``name`` in seconds; a one-line ConfigError naming the
+    choices for an unknown one."""
+    try:
+        return PRESETS[name].seconds
+    except (KeyError, TypeError):
+        choices = ", ".join(PRESETS)
+        raise ConfigError(None, f"unknown preset {name!r}: choose one of {choices}") from None
