@@ -113,47 +113,14 @@ def write_thumbnails(
     """One JPEG per shot (``out_dir/shot0001.jpg``, ...): the middle frame ``(first + last) // 2``
     of each inclusive frame range, at most ``width`` pixels wide. One pass over the file;
     a shot whose middle frame lies past the video's end gets the last frame."""
-    ranges = [(int(a), int(b)) for a, b in shots]
-    for a, b in ranges:
-        if a < 0 or b < a:
-            raise ValueError(f"shot ({a}, {b}): expected 0 <= first <= last")
-    if int(width) < 1:
-        raise ValueError(f"width must be at least 1, got {width}")
+    ranges = _checked_shots(shots, width)
     out = Path(out_dir)
     digits = max(4, len(str(len(ranges))))
     paths = [out / f"shot{i + 1:0{digits}d}.jpg" for i in range(len(ranges))]
-    if not ranges:
-        return []
-    wanted: dict[int, list[int]] = {}
-    for i, (a, b) in enumerate(ranges):
-        wanted.setdefault((a + b) // 2, []).append(i)
-    last_needed = max(wanted)
-
-    def save(frame, shot_indices):
-        img = _thumbnail(frame, width, sar)
+    for shot_indices, img in _middle_thumbnails(video_path, ranges, width):
         for i in shot_indices:
             with atomic_path(paths[i]) as tmp:
                 img.save(tmp, format="JPEG", quality=82)
-
-    p, container, stream = _open(video_path)
-    sar = float(sample_aspect_ratio(stream))
-    with container:
-        stream.thread_type = "AUTO"
-        last = None
-        try:
-            for index, frame in enumerate(_decoded(container, [stream])):
-                last = frame
-                if index in wanted:
-                    save(frame, wanted.pop(index))
-                if index >= last_needed:
-                    break
-        except av.FFmpegError as exc:
-            if last is None:
-                raise VideoError(p, f"cannot decode ({exc})".splitlines()[0]) from None
-        if last is None:
-            raise VideoError(p, "no frame could be decoded")
-        if wanted:  # the video ended before these middle frames
-            save(last, sorted(i for ids in wanted.values() for i in ids))
     return paths
 
 
@@ -162,15 +129,30 @@ def middle_frames(video_path: str | os.PathLike, shots: Sequence[tuple[int, int]
     images at most ``width`` pixels wide, upright (as :func:`write_thumbnails` saves them),
     in the order of ``shots``. One pass over the file; a middle frame past the video's end
     gives the last frame."""
+    ranges = _checked_shots(shots, width)
+    images: list = [None] * len(ranges)
+    for shot_indices, img in _middle_thumbnails(video_path, ranges, width):
+        for i in shot_indices:
+            images[i] = img
+    return images
+
+
+def _checked_shots(shots: Sequence[tuple[int, int]], width: int) -> list[tuple[int, int]]:
     ranges = [(int(a), int(b)) for a, b in shots]
     for a, b in ranges:
         if a < 0 or b < a:
             raise ValueError(f"shot ({a}, {b}): expected 0 <= first <= last")
     if int(width) < 1:
         raise ValueError(f"width must be at least 1, got {width}")
-    images: list = [None] * len(ranges)
+    return ranges
+
+
+def _middle_thumbnails(video_path, ranges: list[tuple[int, int]], width: int):
+    """``(shot indices, image)`` for each middle frame ``(first + last) // 2`` of ``ranges``, in
+    one pass over the file, as it is decoded (one image in memory at a time); the shots whose
+    middle frame lies past the video's end get the last frame."""
     if not ranges:
-        return []
+        return
     wanted: dict[int, list[int]] = {}
     for i, (a, b) in enumerate(ranges):
         wanted.setdefault((a + b) // 2, []).append(i)
@@ -184,9 +166,7 @@ def middle_frames(video_path: str | os.PathLike, shots: Sequence[tuple[int, int]
             for index, frame in enumerate(_decoded(container, [stream])):
                 last = frame
                 if index in wanted:
-                    img = _thumbnail(frame, width, sar)
-                    for i in wanted.pop(index):
-                        images[i] = img
+                    yield wanted.pop(index), _thumbnail(frame, width, sar)
                 if index >= last_needed:
                     break
         except av.FFmpegError as exc:
@@ -195,11 +175,7 @@ def middle_frames(video_path: str | os.PathLike, shots: Sequence[tuple[int, int]
         if last is None:
             raise VideoError(p, "no frame could be decoded")
         if wanted:  # the video ended before these middle frames
-            img = _thumbnail(last, width, sar)
-            for ids in wanted.values():
-                for i in ids:
-                    images[i] = img
-    return images
+            yield sorted(i for ids in wanted.values() for i in ids), _thumbnail(last, width, sar)
 
 
 # ----------------------------------------------------------------------------- playing
