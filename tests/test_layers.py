@@ -37,6 +37,7 @@ LAYERS = [
     ["inference"],
     ["pages"],
     ["experiment", "summarize", "synthetic"],
+    ["studio"],
     ["cli"],
 ]
 LEVEL = {unit: i for i, layer in enumerate(LAYERS) for unit in layer}
