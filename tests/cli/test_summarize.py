@@ -86,3 +86,28 @@ def test_summarize_preset_conflicts_and_unknown_names(tmp_path):
     assert p.returncode == 2 and all(n in p.stderr for n in preset_names())
     assert not out.exists()
     assert all(n in acsumgan("summarize", "--help").stdout for n in preset_names())
+
+
+def test_progress_json_lines_are_all_the_stdout(own_videos, tmp_path):
+    """--progress json: every stdout line is one event with the documented keys, the stages
+    in order, the last one "summaries" done == total; the rest goes to stderr."""
+    out = tmp_path / "pj"
+    proc = acsumgan("summarize", own_videos / "a.mp4", "--out", out, "--epochs", "1", "--progress", "json")
+    lines = proc.stdout.splitlines()
+    assert len(lines) > 5
+    events = [json.loads(line) for line in lines]  # every line is JSON
+    assert all(list(e) == ["stage", "done", "total", "note", "item"] for e in events)
+    assert all(isinstance(e["done"], int) and (e["total"] is None or isinstance(e["total"], int)) for e in events)
+    first = list(dict.fromkeys(e["stage"] for e in events))
+    assert first == ["features", "shots", "training", "encoding", "summaries"]
+    assert {e["item"] for e in events if e["stage"] in ("features", "shots", "encoding")} == {"a.mp4"}
+    last = events[-1]
+    assert last["stage"] == "summaries" and last["done"] == last["total"] == 1 and last["note"] == "a.mp4"
+    enc = [e for e in events if e["stage"] == "encoding"]
+    assert enc[-1]["done"] == enc[-1]["total"] == json.loads((out / "segments.json").read_text())["summary_frames"]
+    assert "summary.mp4" in proc.stderr  # the closing table went to stderr
+    assert (out / "analysis.h5").is_file()
+    # an error: one line on stderr, nothing on stdout
+    bad = acsumgan("summarize", tmp_path / "none.mp4", "--out", tmp_path / "x", "--progress", "json", check=False)
+    assert bad.returncode != 0 and bad.stdout == ""
+    assert len(bad.stderr.strip().splitlines()) == 1 and bad.stderr.startswith("acsumgan: error: ")

@@ -13,8 +13,8 @@ from ..locks import hold_lock
 from ..media.decode import VIDEO_SUFFIXES, folder_videos, probe, skipped_note
 from ..pages.summary import clock
 from ..summarize.presets import PRESETS
-from .common import budget_option, check_seed, cli, console, device_option, note, shown
-from .progress import ProgressBars
+from .common import budget_option, check_seed, cli, device_option, note, shown
+from .progress import progress_display, progress_option, report_console
 from .train import apply_threads, threads_option
 
 
@@ -180,7 +180,8 @@ def video_paths(items: tuple[str, ...]) -> tuple[list[Path], list[str]]:
     help="Without --model: replace an OUT/features.h5 that acsumgan did not write (nothing else is ever "
     "replaced: a file or folder in the way that acsumgan did not write is a refusal, or another name).",
 )
-def summarize(videos, out, model_path, train_on, **values) -> None:
+@progress_option
+def summarize(videos, out, model_path, train_on, progress_mode, **values) -> None:
     """Summarize videos, training a model on them first when no --model is given.
 
     Writes, per video: summary.mp4 (the selected shots in order, upright, original
@@ -225,8 +226,9 @@ def summarize(videos, out, model_path, train_on, **values) -> None:
         plan = plan_outputs(paths, out, model=model_path, train_on=train_on, page=options.page, force=options.force)
         for line in plan.notes:
             note(line)
-        with ProgressBars() as bars:
+        with progress_display(progress_mode) as bars:
             res = summarize_videos(paths, out, options, model=model_path, train_on=train_on, progress=bars, plan=plan)
+    console = report_console(progress_mode)  # --progress json: stdout holds only the events
     if res.features is not None:
         f = res.features
         console.print(f"features: {len(f.computed)} computed, {len(f.reused)} reused ({shown(f.path)})")

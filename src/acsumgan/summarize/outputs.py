@@ -22,6 +22,7 @@ from ..media.encode_parts import write_in_parts
 from ..pages.plots import write_score_plot
 from ..pages.summary import IndexEntry, ShotView, SummaryView, write_index_page, write_summary_page
 from ..progress import Progress
+from .analysis import ANALYSIS_FILE, write_analysis
 from .options import SummarizeOptions
 from .summary import Observe, Summary, timed
 
@@ -58,6 +59,10 @@ class SummaryFiles:
     @property
     def plot_path(self) -> Path:
         return self.folder / PLOT_FILE
+
+    @property
+    def analysis_path(self) -> Path:
+        return self.folder / ANALYSIS_FILE
 
     def __getattr__(self, name: str):
         """The summary's values (``video_path``, ``extracted``, ``change_points``, ``scores``,
@@ -123,14 +128,19 @@ def write_summary(
     final: Path | None = None,
     progress: Progress | None = None,
     observe: Observe | None = None,
+    analysis: bool = False,
 ) -> SummaryFiles:
     """summary.mp4, segments.json and scores.png of ``summary`` written into the folder
-    ``into``, named in ``final`` (where ``into`` will be swapped in; default ``into``).
+    ``into``, named in ``final`` (where ``into`` will be swapped in; default ``into``);
+    with ``analysis`` also analysis.h5 (:mod:`.analysis`, before segments.json: what the
+    studio and ``acsumgan render`` rebuild the summary from).
     The stages "encoding" and "outputs" are timed (inside ``observe``)."""
     timings = dict(summary.timings)
     with timed(timings, "encoding", observe):
         stats = encode_summary(summary, into / SUMMARY_FILE, options.crf, options.preset, progress)
     with timed(timings, "outputs", observe):
+        if analysis:
+            write_analysis(into / ANALYSIS_FILE, summary)
         segments = write_segments(into / SEGMENTS_FILE, summary, stats)
         write_plot(into / PLOT_FILE, summary)
     return SummaryFiles(summary, Path(final or into), segments, stats, timings)

@@ -11,7 +11,7 @@ first. Everything is kept in the output folder and reused by the next call:
     DIR/model/           the run folder of the model trained on them (``acsumgan train``)
     DIR/model.json       what the model was trained on (a digest of the features) and how
     DIR/summarize.log    what each call computed and what it reused
-    DIR/<video>/         summary.mp4, segments.json, scores.png, summary.html, thumbs/
+    DIR/<video>/         summary.mp4, segments.json, scores.png, analysis.h5, summary.html, thumbs/
                          (DIR itself when there is one video); DIR/index.html with several;
                          one unit: written to a staging folder, then swapped in
                          (:mod:`acsumgan.summarize.unit`), so it is the old summary or the new one
@@ -429,7 +429,7 @@ def summarize_videos(
                 else:
                     ex = extract_features(p, bb, rate=options.rate, progress=item)
                     summary = compute_summary(ex, scorer, options, video=p, progress=item)
-                files = write_summary(summary, stage, options, final=target, progress=item)
+                files = write_summary(summary, stage, options, final=target, progress=item, analysis=True)
                 page = write_review_page(files, stage) if options.page else None
             results.append((files, page))
             log.info(
@@ -527,7 +527,7 @@ def summarize_video(
     summary = compute_summary(
         extracted, scorer, options, change_points, video=video_path, progress=progress, observe=observe
     )
-    files = write_summary(summary, out_dir, options, progress=progress, observe=observe)
+    files = write_summary(summary, out_dir, options, progress=progress, observe=observe, analysis=True)
     files.timings = {**timings, **files.timings, "total": time.perf_counter() - t_start}
     return files
 

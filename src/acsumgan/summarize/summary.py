@@ -85,6 +85,9 @@ class Summary:
     max_shot_seconds: float | None  # "auto" resolved
     segments: dict  # the content of segments.json but what writing summary.mp4 adds
     timings: dict = field(default_factory=dict)  # seconds per stage
+    # an edited summary (acsumgan.summarize.edits): the kept frame ranges, one per selected
+    # shot (trims included); None: each selected shot whole (the model's summary)
+    kept: tuple[tuple[int, int], ...] | None = None
 
     @property
     def shots(self) -> np.ndarray:
@@ -124,7 +127,10 @@ class Summary:
 
     @property
     def kept_ranges(self) -> list[tuple[int, int]]:
-        """The selected shots' inclusive frame ranges, in order (what summary.mp4 holds)."""
+        """The selected shots' inclusive frame ranges, in order (what summary.mp4 holds); an
+        edited summary's :attr:`kept` ranges (trims included)."""
+        if self.kept is not None:
+            return [(int(s), int(e)) for s, e in self.kept]
         return [(int(self.change_points[i, 0]), int(self.change_points[i, 1])) for i in self.selected]
 
 

@@ -44,7 +44,15 @@ from ..fileio import ensure_dir, output_error, process_alive
 from .ownership import Manifest, occupied, owned_folder, write_marker
 
 #: The files and folders of one video's summary (what a unit replaces).
-MEMBERS = ("summary.mp4", "scores.png", "summary.html", "thumbs", "original.mp4", "segments.json")
+MEMBERS = (
+    "summary.mp4",
+    "scores.png",
+    "summary.html",
+    "thumbs",
+    "original.mp4",
+    "analysis.h5",
+    "segments.json",
+)
 #: Staging (``.new``) and set-aside (``.old``) folders: ``.<name>.<pid>.<random>.new|old``.
 _STAGING = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]{8}\.(new|old)$")
 
