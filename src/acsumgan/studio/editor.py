@@ -1,0 +1,204 @@
+"""The editor's side of the server: a summarized video's analysis, its length re-selected on the
+cached scores, its edits saved, its exports.
+
+Each video's :class:`~acsumgan.summarize.summary.Summary` is read back from ``analysis.h5``
+(:func:`~acsumgan.summarize.analysis.load_summary`) once per version of that file and kept
+in memory, so a length change costs only the selection (no model, no features, no file).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from urllib.parse import quote
+
+from starlette.exceptions import HTTPException
+
+from ..errors import ConfigError
+from ..summarize.analysis import ANALYSIS_FILE, load_summary
+
+try:  # TEMPORARY while summarize/edits.py is being written (issue 24): removed once it lands
+    from ..summarize.edits import (
+        EDITS_FILE,
+        EditConflict,
+        check_edits,
+        length_options,
+        model_edits,
+        read_edits,
+        save_edits,
+    )
+except ImportError:  # pragma: no cover
+    EDITS_FILE = "edits.json"
+
+    class EditConflict(Exception):  # type: ignore[no-redef]
+        pass
+
+    def _missing(*a, **k):
+        raise HTTPException(503, "editing is not built yet")
+
+    check_edits = length_options = model_edits = read_edits = save_edits = _missing
+from ..summarize.exports import DEFAULT_NAMES, FORMATS, export_summary
+from ..summarize.summary import Summary, reselect
+from .library import SEGMENTS, THUMBS, LibraryVideo, file_url, thumb_name
+
+__all__ = ["EXPORTS", "EXPORT_FORMATS", "Editor"]
+
+#: Where exports are written, inside a video's folder.
+EXPORTS = "exports"
+#: What ``/api/videos/<name>/export/<fmt>`` gives: the export formats, and two files as they are.
+EXPORT_FORMATS = (*FORMATS, "summary.mp4", "segments.json")
+
+
+def _key(path: Path):
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def kept_of(summary: Summary) -> list[dict]:
+    """The selected shots, whole, as EDITS' ``kept`` entries."""
+    cp = summary.change_points
+    return [{"shot": int(i), "start_frame": int(cp[i, 0]), "end_frame": int(cp[i, 1])} for i in summary.selected]
+
+
+class Editor:
+    """The loaded summaries, by folder (thread-safe)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._summaries: dict[Path, tuple] = {}
+        self._views: dict[Path, tuple] = {}
+
+    def forget(self, folder: Path) -> None:
+        with self._lock:
+            self._summaries.pop(Path(folder), None)
+            self._views.pop(Path(folder), None)
+
+    def summary(self, folder: Path) -> Summary:
+        """The folder's Summary (from its analysis.h5); 409 when the video is not summarized."""
+        folder = Path(folder)
+        key = _key(folder / ANALYSIS_FILE)
+        if key is None or not (folder / SEGMENTS).is_file():
+            raise HTTPException(409, f"{folder.name}: not summarized yet: summarize the video first")
+        with self._lock:
+            cached = self._summaries.get(folder)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        s = load_summary(folder)
+        with self._lock:
+            self._summaries[folder] = (key, s)
+        return s
+
+    def _view(self, v: LibraryVideo, s: Summary) -> dict:
+        """The parts of the video's JSON that depend on its analysis only (cached with it)."""
+        key = _key(v.folder / ANALYSIS_FILE)
+        with self._lock:
+            cached = self._views.get(v.folder)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        ex = s.extracted
+        at = ex.times.at
+        cp = s.change_points
+        n = int(cp.shape[0])
+        shots = []
+        for i in range(n):
+            a, b = int(cp[i, 0]), int(cp[i, 1])
+            rel = f"{THUMBS}/{thumb_name(i, n)}"
+            shots.append(
+                {
+                    "shot": i,
+                    "start_frame": a,
+                    "end_frame": b,
+                    "start_seconds": round(float(at(a)), 6),
+                    "end_seconds": round(float(at(b + 1)), 6),
+                    "score": float(s.shot_scores[i]),
+                    "thumb": file_url(v.name, rel) if (v.folder / rel).is_file() else None,
+                }
+            )
+        view = {
+            "fps": float(ex.fps),
+            "n_frames": int(ex.n_frames),
+            "duration": round(float(at(int(ex.n_frames))), 6),
+            "constant_rate": bool(ex.constant_rate),
+            "width": int(ex.width),
+            "height": int(ex.height),
+            "shots": shots,
+            "curve": {"times": [float(t) for t in s.timestamps], "scores": [float(x) for x in s.scores]},
+        }
+        with self._lock:
+            self._views[v.folder] = (key, view)
+        return view
+
+    def edits(self, folder: Path, s: Summary) -> dict:
+        """The saved edits, else the model's choice at the summary's own length."""
+        saved = read_edits(folder)
+        if saved is None:
+            return model_edits(s)
+        try:
+            return check_edits(s, saved, folder / EDITS_FILE)
+        except ConfigError:  # made on another analysis (summarized again): the model's, on top of the saved version
+            fresh = model_edits(s)
+            fresh["version"] = int(saved.get("version") or 0)
+            return fresh
+
+    def video(self, v: LibraryVideo, state: str) -> dict:
+        """The editor's JSON of ``v`` (``GET /api/videos/<name>``)."""
+        s = self.summary(v.folder)
+        seg = _segments(v.folder)
+        data = {"name": v.name, "file": v.path.name, "state": state}
+        data.update(self._view(v, s))
+        data["source_url"] = f"/media/{quote(v.name)}/source"
+        data["summary_url"] = file_url(v.name, "summary.mp4") if (v.folder / "summary.mp4").is_file() else None
+        data["edits"] = self.edits(v.folder, s)
+        rendered = seg.get("edits_version") if seg else None
+        data["rendered_version"] = rendered if isinstance(rendered, int) else None
+        return data
+
+    def select(self, folder: Path, length) -> dict:
+        """The model's choice at ``length`` (a LENGTH value), on the cached scores."""
+        if not isinstance(length, dict):
+            raise HTTPException(400, 'the body must be {"length": {"mode": ..., "value": ..., "preset": ...}}')
+        s = self.summary(folder)
+        options = length_options(length)
+        picked = reselect(s, options)
+        return {
+            "model_selected": [int(i) for i in picked.selected],
+            "kept": kept_of(picked),
+            "budget": float(picked.budget),
+            "summary_seconds": float(picked.summary_seconds),
+        }
+
+    def save(self, folder: Path, body: dict) -> dict:
+        """Save EDITS made on version ``body["version"]``; 409 when another save came first."""
+        base = body.get("version")
+        if not isinstance(base, int) or isinstance(base, bool) or base < 0:
+            raise HTTPException(400, f"{EDITS_FILE}: version must be the integer version the edit was made on")
+        s = self.summary(folder)
+        data = check_edits(s, body, folder / EDITS_FILE)
+        try:
+            return save_edits(folder, data, base)
+        except EditConflict as exc:
+            raise HTTPException(409, exc.one_line()) from None
+
+    def export(self, folder: Path, fmt: str) -> Path:
+        """The file of export ``fmt`` (written to ``folder/exports/``, or the folder's own file)."""
+        if fmt not in EXPORT_FORMATS:
+            raise HTTPException(404, f"unknown export {fmt!r}: choose one of {', '.join(EXPORT_FORMATS)}")
+        self.summary(folder)  # 409 before a summary
+        if fmt in FORMATS:
+            return export_summary(folder, fmt, folder / EXPORTS / DEFAULT_NAMES[fmt], force=True)
+        path = folder / fmt
+        if not path.is_file():
+            raise HTTPException(404, f"{folder.name}: no {fmt}")
+        return path
+
+
+def _segments(folder: Path) -> dict | None:
+    try:
+        data = json.loads((folder / SEGMENTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
