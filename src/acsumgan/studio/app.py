@@ -42,7 +42,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 CHUNK = 1 << 20
 #: Container format (PyAV's first name) -> a file suffix, for an upload named without a video suffix.
 CONTAINER_SUFFIX = {
-    "mov": ".mov",
+    "mov": ".mp4",  # PyAV names MP4 and QuickTime alike
     "matroska": ".mkv",
     "avi": ".avi",
     "mpegts": ".ts",

@@ -77,15 +77,12 @@ class _Server(uvicorn.Server):
 
 
 def serve(config: StudioConfig, out=None) -> None:
-    """Serve ``config`` until stopped; the URL (and a warning for a non-loopback host) are
-    printed first (``out``: where the URL line goes, default stdout)."""
+    """Serve ``config`` until Ctrl-C or SIGTERM (a normal end: it returns); the URL (and a
+    warning for a non-loopback host) are printed first (``out``: where the URL line goes,
+    default stdout)."""
     sock = bind(config.host, config.port)
     config.port = sock.getsockname()[1]
     app = create_app(config)
-    warning = warning_of(config.host)
-    if warning:
-        print(warning, file=sys.stderr, flush=True)
-    print(f"acsumgan studio: {url_of(config.host, config.port, config.token)}", file=out or sys.stdout, flush=True)
     uv = uvicorn.Config(
         app,
         lifespan="on",
@@ -95,4 +92,15 @@ def serve(config: StudioConfig, out=None) -> None:
         proxy_headers=False,
         timeout_graceful_shutdown=3,
     )
-    _Server(uv, app.app.state.studio).run(sockets=[sock])
+    server = _Server(uv, app.app.state.studio)
+    try:
+        warning = warning_of(config.host)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
+        print(f"acsumgan studio: {url_of(config.host, config.port, config.token)}", file=out or sys.stdout, flush=True)
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (uvicorn raises it again once it has stopped): the end
+        pass
+    finally:
+        sock.close()
+    print("acsumgan studio: stopped", file=sys.stderr, flush=True)
