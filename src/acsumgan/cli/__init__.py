@@ -29,6 +29,7 @@ from . import demo as _demo  # noqa: F401,E402
 from . import evaluate as _evaluate  # noqa: F401,E402
 from . import experiment as _experiment  # noqa: F401,E402
 from . import export as _export  # noqa: F401,E402
+from . import render as _render  # noqa: F401,E402
 from . import serve as _serve  # noqa: F401,E402
 from . import splits as _splits  # noqa: F401,E402
 from . import summarize as _summarize  # noqa: F401,E402

@@ -31,7 +31,15 @@ from ..fileio import atomic_path
 from .features import ExtractedFeatures
 from .summary import Summary
 
-__all__ = ["ANALYSIS_FILE", "FORMAT", "analysis_digest", "load_summary", "read_analysis", "write_analysis"]
+__all__ = [
+    "ANALYSIS_FILE",
+    "FORMAT",
+    "analysis_digest",
+    "load_summary",
+    "read_analysis",
+    "source_changed",
+    "write_analysis",
+]
 
 ANALYSIS_FILE = "analysis.h5"
 FORMAT = "acsumgan-analysis/1"
@@ -72,6 +80,12 @@ def write_analysis(path: str | os.PathLike, summary: Summary) -> Path:
             a["digest"] = analysis_digest(summary)
             a["video"] = np.bytes_(os.fsencode(summary.video_path))
             a["video_abs"] = np.bytes_(os.fsencode(os.path.abspath(summary.video_path)))
+            try:  # what the video file was (render refuses one that changed since)
+                st = os.stat(summary.video_path)
+                a["source_size"] = int(st.st_size)
+                a["source_mtime_ns"] = int(st.st_mtime_ns)
+            except OSError:
+                pass
             a["n_frames"] = int(ex.n_frames)
             a["fps"] = np.float64(ex.fps)
             a["width"] = int(ex.width)
@@ -193,6 +207,23 @@ def read_analysis(path: str | os.PathLike) -> Summary:
     if digest and digest != analysis_digest(summary):
         raise ConfigError(path, "corrupt analysis file (its shots or scores do not match its digest)")
     return summary
+
+
+def source_changed(folder: str | os.PathLike, summary: Summary) -> bool:
+    """Whether the video of a summary folder's analysis changed since (size or modification
+    time; False when the analysis does not record them)."""
+    try:
+        with h5py.File(Path(folder) / ANALYSIS_FILE, "r") as h5:
+            size, mtime = h5.attrs.get("source_size"), h5.attrs.get("source_mtime_ns")
+    except OSError:
+        return False
+    if size is None or mtime is None:
+        return False
+    try:
+        st = os.stat(summary.video_path)
+    except OSError:
+        return True
+    return (int(st.st_size), int(st.st_mtime_ns)) != (int(size), int(mtime))
 
 
 def load_summary(folder: str | os.PathLike) -> Summary:
