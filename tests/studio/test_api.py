@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 
+import opentimelineio as otio
 import pytest
+
+from acsumgan.studio.editor import EXPORT_FORMATS
+from acsumgan.summarize.analysis import load_summary
+from acsumgan.summarize.edits import length_options, model_edits
+from acsumgan.summarize.summary import reselect
+
+from .conftest import wait_job
 
 XSS = "<img src=x onerror=alert(1)>.mp4"
 
@@ -156,3 +165,212 @@ def test_folder_video_with_markup_in_its_name(studio_server, tmp_path, studio_cl
     with s2.client() as c:
         again = {v["file"]: v["name"] for v in c.get("/api/library").json()["videos"]}
     assert again == {k: v["name"] for k, v in videos.items()}
+
+
+# --- the editor -----------------------------------------------------------------------------
+
+
+def test_video_before_summary_is_409(studio_server, videos):
+    s = studio_server([videos])
+    with s.client() as c:
+        r = c.get("/api/videos/clip")
+        assert r.status_code == 409
+        assert "summarize" in r.json()["error"]
+        assert c.get("/api/videos/nope").status_code == 404
+        assert c.post("/api/videos/clip/select", json={"length": {"mode": "percent", "value": 50}}).status_code == 409
+        assert c.post("/api/videos/clip/render").status_code == 409
+        assert c.get("/api/videos/clip/export/otio").status_code == 409
+
+
+def test_get_video(studio_server, studio_copy):
+    videos, out = studio_copy
+    summary = load_summary(out / "clip")
+    s = studio_server([videos], out=out)
+    with s.client() as c:
+        v = c.get("/api/videos/clip").json()
+        assert v["name"] == "clip" and v["file"] == "clip.mp4" and v["state"] == "summarized"
+        assert v["fps"] == 25.0 and v["n_frames"] == 300 and v["duration"] == pytest.approx(12.0)
+        assert v["constant_rate"] is True and (v["width"], v["height"]) == (96, 64)
+        cps = summary.change_points
+        assert [(x["start_frame"], x["end_frame"]) for x in v["shots"]] == [(int(a), int(b)) for a, b in cps]
+        assert [x["shot"] for x in v["shots"]] == list(range(len(cps)))
+        assert v["shots"][1]["start_seconds"] == pytest.approx(cps[1, 0] / 25.0)
+        assert [x["score"] for x in v["shots"]] == pytest.approx(summary.shot_scores)
+        assert all(c.get(x["thumb"]).status_code == 200 for x in v["shots"])
+        assert v["curve"]["scores"] == pytest.approx(summary.scores.tolist())
+        assert v["curve"]["times"] == pytest.approx(summary.timestamps.tolist())
+        assert v["edits"] == model_edits(summary)
+        assert v["edits"]["version"] == 0
+        assert v["rendered_version"] is None
+        src = c.get(v["source_url"], headers={"Range": "bytes=10-19"})
+        assert src.status_code == 206 and src.content == (videos / "clip.mp4").read_bytes()[10:20]
+        assert c.get(v["summary_url"]).content == (out / "clip" / "summary.mp4").read_bytes()
+
+
+def test_select_is_reselect_on_cached_scores(studio_server, studio_copy):
+    videos, out = studio_copy
+    summary = load_summary(out / "clip")
+    s = studio_server([videos], out=out)
+    own = set(os.listdir(out / "clip"))
+    with s.client() as c:
+        for length in [
+            {"mode": "preset", "value": 15.0, "preset": "story-15"},
+            {"mode": "percent", "value": 50.0, "preset": None},
+            {"mode": "seconds", "value": 3.0, "preset": None},
+            {"mode": "percent", "value": 15.0, "preset": None},
+        ]:
+            r = c.post("/api/videos/clip/select", json={"length": length})
+            assert r.status_code == 200, r.text
+            got = r.json()
+            want = reselect(summary, length_options(length))
+            assert got["model_selected"] == want.selected
+            assert got["model_selected"] == model_edits(summary, length)["model_selected"]
+            assert got["kept"] == model_edits(summary, length)["kept"]
+            assert got["budget"] == pytest.approx(want.budget)
+            assert got["summary_seconds"] == pytest.approx(want.summary_seconds)
+            # a pure function: the same answer again
+            assert c.post("/api/videos/clip/select", json={"length": length}).json() == got
+        story = c.post("/api/videos/clip/select", json={"length": {"mode": "preset", "preset": "story-15"}}).json()
+        assert story["model_selected"] == list(range(len(summary.change_points)))  # 15 s of a 12-s video: all
+        assert story["model_selected"] != model_edits(summary)["model_selected"]
+        for bad in [
+            {"length": {"mode": "seconds", "value": 0.01}},  # no shot fits
+            {"length": {"mode": "percent", "value": 300}},
+            {"length": {"mode": "preset", "preset": "nope"}},
+            {"length": "60"},
+            {},
+        ]:
+            r = c.post("/api/videos/clip/select", json=bad)
+            assert r.status_code == 400, (bad, r.text)
+            assert "\n" not in r.json()["error"]
+        assert c.post("/api/videos/clip/select", content=b"{not json").status_code == 400
+    assert set(os.listdir(out / "clip")) == own  # nothing written
+
+
+def edit_of(v: dict) -> dict:
+    """The model's choice with its first kept shot trimmed and one more shot added."""
+    e = json.loads(json.dumps(v["edits"]))
+    shots = v["shots"]
+    first = e["kept"][0]
+    first["start_frame"] += 2
+    first["end_frame"] -= 1
+    added = next(x for x in shots if x["shot"] not in {k["shot"] for k in e["kept"]})
+    e["kept"].append({"shot": added["shot"], "start_frame": added["start_frame"], "end_frame": added["end_frame"]})
+    e["kept"].sort(key=lambda k: k["shot"])
+    return e
+
+
+def test_put_edits_versions_and_conflicts(studio_server, studio_copy):
+    videos, out = studio_copy
+    s = studio_server([videos], out=out)
+    path = out / "clip" / "edits.json"
+    with s.client() as c:
+        v = c.get("/api/videos/clip").json()
+        e = edit_of(v)
+        r = c.put("/api/videos/clip/edits", json=e)
+        assert r.status_code == 200, r.text
+        saved = r.json()
+        assert saved["version"] == 1 and saved["saved_at"].endswith("Z")
+        assert saved["kept"] == e["kept"]
+        assert json.loads(path.read_text()) == saved
+        assert c.get("/api/videos/clip").json()["edits"] == saved
+        lib = {x["name"]: x for x in c.get("/api/library").json()["videos"]}
+        assert lib["clip"]["state"] == "edited"
+        # a second tab, still on version 0: 409, the file as it was
+        before = path.read_bytes()
+        r = c.put("/api/videos/clip/edits", json=e)
+        assert r.status_code == 409
+        assert "version 1 is saved, this edit was made on version 0" in r.json()["error"]
+        assert path.read_bytes() == before
+        # made on version 1: saved as 2
+        e2 = dict(saved, kept=saved["kept"][1:])
+        r = c.put("/api/videos/clip/edits", json=e2)
+        assert r.status_code == 200 and r.json()["version"] == 2
+        # invalid edits: 400, nothing written
+        before = path.read_bytes()
+        bad = dict(r.json())
+        bad["kept"] = [dict(bad["kept"][0], end_frame=10**6)]
+        r = c.put("/api/videos/clip/edits", json=bad)
+        assert r.status_code == 400 and "outside the shot" in r.json()["error"]
+        r = c.put("/api/videos/clip/edits", json=dict(bad, version="2"))
+        assert r.status_code == 400
+        r = c.put("/api/videos/clip/edits", json=dict(bad, analysis="0" * 16, kept=e2["kept"]))
+        assert r.status_code == 400 and "another analysis" in r.json()["error"]
+        assert path.read_bytes() == before
+
+
+def test_concurrent_saves_one_wins(studio_server, studio_copy):
+    videos, out = studio_copy
+    s = studio_server([videos], out=out)
+    with s.client() as c:
+        e = edit_of(c.get("/api/videos/clip").json())
+    results = []
+
+    def save():
+        with s.client() as c:
+            results.append(c.put("/api/videos/clip/edits", json=e).status_code)
+
+    threads = [threading.Thread(target=save) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200] + [409] * 5
+    assert json.loads((out / "clip" / "edits.json").read_text())["version"] == 1
+
+
+def test_render_and_exports(studio_server, studio_copy):
+    videos, out = studio_copy
+    s = studio_server([videos], out=out)
+    folder = out / "clip"
+    with s.client() as c:
+        v = c.get("/api/videos/clip").json()
+        e = edit_of(v)
+        saved = c.put("/api/videos/clip/edits", json=e).json()
+        r = c.post("/api/videos/clip/render")
+        assert r.status_code == 202, r.text
+        job = r.json()["job"]
+        assert job["kind"] == "render"
+        final = wait_job(c, job["id"])
+        assert final["state"] == "done", (final, s.stderr())
+        seg = json.loads((folder / "segments.json").read_text())
+        assert seg["edits_version"] == saved["version"]
+        kept = [(k["start_frame"], k["end_frame"]) for k in saved["kept"]]
+        assert [(x["start_frame"], x["end_frame"]) for x in seg["shots"]] == kept
+        model = set(saved["model_selected"])
+        for x, k in zip(seg["shots"], saved["kept"]):
+            whole = next(sh for sh in v["shots"] if sh["shot"] == k["shot"])
+            trimmed = (k["start_frame"], k["end_frame"]) != (whole["start_frame"], whole["end_frame"])
+            assert x["trimmed"] is trimmed
+            assert x["chosen_by"] == ("model" if x["shot"] in model and not trimmed else "person")
+        assert {x["chosen_by"] for x in seg["shots"]} == {"model", "person"}
+        v2 = c.get("/api/videos/clip").json()
+        assert v2["rendered_version"] == saved["version"]
+        assert v2["edits"] == saved
+        # exports: downloads, written to exports/
+        for fmt in ("otio", "edl", "fcpxml", "contact-sheet", "summary.mp4", "segments.json"):
+            r = c.get(f"/api/videos/clip/export/{fmt}")
+            assert r.status_code == 200, (fmt, r.text)
+            assert r.headers["content-disposition"].startswith("attachment"), fmt
+            assert len(r.content) > 0
+        assert c.get("/api/videos/clip/export/segments.json").json() == seg
+        assert c.get("/api/videos/clip/export/summary.mp4").content == (folder / "summary.mp4").read_bytes()
+        assert c.get("/api/videos/clip/export/contact-sheet").content[:3] == b"\xff\xd8\xff"  # a JPEG
+        assert c.get("/api/videos/clip/export/nope").status_code == 404
+        otio_text = c.get("/api/videos/clip/export/otio").text
+        for fmt in ("gif", "webp"):
+            if fmt in EXPORT_FORMATS:
+                r = c.get(f"/api/videos/clip/export/{fmt}")
+                assert r.status_code == 200, (fmt, r.text)
+                assert r.content[:4] in (b"GIF8", b"RIFF"), fmt
+    assert (folder / "exports" / "summary.otio").is_file()
+    timeline = otio.adapters.read_from_string(otio_text, adapter_name="otio_json")
+    clips = list(timeline.tracks[0].find_clips())
+    got = [
+        (
+            c.source_range.start_time.to_frames(),
+            c.source_range.start_time.to_frames() + c.source_range.duration.to_frames() - 1,
+        )
+        for c in clips
+    ]
+    assert got == kept

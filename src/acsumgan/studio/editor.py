@@ -17,27 +17,15 @@ from starlette.exceptions import HTTPException
 
 from ..errors import ConfigError
 from ..summarize.analysis import ANALYSIS_FILE, load_summary
-
-try:  # TEMPORARY while summarize/edits.py is being written (issue 24): removed once it lands
-    from ..summarize.edits import (
-        EDITS_FILE,
-        EditConflict,
-        check_edits,
-        length_options,
-        model_edits,
-        read_edits,
-        save_edits,
-    )
-except ImportError:  # pragma: no cover
-    EDITS_FILE = "edits.json"
-
-    class EditConflict(Exception):  # type: ignore[no-redef]
-        pass
-
-    def _missing(*a, **k):
-        raise HTTPException(503, "editing is not built yet")
-
-    check_edits = length_options = model_edits = read_edits = save_edits = _missing
+from ..summarize.edits import (
+    EDITS_FILE,
+    EditConflict,
+    check_edits,
+    length_options,
+    model_edits,
+    read_edits,
+    save_edits,
+)
 from ..summarize.exports import DEFAULT_NAMES, FORMATS, export_summary
 from ..summarize.summary import Summary, reselect
 from .library import SEGMENTS, THUMBS, LibraryVideo, file_url, thumb_name
@@ -134,7 +122,10 @@ class Editor:
 
     def edits(self, folder: Path, s: Summary) -> dict:
         """The saved edits, else the model's choice at the summary's own length."""
-        saved = read_edits(folder)
+        try:
+            saved = read_edits(folder)
+        except ConfigError:  # a corrupt edits.json: the model's choice is shown; a save names the file
+            saved = None
         if saved is None:
             return model_edits(s)
         try:
