@@ -52,3 +52,25 @@ def test_export_errors_are_one_line(summary_dir, tmp_path):
     assert (tmp_path / "x.otio").read_text() == "mine"
     run("export", summary_dir, "--format", "otio", "--out", tmp_path / "x.otio", "--force")
     assert (tmp_path / "x.otio").read_text() != "mine"
+
+
+def test_export_animated_previews(summary_dir, tmp_path):
+    import math
+
+    from PIL import Image
+
+    seg = json.loads((summary_dir / "segments.json").read_text())
+    frames = math.ceil(seg["summary_frames"] * 6 / seg["fps"])  # 6 frames per second of the summary
+    for fmt, magic in [("gif", b"GIF89a"), ("webp", b"RIFF")]:
+        p = run("export", summary_dir, "--format", fmt, "--width", "64")
+        path = summary_dir / f"summary.{fmt}"
+        assert f"summary.{fmt}" in p.stdout and path.read_bytes()[:6].startswith(magic)
+        with Image.open(path) as im:
+            assert im.n_frames == frames and im.size == (64, 48)
+        p = run("export", summary_dir, "--format", fmt, ok=False)
+        assert_one_line_error(p, 8, "exists; --force replaces it")
+    # a small cap: fewer frames or narrower, under the cap
+    run("export", summary_dir, "--format", "gif", "--out", tmp_path / "s.gif", "--max-mb", "0.02")
+    assert (tmp_path / "s.gif").stat().st_size <= 0.02 * 1024 * 1024
+    with Image.open(tmp_path / "s.gif") as im:
+        assert im.n_frames < frames or im.size[0] < 96

@@ -9,11 +9,13 @@ import shutil
 import av
 import numpy as np
 import pytest
+from PIL import Image, ImageSequence
 
 from acsumgan.errors import ConfigError, OutputError
 from acsumgan.media.encode import SourceFrames, write_summary_video
 from acsumgan.summarize.analysis import load_summary
 from acsumgan.summarize.edits import check_edits, model_edits, save_edits
+from acsumgan.summarize.exports import export_summary
 from acsumgan.summarize.options import SummarizeOptions
 from acsumgan.summarize.pipeline import summarize_videos
 from acsumgan.summarize.render import render_summary
@@ -119,6 +121,13 @@ def test_rendered_frames_are_exactly_the_kept_trimmed_ranges(folder, tmp_path):
     assert {ev.item for ev in events if ev.stage == "encoding"} == {summary.video_path.name}
     # the review page went with it
     assert (folder / "summary.html").is_file() and any((folder / "thumbs").iterdir())
+    # the exports read the edited segments.json: a preview of every kept frame is those frames
+    gif = export_summary(folder, "gif", fps=10)
+    with Image.open(gif) as im:
+        levels = [float(np.median(np.asarray(f.convert("L")))) for f in ImageSequence.Iterator(im)]
+    want = frames_of(ranges)
+    assert len(levels) == len(want)
+    assert all(abs(got - (i * 37) % 256) <= 4 for got, i in zip(levels, want)), list(zip(levels, want))
 
 
 def test_render_refuses_foreign_files_and_bad_edits(folder, tmp_path):

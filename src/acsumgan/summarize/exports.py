@@ -10,7 +10,13 @@ and writes one file (atomically):
 - ``fcpxml``: the same timeline as Final Cut Pro 7 XML (OTIO's ``fcp_xml`` adapter),
   which Premiere and Resolve read too;
 - ``contact-sheet``: one JPEG of the kept shots' middle frames
-  (:func:`acsumgan.media.sheet.write_contact_sheet`).
+  (:func:`acsumgan.media.sheet.write_contact_sheet`);
+- ``gif``, ``webp``: an animated preview of the kept ranges, played in order
+  (:func:`acsumgan.media.preview.write_preview`: 320 pixels wide, 6 frames per second,
+  at most 8 MB by default; fewer frames per second, then narrower, until it fits).
+
+An edited summary's segments.json (``acsumgan render``) is read as it is: its shots are
+the kept, trimmed ranges.
 
 The timelines count frames at the video's ``fps`` (segments.json): a clip's source range
 starts at ``start_frame`` and lasts ``n_frames``, so reading one back gives the same frame
@@ -24,18 +30,34 @@ import json
 import os
 from pathlib import Path
 
+import h5py
 import opentimelineio as otio
 
 from ..errors import ConfigError, OutputError
 from ..fileio import atomic_path
+from ..media.preview import DEFAULT_FPS, DEFAULT_MAX_BYTES, DEFAULT_WIDTH, write_preview
 from ..media.sheet import write_contact_sheet
 
-__all__ = ["DEFAULT_NAMES", "FORMATS", "export_summary", "load_segments", "timeline_of"]
+__all__ = ["DEFAULT_NAMES", "FORMATS", "export_summary", "load_segments", "source_video", "timeline_of"]
 
 #: Export formats -> OTIO adapter name (None: not a timeline).
-FORMATS: dict[str, str | None] = {"otio": "otio_json", "edl": "cmx_3600", "fcpxml": "fcp_xml", "contact-sheet": None}
+FORMATS: dict[str, str | None] = {
+    "otio": "otio_json",
+    "edl": "cmx_3600",
+    "fcpxml": "fcp_xml",
+    "gif": None,
+    "webp": None,
+    "contact-sheet": None,
+}
 #: The file each format writes into the summary folder when no ``out`` is given.
-DEFAULT_NAMES = {"otio": "summary.otio", "edl": "summary.edl", "fcpxml": "summary.xml", "contact-sheet": "shots.jpg"}
+DEFAULT_NAMES = {
+    "otio": "summary.otio",
+    "edl": "summary.edl",
+    "fcpxml": "summary.xml",
+    "gif": "summary.gif",
+    "webp": "summary.webp",
+    "contact-sheet": "shots.jpg",
+}
 #: Frame rates a CMX 3600 timecode can count (OTIO's SMPTE rates).
 SMPTE_RATES = (23.976, 24.0, 25.0, 29.97, 30.0, 47.952, 48.0, 50.0, 59.94, 60.0)
 
@@ -101,12 +123,35 @@ def _check_rate(fmt: str, fps: float, where: Path) -> None:
         )
 
 
+def source_video(folder: Path, seg: dict) -> Path:
+    """The source video of a summary folder: segments.json's ``video``; where that (relative)
+    path does not lead to it from here, the absolute path analysis.h5 records."""
+    p = Path(seg["video"])
+    if p.is_absolute() or p.exists():
+        return p
+    try:
+        with h5py.File(folder / "analysis.h5", "r") as h5:
+            q = Path(os.fsdecode(bytes(h5.attrs["video_abs"])))
+    except (OSError, KeyError, TypeError):
+        return p
+    return q if q.exists() else p
+
+
 def export_summary(
-    folder: str | os.PathLike, fmt: str, out: str | os.PathLike | None = None, force: bool = False
+    folder: str | os.PathLike,
+    fmt: str,
+    out: str | os.PathLike | None = None,
+    force: bool = False,
+    *,
+    width: int = DEFAULT_WIDTH,
+    fps: float = DEFAULT_FPS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Path:
     """Write ``folder``'s kept shots as ``fmt`` (see :data:`FORMATS`) to ``out`` (default:
-    :data:`DEFAULT_NAMES` in the folder); the path written. One-line errors: an unknown
-    format, a folder without segments.json, an existing ``out`` without ``force``."""
+    :data:`DEFAULT_NAMES` in the folder); the path written. ``width``, ``fps`` and
+    ``max_bytes``: a gif or webp preview's (see :func:`~acsumgan.media.preview.write_preview`).
+    One-line errors: an unknown format, a folder without segments.json, an existing ``out``
+    without ``force``."""
     if fmt not in FORMATS:
         raise ConfigError(None, f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
     folder = Path(folder)
@@ -117,9 +162,15 @@ def export_summary(
     if (target.exists() or target.is_symlink()) and not force:
         raise OutputError(target, "exists; --force replaces it")
     _check_rate(fmt, float(seg["fps"]), folder / "segments.json")
+    ranges = [(int(s["start_frame"]), int(s["end_frame"])) for s in seg["shots"]]
     if fmt == "contact-sheet":
-        ranges = [(int(s["start_frame"]), int(s["end_frame"])) for s in seg["shots"]]
-        return write_contact_sheet(seg["video"], ranges, target)
+        return write_contact_sheet(source_video(folder, seg), ranges, target)
+    if fmt in ("gif", "webp"):
+        video = source_video(folder, seg)
+        write_preview(
+            video, ranges, target, fmt=fmt, source_fps=float(seg["fps"]), width=width, fps=fps, max_bytes=max_bytes
+        )
+        return target
     text = otio.adapters.write_to_string(timeline_of(seg), adapter_name=FORMATS[fmt])
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
