@@ -523,6 +523,11 @@ def test_names_that_look_like_html_show_as_text_and_upload_errors_show_in_the_pa
         d.switch_to.alert.text  # noqa: B018
     names = d.execute_script("return [...document.querySelectorAll('#videos .name')].map(e => e.textContent)")
     assert sorted(names) == sorted(v["name"] for v in cards)
+    set_viewport(d, PHONE)  # long names wrap: the library fits a phone
+    doc, view = no_horizontal_overflow(d)
+    assert doc <= view + PHONE_TOLERANCE, (doc, view)
+    screenshot(d, "studio-library-phone")
+    set_viewport(d, LAPTOP)
 
     # a file PyAV cannot read: the server's one line in #message, and the page goes on
     upload_file(d, notes)

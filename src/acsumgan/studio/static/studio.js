@@ -252,7 +252,7 @@
     if (v.file && v.file !== v.name) facts.push(v.file);
     if (typeof v.duration === 'number') facts.push('video ' + clock(v.duration));
     if (typeof v.summary_seconds === 'number') facts.push('summary ' + clock(v.summary_seconds));
-    if (typeof v.size === 'number') facts.push((v.size / 1048576).toFixed(1) + ' MB');
+    if (typeof v.size === 'number') facts.push(v.size < 1048576 ? Math.max(1, Math.round(v.size / 1024)) + ' kB' : (v.size / 1048576).toFixed(1) + ' MB');
     meta.appendChild(el('span', 'facts tnum', facts.join(' · ')));
     var job = el('div', 'job');
     job.hidden = true;
