@@ -82,6 +82,17 @@ def test_summarize_end_to_end_with_events(studio_server, videos):
     summary = load_summary(s.out / "clip")
     assert summary.n_frames == 300
     assert (s.out / "clip" / "summary.mp4").is_file()
+    # a restarted server (a new process, the same DIR) finds it summarized and starts nothing
+    assert s.stop() == 0
+    files = {p: p.stat().st_mtime_ns for p in (s.out / "clip").rglob("*")}
+    s2 = studio_server([videos], out=s.out)
+    with s2.client() as c:
+        assert library_video(c, "clip")["state"] == "summarized"
+        assert c.get("/api/jobs").json() == {"jobs": []}
+        assert library_video(c, "clip")["job"] is None
+        time.sleep(1.0)
+        assert c.get("/api/jobs").json() == {"jobs": []}
+    assert {p: p.stat().st_mtime_ns for p in (s.out / "clip").rglob("*")} == files
 
 
 def test_cancel_keeps_previous_summary(studio_server, studio_copy):

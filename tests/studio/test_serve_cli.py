@@ -4,8 +4,10 @@ a busy port, and a clean stop."""
 from __future__ import annotations
 
 import socket
+import statistics
 import subprocess
 import sys
+import time
 
 from .conftest import ROOT, serve_argv, start_server
 
@@ -43,6 +45,11 @@ def test_non_loopback_host_warns(tmp_path):
         assert s.url == f"http://127.0.0.1:{s.port}/"
         with s.client() as c:
             assert c.get("/api/library").status_code == 200
+            # reached by an address of this machine: taken; by a DNS name (rebinding): refused
+            assert c.get("/api/library", headers={"Host": f"10.1.2.3:{s.port}"}).status_code == 200
+            assert c.get("/api/library", headers={"Host": f"[fe80::1]:{s.port}"}).status_code == 200
+            assert c.get("/api/library", headers={"Host": f"evil.example:{s.port}"}).status_code == 400
+            assert c.get("/api/library", headers={"Host": f"10.1.2.3:{s.port + 1}"}).status_code == 400
     finally:
         s.stop()
     s = start_server([], tmp_path / "out", tmp_path / "err2", host="localhost")
@@ -63,6 +70,23 @@ def test_busy_port_is_one_line_error(tmp_path):
         f"acsumgan: error: 127.0.0.1:{port}: address in use (another server listens there): pick another --port"
     ]
     assert p.stdout == ""
+
+
+def test_responses_are_not_delayed(tmp_path):
+    # the listening socket is a TCP one (TCP_NODELAY on each connection): a response written
+    # in two pieces does not wait for the client's delayed ACK (~40 ms each)
+    s = start_server([], tmp_path / "out", tmp_path / "err")
+    try:
+        with s.client() as c:
+            c.get("/api/jobs")
+            times = []
+            for _ in range(15):
+                t = time.perf_counter()
+                assert c.get("/api/jobs").status_code == 200
+                times.append(time.perf_counter() - t)
+        assert statistics.median(times) < 0.03, times
+    finally:
+        s.stop()
 
 
 def test_bad_folder_is_usage_error(tmp_path):

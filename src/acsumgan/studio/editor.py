@@ -27,7 +27,7 @@ from ..summarize.edits import (
     save_edits,
 )
 from ..summarize.exports import DEFAULT_NAMES, FORMATS, export_summary
-from ..summarize.summary import Summary, reselect
+from ..summarize.summary import Summary, reselect, resolve_budget, select_keyshots
 from .library import SEGMENTS, THUMBS, LibraryVideo, file_url, thumb_name
 
 __all__ = ["EXPORTS", "EXPORT_FORMATS", "Editor"]
@@ -46,12 +46,6 @@ def _key(path: Path):
     return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def kept_of(summary: Summary) -> list[dict]:
-    """The selected shots, whole, as EDITS' ``kept`` entries."""
-    cp = summary.change_points
-    return [{"shot": int(i), "start_frame": int(cp[i, 0]), "end_frame": int(cp[i, 1])} for i in summary.selected]
-
-
 class Editor:
     """The loaded summaries, by folder (thread-safe)."""
 
@@ -59,11 +53,13 @@ class Editor:
         self._lock = threading.Lock()
         self._summaries: dict[Path, tuple] = {}
         self._views: dict[Path, tuple] = {}
+        self._model: dict[Path, tuple] = {}
 
     def forget(self, folder: Path) -> None:
         with self._lock:
             self._summaries.pop(Path(folder), None)
             self._views.pop(Path(folder), None)
+            self._model.pop(Path(folder), None)
 
     def summary(self, folder: Path) -> Summary:
         """The folder's Summary (from its analysis.h5); 409 when the video is not summarized."""
@@ -120,6 +116,18 @@ class Editor:
             self._views[v.folder] = (key, view)
         return view
 
+    def model_edits(self, folder: Path, s: Summary) -> dict:
+        """:func:`~acsumgan.summarize.edits.model_edits` of the summary at its own length
+        (kept with the summary: a copy each time)."""
+        key = _key(folder / ANALYSIS_FILE)
+        with self._lock:
+            cached = self._model.get(folder)
+        if cached is None or cached[0] != key:
+            cached = (key, model_edits(s))
+            with self._lock:
+                self._model[folder] = cached
+        return json.loads(json.dumps(cached[1]))
+
     def edits(self, folder: Path, s: Summary) -> dict:
         """The saved edits, else the model's choice at the summary's own length."""
         try:
@@ -127,11 +135,11 @@ class Editor:
         except ConfigError:  # a corrupt edits.json: the model's choice is shown; a save names the file
             saved = None
         if saved is None:
-            return model_edits(s)
+            return self.model_edits(folder, s)
         try:
             return check_edits(s, saved, folder / EDITS_FILE)
         except ConfigError:  # made on another analysis (summarized again): the model's, on top of the saved version
-            fresh = model_edits(s)
+            fresh = self.model_edits(folder, s)
             fresh["version"] = int(saved.get("version") or 0)
             return fresh
 
@@ -149,17 +157,30 @@ class Editor:
         return data
 
     def select(self, folder: Path, length) -> dict:
-        """The model's choice at ``length`` (a LENGTH value), on the cached scores."""
+        """The model's choice at ``length`` (a LENGTH value), on the cached scores: the
+        selection of :func:`~acsumgan.summarize.summary.reselect` (its budget and keyshots),
+        without building the segments it does not need (a 2-hour video: milliseconds)."""
         if not isinstance(length, dict):
             raise HTTPException(400, 'the body must be {"length": {"mode": ..., "value": ..., "preset": ...}}')
         s = self.summary(folder)
         options = length_options(length)
-        picked = reselect(s, options)
+        ex = s.extracted
+        budget = resolve_budget(options, ex)
+        selected = [int(i) for i in select_keyshots(s.scores, ex, s.change_points, budget)]
+        if not selected:
+            reselect(s, options)  # raises its one-line ConfigError: no shot fits
+            raise ConfigError(folder, "no shot fits this length")
+        cp = s.change_points
+        if ex.constant_rate:  # as build_segments counts it
+            seconds = sum(int(cp[i, 1]) - int(cp[i, 0]) + 1 for i in selected) / ex.fps
+        else:
+            at = ex.times.at
+            seconds = sum(at(int(cp[i, 1]) + 1) - at(int(cp[i, 0])) for i in selected)
         return {
-            "model_selected": [int(i) for i in picked.selected],
-            "kept": kept_of(picked),
-            "budget": float(picked.budget),
-            "summary_seconds": float(picked.summary_seconds),
+            "model_selected": selected,
+            "kept": [{"shot": i, "start_frame": int(cp[i, 0]), "end_frame": int(cp[i, 1])} for i in selected],
+            "budget": float(budget),
+            "summary_seconds": round(float(seconds), 6),
         }
 
     def save(self, folder: Path, body: dict) -> dict:

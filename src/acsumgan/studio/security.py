@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -24,6 +25,7 @@ from urllib.parse import parse_qsl, urlencode
 
 __all__ = [
     "COOKIE",
+    "AllowedHosts",
     "CSP",
     "SECURITY_HEADERS",
     "Guard",
@@ -69,12 +71,40 @@ def _with_port(host: str, port: int) -> str:
     return f"{h}:{port}"
 
 
-def allowed_hosts(host: str, port: int) -> frozenset[str]:
-    """The Host header values of this server (lower case, with the port)."""
-    names = {_with_port(h, port) for h in ("127.0.0.1", "localhost", "::1")}
-    if host not in ("0.0.0.0", "::"):
-        names.add(_with_port(host, port))
-    return frozenset(names)
+class AllowedHosts:
+    """The Host header values of a server on ``host:port`` (``in`` tests one, lower case):
+    ``127.0.0.1:PORT``, ``localhost:PORT``, ``[::1]:PORT`` and ``HOST:PORT``. A wildcard
+    ``host`` (0.0.0.0, ::) also takes any IP address literal with the port (another machine
+    opens the studio by this machine's address); DNS rebinding needs a DNS name, and every
+    name but localhost is refused."""
+
+    def __init__(self, host: str, port: int):
+        self.port = int(port)
+        self.wildcard = host in ("0.0.0.0", "::", "[::]")
+        names = {_with_port(h, port) for h in ("127.0.0.1", "localhost", "::1")}
+        if not self.wildcard:
+            names.add(_with_port(host, port))
+        self.names = frozenset(names)
+
+    def __contains__(self, value: str) -> bool:
+        value = value.lower()
+        if value in self.names:
+            return True
+        if not self.wildcard:
+            return False
+        name, sep, port = value.rpartition(":")
+        if not sep or port != str(self.port):
+            return False
+        try:
+            ipaddress.ip_address(name[1:-1] if name.startswith("[") and name.endswith("]") else name)
+        except ValueError:
+            return False
+        return not (":" in name and not name.startswith("["))
+
+
+def allowed_hosts(host: str, port: int) -> AllowedHosts:
+    """The Host header values of this server (see :class:`AllowedHosts`)."""
+    return AllowedHosts(host, port)
 
 
 def contained(root: str | os.PathLike, rel: str) -> Path | None:
