@@ -370,8 +370,9 @@ def main() -> None:
             "cpus": len(os.sched_getaffinity(0)),
             "load_average_1min": os.getloadavg()[0],
         },
+        # the command as given, a --keep folder shown by name only (no machine's path)
         "command": "python benchmarks/studio.py "
-        + " ".join(os.path.relpath(x, ROOT) if os.path.isabs(x) else x for x in sys.argv[1:]),
+        + " ".join("KEEP_DIR" if a == str(args.keep) else a for a in sys.argv[1:]),
     }
     work = Path(tempfile.mkdtemp(prefix="studio_bench_"))
     try:

@@ -358,11 +358,12 @@ def test_render_and_exports(studio_server, studio_copy):
         assert c.get("/api/videos/clip/export/contact-sheet").content[:3] == b"\xff\xd8\xff"  # a JPEG
         assert c.get("/api/videos/clip/export/nope").status_code == 404
         otio_text = c.get("/api/videos/clip/export/otio").text
-        for fmt in ("gif", "webp"):
-            if fmt in EXPORT_FORMATS:
-                r = c.get(f"/api/videos/clip/export/{fmt}")
-                assert r.status_code == 200, (fmt, r.text)
-                assert r.content[:4] in (b"GIF8", b"RIFF"), fmt
+        assert {"gif", "webp"} <= set(EXPORT_FORMATS)
+        for fmt, magic in (("gif", b"GIF8"), ("webp", b"RIFF")):
+            r = c.get(f"/api/videos/clip/export/{fmt}")
+            assert r.status_code == 200, (fmt, r.text)
+            assert r.content[:4] == magic, fmt
+            assert (folder / "exports" / f"summary.{fmt}").is_file()
     assert (folder / "exports" / "summary.otio").is_file()
     timeline = otio.adapters.read_from_string(otio_text, adapter_name="otio_json")
     clips = list(timeline.tracks[0].find_clips())
