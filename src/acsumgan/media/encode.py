@@ -61,7 +61,7 @@ from ..errors import ConfigError, OutputError, VideoError
 from ..fileio import atomic_path, local_url
 from ..progress import Progress, report
 from .decode import FALLBACK_FPS, decode_frames, metadata_fps, open_container, open_media, video_stream
-from .geometry import even, rotation_of, sample_aspect_ratio
+from .geometry import Crop, even, rotation_of, sample_aspect_ratio
 from .times import FrameTimes
 
 DEFAULT_CRF = 18
@@ -354,7 +354,7 @@ class _RangeWriter:
         self.ranges = ranges
         self.ovs, self.out = ovs, out
         self.geometry = geometry
-        self.ow, self.oh = geometry.width, geometry.height
+        self.ow, self.oh = geometry.out_size
         self.timing = timing
         self.vtb = timing.tb
         self.cutter = cutter
@@ -402,7 +402,7 @@ class _RangeWriter:
             start = self.timing.start(i, self.written)
             if self.cutter is not None:
                 self.cutter.start_range(abs_t, start)
-        vf = self.geometry.convert(frame)
+        vf = self.geometry.convert(frame, i)
         vf.pts, duration = self.timing.frame(i, self.written)
         vf.time_base = self.vtb
         if duration is not None:
@@ -591,10 +591,16 @@ class _Geometry:
     """How a source frame becomes an output frame: display rotation and pixel aspect applied,
     then made even (see the module docstring)."""
 
-    width: int  # output
+    width: int  # the full output frame
     height: int
     rotation: int
     sar: Fraction
+    crop: Crop | None = None  # windows cut out of the full frame (the output is their size)
+
+    @property
+    def out_size(self) -> tuple[int, int]:
+        """The size written: the full frame's, or the crop windows'."""
+        return (self.width, self.height) if self.crop is None else (self.crop.width, self.crop.height)
 
     @classmethod
     def of(cls, vs, src: Path, rotation: int) -> "_Geometry":
@@ -607,8 +613,15 @@ class _Geometry:
         dw, dh = (h, dw) if rotation in (90, 270) else (dw, h)
         return cls(even(dw), even(dh), rotation, sar)
 
-    def convert(self, frame):
-        """The output frame (yuv420p, output size, upright) of a decoded source frame."""
+    def convert(self, frame, index: int = 0):
+        """The output frame (yuv420p, output size, upright) of decoded source frame number
+        ``index``: the full frame, or its window of :attr:`crop`."""
+        if self.crop is not None:
+            return self.crop.apply(self._full(frame), index)
+        return self._full(frame)
+
+    def _full(self, frame):
+        """The full upright frame (yuv420p, even size) of a decoded source frame."""
         ow, oh = self.width, self.height
         if not self.rotation:
             if frame.format.name == "yuv420p" and frame.width == ow and frame.height == oh:
@@ -697,6 +710,7 @@ def write_summary_video(
     keep_audio: bool = True,
     threads: int = 0,
     progress: Progress | None = None,
+    crop: Crop | None = None,
 ) -> WriteStats:
     """Encode the frames in ``frame_ranges`` (inclusive, ascending) of ``src_path``, with one writer.
 
@@ -709,7 +723,11 @@ def write_summary_video(
     (frames written, frames to write) as frames are written, and once at the end.
     A long summary may be written by several processes at once instead:
     :func:`acsumgan.media.encode_parts.write_in_parts`.
-    Returns :class:`WriteStats`.
+    ``crop`` (a :class:`~acsumgan.media.geometry.Crop`, e.g. from
+    :meth:`acsumgan.media.reframe.Reframe.crop`): each frame is cut to its window of the
+    upright frame (:func:`full_frame`) and the output is the windows' size; None: the
+    whole frame, as without reframing (the same bytes).
+    Returns :class:`WriteStats` (``width``, ``height``: the size written).
     """
     t0 = time.perf_counter()
     source = source or SourceFrames()
@@ -726,7 +744,13 @@ def write_summary_video(
         vs, ain = _source_streams(inp, src, keep_audio)
         ofps = _output_fps(vs, source.fps)
         geometry = _Geometry.of(vs, src, rotation)
-        ow, oh = geometry.width, geometry.height
+        if crop is not None:
+            if not crop.fits(geometry.width, geometry.height):
+                raise ConfigError(
+                    None, f"{src}: a crop window lies outside the {geometry.width}x{geometry.height} frame"
+                )
+            geometry.crop = crop
+        ow, oh = geometry.out_size
         timing = _Timing(ofps, source.frame_times)
         with atomic_path(out_path) as tmp, _open_output(tmp, out_path) as out:
             ovs = _add_video_stream(out, ofps, ow, oh, timing.tb, crf, preset, threads)
@@ -757,6 +781,26 @@ def write_summary_video(
         sample_aspect_ratio=geometry.sar,
         source_timestamps=timing.vfr,
     )
+
+
+@dataclass(frozen=True)
+class FullFrame:
+    """The frame the writer makes of each source frame before any crop: upright (``rotation``,
+    degrees counter-clockwise, applied), square pixels, even ``width`` x ``height``."""
+
+    width: int
+    height: int
+    rotation: int
+
+
+def full_frame(src_path: str | os.PathLike) -> FullFrame:
+    """The upright, square-pixelled, even frame size :func:`write_summary_video` writes for
+    ``src_path`` (crop windows are given in it)."""
+    src = Path(src_path)
+    rotation = first_frame_rotation(src)
+    with open_container(src) as inp:
+        g = _Geometry.of(video_stream(inp, src), src, rotation)
+    return FullFrame(g.width, g.height, g.rotation)
 
 
 def usable_pts(frame_pts) -> list[int] | None:

@@ -53,6 +53,7 @@ from .encode import (
     usable_pts,
     write_summary_video,
 )
+from .geometry import Crop
 from .workers import CountLines, WorkerGroup, worker_channel
 
 _log = logging.getLogger("acsumgan.summarize.encoding")  # into summarize's log file
@@ -109,12 +110,15 @@ def write_in_parts(
     keep_audio: bool = True,
     threads: int = 0,
     progress: Progress | None = None,
+    crop: Crop | None = None,
 ) -> WriteStats | None:
     """Write the summary of :func:`~acsumgan.media.encode.write_summary_video` (same arguments)
     with ``parts`` processes at once, each a group of whole ranges, joined into ``out_path``
     (see the module docstring: the same frames; at each join, between two shots, the audio
     may lag by up to one AAC frame). ``progress`` receives the frames written, summed over
     the parts. Each part decodes and encodes on one thread (``threads`` is not used).
+    ``crop``: each frame cut to its window, as the one writer cuts it (every part gets the
+    whole :class:`~acsumgan.media.geometry.Crop`).
 
     Returns the joined :class:`~acsumgan.media.encode.WriteStats`, or None when parts do not
     apply (``parts`` <= 1, no usable ``source.frame_pts``, a variable rate, a summary too
@@ -139,6 +143,8 @@ def write_in_parts(
         "preset": preset,
         "keep_audio": keep_audio,
     }
+    if crop is not None:  # (without, the parts' arguments stay as they were)
+        options["crop"] = crop
     try:
         return _write_groups(src, groups, out_path, options, progress, sum(b - a + 1 for a, b in ranges))
     except JoinFailed as exc:

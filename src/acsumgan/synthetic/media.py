@@ -14,7 +14,11 @@ mono tone track whose pitch follows the frames. Painters draw the frames:
 :func:`scene_video` and :func:`counter_video` write such videos and return what is
 known about them (:class:`GeneratedVideo`); :func:`make_scene_video` is the demo's
 video (each scene with a tone of its own); :func:`write_tone` writes an audio-only
-file. Every file is written through :func:`acsumgan.fileio.atomic_path`.
+file. For reframing (known answers of :mod:`acsumgan.media.reframe`):
+:func:`moving_object_video` (a bright disc going left to right and back at a known speed
+over a drifting textured background; its true centre per frame), :func:`two_regions_video`
+(two salient discs far apart) and :func:`still_video` (nothing moves). Every file is
+written through :func:`acsumgan.fileio.atomic_path`.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Callable, Iterable, Sequence
 
 import av
 import numpy as np
+from scipy import ndimage
 
 from ..fileio import atomic_path, local_url
 
@@ -287,3 +292,132 @@ def make_scene_video(
     return scene_video(
         path, scene_lengths, fps=fps, size=size, tones=tones, fmt="mp4", options={"preset": "veryfast"}
     ).path
+
+
+# ----------------------------------------------------------------------------- reframing
+
+
+@dataclass
+class TrackedVideo(GeneratedVideo):
+    """A generated video with the true centre(s) of its salient object(s): ``centres``
+    (n_frames, k, 2) float (x, y) in pixels of the frame, one row per object."""
+
+    centres: np.ndarray = field(default_factory=lambda: np.zeros((0, 1, 2)))
+
+
+def textured_background(width: int, height: int, seed: int = 0, cell: int = 24) -> np.ndarray:
+    """A dim textured picture (H x W x 3 uint8, levels 30-150): smooth random blobs of about
+    ``cell`` pixels plus fine grain, tinted; what phase correlation can lock on to."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.uniform(0.0, 1.0, (height // cell + 2, width // cell + 2))
+    blobs = ndimage.zoom(coarse, cell, order=1)[:height, :width]
+    grain = rng.uniform(-0.15, 0.15, (height, width))
+    level = 30 + 120 * np.clip(0.85 * blobs + grain, 0, 1)
+    tint = np.array([0.9, 1.0, 0.8])
+    return np.clip(level[..., None] * tint, 0, 255).astype(np.uint8)
+
+
+def _disc(img: np.ndarray, cx: float, cy: float, r: float, colour=(255, 255, 240)) -> None:
+    h, w = img.shape[:2]
+    y0, y1 = max(0, int(cy - r) - 1), min(h, int(cy + r) + 2)
+    x0, x1 = max(0, int(cx - r) - 1), min(w, int(cx + r) + 2)
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    img[y0:y1, x0:x1][(xx - cx) ** 2 + (yy - cy) ** 2 <= r * r] = colour
+
+
+def back_and_forth(t: np.ndarray, lo: float, hi: float, speed: float) -> np.ndarray:
+    """Position at times ``t`` of a point going from ``lo`` to ``hi`` and back at ``speed`` (per second)."""
+    span = hi - lo
+    d = np.mod(np.asarray(t, dtype=np.float64) * speed, 2 * span)
+    return np.where(d <= span, lo + d, lo + 2 * span - d)
+
+
+def moving_object_video(
+    path: str | os.PathLike,
+    *,
+    size: tuple[int, int] = (1280, 720),
+    fps: int = 15,
+    seconds: float = 10.0,
+    speed: float = 240.0,
+    radius: float = 40.0,
+    margin: float = 100.0,
+    drift: float = 60.0,
+    seed: int = 0,
+    **write_options,
+) -> TrackedVideo:
+    """The known answer of reframing: a bright disc (``radius``) that goes left to right and
+    back at ``speed`` pixels per second (centre from ``margin`` to width - ``margin``, at
+    0.55 of the height) over a textured background that drifts like a hand-held camera
+    (up to ``drift`` pixels sideways and a quarter of that up and down, slow sines).
+    ``centres``: the disc's centre in each frame. Keywords as :func:`write_video`."""
+    w, h = size
+    n = int(round(seconds * fps))
+    t = np.arange(n) / fps
+    xs = back_and_forth(t, margin, w - margin, speed)
+    ys = np.full(n, 0.55 * h)
+    pad = int(drift) + 2
+    canvas = textured_background(w + 2 * pad, h + 2 * pad, seed)
+    ox = np.rint(pad + drift * np.sin(2 * np.pi * t / 7.0)).astype(int)
+    oy = np.rint(pad + drift / 4 * np.sin(2 * np.pi * t / 5.0 + 1.0)).astype(int)
+
+    def frames():
+        for i in range(n):
+            img = canvas[oy[i] : oy[i] + h, ox[i] : ox[i] + w].copy()
+            _disc(img, xs[i], ys[i], radius)
+            yield img
+
+    options = {"fps": fps, "size": size, "options": {"preset": "ultrafast", "crf": "20"}, **write_options}
+    write_video(path, frames(), **options)
+    centres = np.stack([xs, ys], axis=1)[:, None, :]
+    return TrackedVideo(Path(path), n, Fraction(fps), w, h, centres=centres)
+
+
+def two_regions_video(
+    path: str | os.PathLike,
+    *,
+    size: tuple[int, int] = (320, 180),
+    fps: int = 10,
+    seconds: float = 4.0,
+    radius: float = 14.0,
+    seed: int = 1,
+    **write_options,
+) -> TrackedVideo:
+    """Two bright discs far apart (at 1/8 and 7/8 of the width), each circling in place
+    (4 pixels, one turn a second) over a still textured background: salient content that
+    no window narrower than the frame holds whole."""
+    w, h = size
+    n = int(round(seconds * fps))
+    base = textured_background(w, h, seed, cell=max(4, w // 40))
+    centres = np.zeros((n, 2, 2))
+    frames = []
+    for i in range(n):
+        img = base.copy()
+        a = 2 * np.pi * i / fps
+        for k, fx in enumerate((0.125, 0.875)):
+            cx, cy = fx * w + 4 * np.cos(a + k), 0.5 * h + 4 * np.sin(a + k)
+            _disc(img, cx, cy, radius)
+            centres[i, k] = (cx, cy)
+        frames.append(img)
+    options = {"fps": fps, "size": size, "options": {"preset": "ultrafast", "crf": "20"}, **write_options}
+    write_video(path, frames, **options)
+    return TrackedVideo(Path(path), n, Fraction(fps), w, h, centres=centres)
+
+
+def still_video(
+    path: str | os.PathLike,
+    *,
+    size: tuple[int, int] = (320, 180),
+    fps: int = 10,
+    seconds: float = 4.0,
+    radius: float = 14.0,
+    seed: int = 2,
+    **write_options,
+) -> TrackedVideo:
+    """Nothing moves: a textured background and a bright disc at 0.3 of the width."""
+    w, h = size
+    n = int(round(seconds * fps))
+    img = textured_background(w, h, seed, cell=max(4, w // 40))
+    _disc(img, 0.3 * w, 0.5 * h, radius)
+    options = {"fps": fps, "size": size, "options": {"preset": "ultrafast", "crf": "20"}, **write_options}
+    write_video(path, (img for _ in range(n)), **options)
+    return TrackedVideo(Path(path), n, Fraction(fps), w, h, centres=np.tile([[[0.3 * w, 0.5 * h]]], (n, 1, 1)))
