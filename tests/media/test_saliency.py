@@ -94,3 +94,25 @@ def test_rotated_steps_are_mapped_upright():
     for k in range(3):
         t.add(img, k / 2, k)
     assert t.finish().maps.shape == (3, 32, 18)
+
+
+def test_steps_out_of_order_give_the_same_maps(moving):
+    """As parts decoded at once deliver them: the same maps, and only a few grids held."""
+    steps = list(FrameSampler(moving.path, size=(32, 32)))
+    ordered = SaliencyTracker((1280, 720))
+    for sf in steps:
+        ordered.add(sf.image, sf.time, sf.index)
+    shuffled = SaliencyTracker((1280, 720))
+    order = list(range(10, 20)) + list(range(10))  # the second half first
+    held = 0
+    for k in order:
+        sf = steps[k]
+        shuffled.add(sf.image, sf.time, sf.index, step=sf.step)
+        held = max(held, len(shuffled._grids))
+    a, b = ordered.finish(), shuffled.finish()
+    assert np.array_equal(a.maps, b.maps) and np.array_equal(a.frames, b.frames)
+    assert held <= 12
+    with pytest.raises(ValueError):
+        t = SaliencyTracker((64, 36))
+        t.add(steps[0].image, 0.0, 0)
+        t.add(steps[0].image, 0.0, 0, step=0)
