@@ -74,3 +74,77 @@ def test_export_animated_previews(summary_dir, tmp_path):
     assert (tmp_path / "s.gif").stat().st_size <= 0.02 * 1024 * 1024
     with Image.open(tmp_path / "s.gif") as im:
         assert im.n_frames < frames or im.size[0] < 96
+
+
+@pytest.fixture(scope="module")
+def cli_made(tmp_path_factory):
+    """`acsumgan summarize v.mp4 --out O`: a one-video folder with its manifest."""
+    from acsumgan.synthetic.media import counter_video
+
+    d = tmp_path_factory.mktemp("cli-export-manifest")
+    counter_video(d / "v.mp4", 150, fps=25, size=(96, 72))
+    run("summarize", d / "v.mp4", "--out", d / "O", "--epochs", "1")
+    return d
+
+
+@pytest.fixture
+def one(cli_made, tmp_path):
+    import shutil
+
+    shutil.copytree(cli_made, tmp_path / "c")
+    return tmp_path / "c" / "O"
+
+
+def entries(folder) -> dict:
+    return json.loads((folder / ".acsumgan.json").read_text())["entries"]
+
+
+def test_export_replaces_its_own_files_and_refuses_the_users(one):
+    import hashlib
+
+    def sha(p):
+        return hashlib.sha256(p.read_bytes()).hexdigest()
+
+    for fmt, name in [("otio", "summary.otio"), ("gif", "summary.gif"), ("contact-sheet", "shots.jpg")]:
+        run("export", one, "--format", fmt)
+        assert entries(one)[name]["sha256"] == sha(one / name)
+        run("export", one, "--format", fmt)  # acsumgan's own, unchanged: replaced without --force
+        assert entries(one)[name]["sha256"] == sha(one / name)
+    # changed since acsumgan wrote it: refused, untouched
+    (one / "summary.otio").write_text("edited in my editor")
+    p = run("export", one, "--format", "otio", ok=False)
+    assert_one_line_error(p, 8, "summary.otio", "exists; --force replaces it", "did not write it")
+    assert (one / "summary.otio").read_text() == "edited in my editor"
+    # the user's file at a default name: refused; --force replaces it (then it is acsumgan's)
+    (one / "summary.edl").write_text("mine")
+    p = run("export", one, "--format", "edl", ok=False)
+    assert_one_line_error(p, 8, "summary.edl", "exists; --force replaces it")
+    assert (one / "summary.edl").read_text() == "mine" and "summary.edl" not in entries(one)
+    run("export", one, "--format", "edl", "--force")
+    run("export", one, "--format", "edl")
+    assert (one / "summary.edl").read_text() != "mine"
+    # a user's file in exports/ is never recorded nor touched
+    (one / "exports").mkdir()
+    (one / "exports" / "notes.txt").write_text("keep me\n")
+    for _ in range(2):
+        run("export", one, "--format", "webp", "--out", one / "exports" / "summary.webp")
+    assert (one / "exports" / "notes.txt").read_text() == "keep me\n"
+    assert "exports/summary.webp" in entries(one) and "exports/notes.txt" not in entries(one)
+    # the record's own names are no export's
+    p = run("export", one, "--format", "otio", "--out", one / ".acsumgan.json", "--force", ok=False)
+    assert_one_line_error(p, 8, "acsumgan's record")
+
+
+def test_saved_edits_are_recorded_in_the_manifest(one):
+    from acsumgan.summarize.analysis import load_summary
+    from acsumgan.summarize.edits import model_edits, save_edits
+    from acsumgan.summarize.ownership import Manifest
+
+    save_edits(one, model_edits(load_summary(one)), 0)
+    save_edits(one, model_edits(load_summary(one)), 1)
+    m = Manifest(one)
+    assert m.owns("edits.json") and m.owns(".edits.json.lock")
+    assert entries(one)["edits.json"]["kind"] == "file" and entries(one)[".edits.json.lock"]["size"] == 0
+    # a later summarize of the video keeps the edits (they are not its members) and succeeds
+    run("summarize", one.parent / "v.mp4", "--out", one, "--epochs", "1")
+    assert json.loads((one / "edits.json").read_text())["version"] == 2

@@ -123,3 +123,27 @@ def test_a_manifest_acsumgan_did_not_write_is_refused(tmp_path):
     (tmp_path / MANIFEST).write_text('{"entries": {"photos": {"kind": "pending"}}}')
     with pytest.raises(OutputError, match="was not written by acsumgan"):
         Manifest(tmp_path)
+
+
+def test_a_units_stale_lock_file_does_not_make_it_the_users(tmp_path):
+    """A writer of DIR/<video> killed with SIGKILL leaves its .lock: the unit stays acsumgan's;
+    a live holder's lock, or any other file, does not."""
+    import json
+    import subprocess
+    import sys
+
+    from acsumgan.summarize.ownership import owned_folder, write_marker
+
+    unit = tmp_path / "a"
+    unit.mkdir()
+    (unit / "segments.json").write_text("{}")
+    write_marker(unit, "a.mp4")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (unit / ".lock").write_text(json.dumps({"pid": int(gone.stdout), "since": 0, "command": "acsumgan render"}))
+    assert owned_folder(unit)
+    (unit / ".lock").write_text("")
+    assert owned_folder(unit)
+    (unit / ".lock").write_text(json.dumps({"pid": os.getpid(), "since": 0, "command": "acsumgan render"}))
+    assert not owned_folder(unit)
+    (unit / ".lock").write_text("my notes")
+    assert not owned_folder(unit)

@@ -146,3 +146,33 @@ def test_render_refuses_foreign_files_and_bad_edits(folder, tmp_path):
     assert "summary.mp4" in str(e.value)
     assert (folder / "summary.mp4").read_bytes() == b"my own video"
     assert mp4 != b"my own video"
+
+
+def test_render_reuses_the_thumbnails_byte_for_byte(folder, tmp_path):
+    """The shots are unchanged: render links thumbs/ into the new summary (no decoding),
+    and the files are exactly those write_thumbnails writes; without them they are written."""
+    import os
+
+    from acsumgan.media.browser import write_thumbnails
+    from acsumgan.summarize.ownership import Manifest
+    from acsumgan.summarize.render import reusable_thumbs, summary_to_render
+
+    summary = load_summary(folder)
+    cps = [(int(a), int(b)) for a, b in summary.change_points]
+    fresh = write_thumbnails(summary.video_path, cps, tmp_path / "fresh")
+    thumbs = folder / "thumbs"
+    assert sorted(p.name for p in thumbs.iterdir()) == [p.name for p in fresh]
+    inodes = {p.name: p.stat().st_ino for p in thumbs.iterdir()}
+    assert reusable_thumbs(folder, summary_to_render(folder)) == [thumbs / p.name for p in fresh]
+    e = model_edits(summary)
+    save_edits(folder, check_edits(summary, {**e, "kept": e["kept"][:1]}, "t"), 0)
+    render_summary(folder, options=SummarizeOptions(crf=0))
+    assert {p.name: p.stat().st_ino for p in thumbs.iterdir()} == inodes  # linked, not decoded again
+    assert {p.name: p.read_bytes() for p in thumbs.iterdir()} == {p.name: p.read_bytes() for p in fresh}
+    assert Manifest(folder).owns("thumbs")
+    # no thumbs/ (removed): written again, the same bytes
+    shutil.rmtree(thumbs)
+    assert reusable_thumbs(folder, summary_to_render(folder)) is None
+    render_summary(folder, options=SummarizeOptions(crf=0))
+    assert {p.name: p.read_bytes() for p in thumbs.iterdir()} == {p.name: p.read_bytes() for p in fresh}
+    assert all(os.stat(thumbs / n).st_ino != i for n, i in inodes.items())

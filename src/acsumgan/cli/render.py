@@ -40,8 +40,10 @@ def render(summary_dir, edits_path, crf, x264_preset, threads, progress_mode) ->
     """Write SUMMARY_DIR's summary again from its edits: summary.mp4 (the kept shots, trims
     included), segments.json (each shot chosen by the model or by the person), scores.png,
     analysis.h5 and summary.html. SUMMARY_DIR is a folder `acsumgan summarize VIDEO --out
-    SUMMARY_DIR` wrote (it holds analysis.h5); the source video must still be there. No model
-    is called. The previous summary stays whole until the new one is complete."""
+    SUMMARY_DIR` wrote, or DIR/VIDEO of `acsumgan summarize A B --out DIR` (it holds
+    analysis.h5); the source video must still be there. No model is called. Only files
+    acsumgan wrote are replaced; the previous summary stays whole until the new one is
+    complete."""
     # PyAV, h5py and torch: loaded when the command runs, not for `acsumgan --help`
     from ..summarize.options import SummarizeOptions
     from ..summarize.render import render_summary

@@ -196,12 +196,14 @@ class Editor:
             raise HTTPException(409, exc.one_line()) from None
 
     def export(self, folder: Path, fmt: str) -> Path:
-        """The file of export ``fmt`` (written to ``folder/exports/``, or the folder's own file)."""
+        """The file of export ``fmt`` (written to ``folder/exports/``, or the folder's own file).
+        An export acsumgan wrote there is replaced (the folder's record says so); a file the
+        user put in its place is a one-line refusal (400), never replaced."""
         if fmt not in EXPORT_FORMATS:
             raise HTTPException(404, f"unknown export {fmt!r}: choose one of {', '.join(EXPORT_FORMATS)}")
         self.summary(folder)  # 409 before a summary
         if fmt in FORMATS:
-            return export_summary(folder, fmt, folder / EXPORTS / DEFAULT_NAMES[fmt], force=True)
+            return export_summary(folder, fmt, folder / EXPORTS / DEFAULT_NAMES[fmt])
         path = folder / fmt
         if not path.is_file():
             raise HTTPException(404, f"{folder.name}: no {fmt}")

@@ -26,6 +26,14 @@ and :func:`save_edits` read and write ``edits.json`` (a save is refused with
 :class:`EditConflict` unless it was made on the version saved: two tabs never mix);
 :func:`edited_summary` is the :class:`~.summary.Summary` the edits describe, what
 :func:`acsumgan.summarize.render.render_summary` writes.
+
+``edits.json`` and its lock file ``.edits.json.lock`` are entered in the summary folder's
+record (its manifest, or the marker of a several-video summarize's folder:
+:func:`acsumgan.summarize.ownership.recorded`), so they stay acsumgan's: a later
+``summarize`` of several videos still replaces that folder, and takes the edits over into
+the new one (:data:`acsumgan.summarize.unit.CARRIED`). An ``edits.json`` changed by hand
+is replaced by a save made on its version (the version check is the guard; the file is
+the person's edits either way).
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ from ..errors import AcsumganError, ConfigError, OutputError
 from ..fileio import output_error, write_json
 from .analysis import analysis_digest
 from .options import SummarizeOptions
+from .ownership import recorded, records_of
 from .presets import PRESETS
 from .summary import (
     Summary,
@@ -73,6 +82,8 @@ __all__ = [
 ]
 
 EDITS_FILE = "edits.json"
+#: The lock file of edits.json (fcntl.flock), beside it.
+LOCK_FILE = f".{EDITS_FILE}.lock"
 FORMAT = "acsumgan-edits/1"
 LENGTH_MODES = ("preset", "seconds", "percent")
 #: The keys of edits.json, in the order they are written.
@@ -315,9 +326,11 @@ def edits_lock(folder: str | os.PathLike) -> Iterator[None]:
     with _thread_locks_guard:
         tlock = _thread_locks.setdefault(key, threading.Lock())
     with tlock:
-        path = folder / f".{EDITS_FILE}.lock"
+        path = folder / LOCK_FILE
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            fd = _new_lock_file(folder, path)
         except OSError as exc:
             raise output_error(path, exc) from None
         try:
@@ -325,6 +338,15 @@ def edits_lock(folder: str | os.PathLike) -> Iterator[None]:
             yield
         finally:
             os.close(fd)  # drops the flock
+
+
+def _new_lock_file(folder: Path, path: Path) -> int:
+    """Create the lock file (entered in the folder's record) and open it."""
+    try:
+        with recorded(folder, [LOCK_FILE]):
+            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        raise output_error(path, exc) from None
 
 
 def _utc_now() -> str:
@@ -355,7 +377,12 @@ def save_edits(folder: str | os.PathLike, data: dict, base_version: int) -> dict
         out["format"] = FORMAT
         out["version"] = base_version + 1
         out["saved_at"] = _utc_now()
-        write_json(path, out)
+        record = records_of(folder)
+        lock = folder / LOCK_FILE
+        if record is not None and not record.owns(LOCK_FILE) and lock.is_file() and lock.stat().st_size == 0:
+            record.settle([LOCK_FILE])  # the (empty) lock file of an earlier release
+        with recorded(folder, [EDITS_FILE]):
+            write_json(path, out)
     return out
 
 

@@ -8,7 +8,7 @@ and writes one file (atomically):
 - ``edl``: the same timeline as a CMX 3600 EDL (OTIO's ``cmx_3600`` adapter); it needs a
   SMPTE timecode rate (24, 25, 30, 29.97, ...): other rates are a one-line ConfigError;
 - ``fcpxml``: the same timeline as Final Cut Pro 7 XML (OTIO's ``fcp_xml`` adapter),
-  which Premiere and Resolve read too;
+  which Premiere and Resolve read too; it needs a SMPTE rate too;
 - ``contact-sheet``: one JPEG of the kept shots' middle frames
   (:func:`acsumgan.media.sheet.write_contact_sheet`);
 - ``gif``, ``webp``: an animated preview of the kept ranges, played in order
@@ -21,7 +21,14 @@ the kept, trimmed ranges.
 The timelines count frames at the video's ``fps`` (segments.json): a clip's source range
 starts at ``start_frame`` and lasts ``n_frames``, so reading one back gives the same frame
 ranges to the frame. (A variable-rate video's frames are counted at its average rate, as
-an editor would count them.) An existing output file is refused unless ``force``.
+an editor would count them.)
+
+A file written inside the summary folder (the default names, the studio's ``exports/``)
+is entered in the folder's record (:func:`acsumgan.summarize.ownership.recorded`: the
+manifest of ``summarize VIDEO --out DIR``, the marker of ``DIR/<video>`` of a several-video
+summarize), so the next export replaces it without ``force``. An existing file that
+acsumgan did not write, or that changed since, is refused unless ``force`` (with it:
+replaced, and recorded as acsumgan's).
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from ..errors import ConfigError, OutputError
 from ..fileio import atomic_path
 from ..media.preview import DEFAULT_FPS, DEFAULT_MAX_BYTES, DEFAULT_WIDTH, write_preview
 from ..media.sheet import write_contact_sheet
+from .ownership import MANIFEST, MARKER, occupied, recorded, records_of
 
 __all__ = ["DEFAULT_NAMES", "FORMATS", "export_summary", "load_segments", "source_video", "timeline_of"]
 
@@ -115,11 +123,10 @@ def timeline_of(seg: dict) -> otio.schema.Timeline:
 
 
 def _check_rate(fmt: str, fps: float, where: Path) -> None:
-    if fmt == "edl" and not any(abs(fps - r) < 0.01 for r in SMPTE_RATES):
+    if fmt in ("edl", "fcpxml") and not any(abs(fps - r) < 0.01 for r in SMPTE_RATES):
+        what = "a CMX 3600 EDL" if fmt == "edl" else "an FCP 7 XML"
         raise ConfigError(
-            where,
-            f"a CMX 3600 EDL needs a timecode rate (24, 25, 30, ...), this video has {fps:g} fps; "
-            "export otio or fcpxml instead",
+            where, f"{what} needs a timecode rate (24, 25, 30, ...), this video has {fps:g} fps; export otio instead"
         )
 
 
@@ -159,9 +166,31 @@ def export_summary(
     target = Path(out) if out is not None else folder / DEFAULT_NAMES[fmt]
     if target.is_dir():
         raise OutputError(target, "is a folder; give a file name")
-    if (target.exists() or target.is_symlink()) and not force:
-        raise OutputError(target, "exists; --force replaces it")
+    rel = _name_inside(folder, target)
+    if rel in (MARKER, MANIFEST):
+        raise OutputError(target, "is acsumgan's record of the folder; give another file name")
+    if occupied(target) and not force:
+        record = records_of(folder) if rel is not None else None
+        if record is None or not record.owns(rel):
+            raise OutputError(target, "exists; --force replaces it (acsumgan did not write it, or it changed since)")
     _check_rate(fmt, float(seg["fps"]), folder / "segments.json")
+    if rel is None:
+        return _write_export(folder, seg, fmt, target, width, fps, max_bytes)
+    with recorded(folder, [rel]):
+        return _write_export(folder, seg, fmt, target, width, fps, max_bytes)
+
+
+def _name_inside(folder: Path, target: Path) -> str | None:
+    """``target``'s name relative to ``folder`` (``summary.otio``, ``exports/summary.gif``)
+    when it lies inside it (after following links of its folder), else None."""
+    try:
+        rel = target.parent.resolve().relative_to(folder.resolve()) / target.name
+    except (OSError, ValueError):
+        return None
+    return rel.as_posix()
+
+
+def _write_export(folder: Path, seg: dict, fmt: str, target: Path, width: int, fps: float, max_bytes: int) -> Path:
     ranges = [(int(s["start_frame"]), int(s["end_frame"])) for s in seg["shots"]]
     if fmt == "contact-sheet":
         return write_contact_sheet(source_video(folder, seg), ranges, target)

@@ -146,15 +146,20 @@ def write_summary(
     return SummaryFiles(summary, Path(final or into), segments, stats, timings)
 
 
-def write_review_page(files: SummaryFiles, into: Path) -> ReviewPage:
+def write_review_page(files: SummaryFiles, into: Path, thumbs: Sequence[Path] | None = None) -> ReviewPage:
     """summary.html and thumbs/ beside a summary's files, written into ``into`` (the folder
     that becomes ``files.folder``); the link to the source video is relative to
-    ``files.folder``."""
+    ``files.folder``. ``thumbs``: the thumbnails, already in ``into/thumbs`` (the same
+    shots' of the same video, e.g. ``acsumgan render`` reusing them), one per shot in shot
+    order; else they are written (one pass over the video)."""
     s = files.summary
     final = files.folder
     at = s.extracted.times.at
     cps = s.change_points
-    written = write_thumbnails(s.video_path, [(int(a), int(b)) for a, b in cps], into / THUMBS_DIR)
+    if thumbs is not None:
+        written = list(thumbs)
+    else:
+        written = write_thumbnails(s.video_path, [(int(a), int(b)) for a, b in cps], into / THUMBS_DIR)
     thumbs = [final / THUMBS_DIR / p.name for p in written]
     kept = set(int(i) for i in s.selected)
     shots = [

@@ -20,6 +20,16 @@ acsumgan replaces or removes only what it wrote itself. Two records say what tha
 
 A file whose size and modification time equal the record's is taken as unchanged
 without reading it; otherwise its SHA-256 decides.
+
+**Files written later beside a summary** (``acsumgan render``'s new summary, ``edits.json``
+and its lock ``.edits.json.lock``, the studio's ``exports/``, ``acsumgan export``'s default
+files) are entered in the record of the folder they are written to (:func:`records_of`):
+the marker of a video's folder of a several-video ``summarize`` (:class:`Marker`: its
+``files`` get the new records, and ``pending`` the names being written, so a process
+killed in between leaves the folder still acsumgan's), else the folder's manifest. Only
+the names written are entered: a file the user put there is never recorded, so a folder
+holding one stays the user's (a later ``summarize`` leaves it alone). Changes of a
+folder's record are serialised by :func:`record_lock` (threads and processes).
 """
 
 from __future__ import annotations
@@ -28,11 +38,15 @@ import hashlib
 import json
 import os
 import stat
+import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from .. import __version__
 from ..errors import OutputError
-from ..fileio import write_json
+from ..fileio import process_alive, write_json
+from ..locks import LOCK_NAME, holder
 
 #: The marker inside one video's summary folder.
 MARKER = ".acsumgan-summary.json"
@@ -147,14 +161,81 @@ def owned_folder(folder: Path) -> bool:
         return False
     files.pop(MARKER, None)
     records = marker["files"]
-    if set(files) != set(records):
+    if LOCK_NAME in files and LOCK_NAME not in records and _stale_lock(files[LOCK_NAME]):
+        del files[LOCK_NAME]  # left by a writer that was killed (render of the folder, SIGKILL)
+    pending = _pending_names(marker)
+    if any(n not in files and not _is_pending(n, pending) for n in records):
         return False
-    return all(isinstance(records[n], dict) and matches(p, records[n]) for n, p in files.items())
+    return all(
+        _is_pending(n, pending) or (isinstance(records.get(n), dict) and matches(p, records[n]))
+        for n, p in files.items()
+    )
+
+
+def _stale_lock(path: Path) -> bool:
+    """Whether ``path`` is acsumgan's lock file (:mod:`acsumgan.locks`) of a process that is
+    gone (or empty: killed before it signed it)."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return False
+        if path.stat().st_size == 0:
+            return True
+    except OSError:
+        return False
+    info = holder(path)
+    return info is not None and not process_alive(info["pid"])
+
+
+def _pending_names(marker: dict) -> set[str]:
+    pending = marker.get("pending")
+    return {n for n in pending if isinstance(n, str) and n} if isinstance(pending, list) else set()
+
+
+def _is_pending(name: str, pending: set[str]) -> bool:
+    """Whether ``name`` (a relative path) is, or lies in, a name being written."""
+    return any(name == q or name.startswith(q + "/") for q in pending)
 
 
 def occupied(path: Path) -> bool:
     """Whether anything (a link too, a broken one included) is at ``path``."""
     return os.path.lexists(path)
+
+
+#: Record locks of this process: folder -> [RLock, depth, fd of the folder].
+_record_locks: dict[str, list] = {}
+_record_locks_guard = threading.Lock()
+
+
+@contextmanager
+def record_lock(folder: str | os.PathLike) -> Iterator[None]:
+    """Hold the lock of ``folder``'s record (its manifest or marker) while it is read,
+    changed and written: a thread lock (reentrant) and an OS lock (``fcntl.flock`` on the
+    folder itself, so no file is added); unlocked where the folder cannot be opened."""
+    import fcntl  # POSIX only, as acsumgan.locks
+
+    key = os.path.realpath(folder)
+    with _record_locks_guard:
+        entry = _record_locks.setdefault(key, [threading.RLock(), 0, -1])
+    with entry[0]:
+        if entry[1] == 0:
+            try:
+                fd = os.open(key, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            except OSError:
+                fd = -1
+            if fd >= 0:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                except OSError:  # a file system without locks
+                    pass
+            entry[2] = fd
+        entry[1] += 1
+        try:
+            yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0 and entry[2] >= 0:
+                os.close(entry[2])  # drops the flock
+                entry[2] = -1
 
 
 class Manifest:
@@ -207,6 +288,10 @@ class Manifest:
 
     def begin(self, names, kind: str = PENDING) -> None:
         """Enter ``names`` (about to be written) before writing them."""
+        with record_lock(self.out):
+            self._begin(names, kind)
+
+    def _begin(self, names, kind: str) -> None:
         self._load()
         changed = False
         for n in names:
@@ -221,6 +306,10 @@ class Manifest:
     def settle(self, names) -> None:
         """Record what is now at each of ``names`` (a file or a folder of files), or drop
         the name where nothing is there."""
+        with record_lock(self.out):
+            self._settle(names)
+
+    def _settle(self, names) -> None:
         self._load()
         for n in names:
             p = self.out / n
@@ -234,11 +323,153 @@ class Manifest:
                 self.entries[n] = {"kind": "file", **file_record(p)}
         self.save()
 
+    def release(self, names) -> None:
+        """Names no longer being written: a pending entry is dropped, a record kept."""
+        with record_lock(self.out):
+            self._load()
+            gone = [n for n in names if self.entries.get(n, {}).get("kind") == PENDING]
+            for n in gone:
+                del self.entries[n]
+            if gone:
+                self.save()
+
     def forget(self, names) -> None:
-        self._load()
-        for n in names:
-            self.entries.pop(n, None)
-        self.save()
+        with record_lock(self.out):
+            self._load()
+            for n in names:
+                self.entries.pop(n, None)
+            self.save()
 
     def save(self) -> None:
         write_json(self.path, {"written_by": WRITTEN_BY, "version": __version__, "entries": self.entries})
+
+
+class Marker:
+    """The marker of a video's folder of a several-video ``summarize``, as the record of
+    files written into that folder later (see the module docstring): the same
+    :meth:`owns`, :meth:`begin` and :meth:`settle` as :class:`Manifest`. Names are
+    relative paths (``exports/summary.otio``); a folder's name stands for every file in it."""
+
+    def __init__(self, folder: Path):
+        self.out = Path(folder)
+        self.path = self.out / MARKER
+        self.data: dict = {}
+        self._load()
+
+    def _load(self) -> None:
+        data = read_json_record(self.path)
+        if data is None or not isinstance(data.get("files"), dict) or self.path.is_symlink():
+            raise OutputError(self.path, "exists and was not written by acsumgan; move it or use another folder")
+        self.data = data
+
+    @property
+    def files(self) -> dict:
+        return self.data["files"]
+
+    def owns(self, name: str) -> bool:
+        """Whether ``folder/name`` may be replaced or removed: nothing is there (or an empty
+        folder), it is being written, or it is the unchanged file (or folder of files) the
+        marker records."""
+        p = self.out / name
+        if not occupied(p) or empty_folder(p):
+            return True
+        if p.is_symlink():
+            return False
+        if _is_pending(name, _pending_names(self.data)):
+            return True
+        if p.is_dir():
+            have = folder_files(p)
+            if have is None:
+                return False
+            recs = {n: r for n, r in self.files.items() if n.startswith(name + "/")}
+            have = {f"{name}/{n}": q for n, q in have.items()}
+            return set(have) == set(recs) and all(
+                isinstance(recs[n], dict) and matches(q, recs[n]) for n, q in have.items()
+            )
+        rec = self.files.get(name)
+        return isinstance(rec, dict) and matches(p, rec)
+
+    def begin(self, names) -> None:
+        """Enter ``names`` as being written, before writing them."""
+        with record_lock(self.out):
+            self._load()
+            pending = sorted(_pending_names(self.data) | set(names))
+            if pending != self.data.get("pending"):
+                self.data["pending"] = pending
+                self.save()
+
+    def settle(self, names) -> None:
+        """Record what is now at each of ``names`` (a file, or every file of a folder), or
+        drop its records where nothing is there; the names are no longer pending."""
+        with record_lock(self.out):
+            self._load()
+            files = self.files
+            for n in names:
+                for k in [k for k in files if k == n or k.startswith(n + "/")]:
+                    del files[k]
+                p = self.out / n
+                if p.is_symlink():
+                    continue
+                if p.is_file():
+                    files[n] = file_record(p)
+                elif p.is_dir():
+                    for k, q in sorted((folder_files(p) or {}).items()):
+                        files[f"{n}/{k}"] = file_record(q)
+            self.data["files"] = dict(sorted(files.items()))
+            pending = sorted(_pending_names(self.data) - set(names))
+            if pending:
+                self.data["pending"] = pending
+            else:
+                self.data.pop("pending", None)
+            self.save()
+
+    def release(self, names) -> None:
+        """Names no longer being written, their records as they were."""
+        with record_lock(self.out):
+            self._load()
+            pending = _pending_names(self.data)
+            if pending & set(names):
+                pending -= set(names)
+                if pending:
+                    self.data["pending"] = sorted(pending)
+                else:
+                    self.data.pop("pending", None)
+                self.save()
+
+    def save(self) -> None:
+        write_json(self.path, self.data)
+
+
+def records_of(folder: str | os.PathLike) -> Manifest | Marker | None:
+    """The record of what acsumgan writes into ``folder``: its :class:`Marker` (a video's
+    folder of a several-video summarize), else its :class:`Manifest` when it has one; None
+    when it has neither (a folder ``summarize`` did not write: nothing is recorded)."""
+    folder = Path(folder)
+    if occupied(folder / MARKER):
+        return Marker(folder)
+    if occupied(folder / MANIFEST):
+        return Manifest(folder)
+    return None
+
+
+@contextmanager
+def recorded(folder: str | os.PathLike, names) -> Iterator[Manifest | Marker | None]:
+    """Write ``names`` (relative to ``folder``) in the block: entered in the folder's
+    record as being written before, with their records after (see :func:`records_of`;
+    nothing where the folder has no record). When the block fails, what is at a name
+    acsumgan owned (or nothing was at) is recorded; a name that held someone else's file
+    (replaced with ``--force``) is not: its file was not written."""
+    rec = records_of(folder)
+    names = list(names)
+    if rec is None:
+        yield None
+        return
+    before = {n: rec.owns(n) for n in names}
+    rec.begin(names)
+    try:
+        yield rec
+    except BaseException:
+        rec.settle([n for n in names if before[n]])
+        rec.release([n for n in names if not before[n]])
+        raise
+    rec.settle(names)

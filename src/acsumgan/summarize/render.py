@@ -6,27 +6,44 @@ edits (``edits.json``, :mod:`.edits`) what to keep: without edits, the model's c
 the summary's own length. summary.mp4, segments.json, scores.png, analysis.h5,
 summary.html and thumbs/ are written through the summary's staging unit
 (:mod:`.unit`), so an interrupted render (an error, Ctrl-C, SIGTERM, SIGKILL) leaves the
-previous summary whole, and the folder's manifest (:mod:`.ownership`): only files
+previous summary whole, and the folder's record (:mod:`.ownership`): only files
 acsumgan wrote are replaced, anything else in the way is a refusal before any work.
+
+The folder is either the output folder of ``acsumgan summarize VIDEO --out DIR`` (the
+record: its manifest) or a video's folder of ``acsumgan summarize A B --out DIR``
+(``DIR/<video>``, a whole unit; the record: its marker ``.acsumgan-summary.json``). In
+the second, the members are committed one by one as in the first, and the marker gets
+their new records, so a later ``summarize A B --out DIR`` still finds the folder its own
+and replaces it. A file the user added to the folder is left as it is, and is never
+recorded: render still works, and a later ``summarize`` leaves that folder alone (the
+summary goes to ``DIR/<video>-2``).
+
+The review page's thumbnails (``thumbs/``, one per shot: the shots' middle frames) depend
+only on the video and the shots, which an edit does not change: when the folder's
+``thumbs/`` are the ones acsumgan wrote with its ``analysis.h5`` (unchanged, one per shot)
+and the shots are the same (:func:`~.analysis.analysis_digest`), they are linked (or
+copied) into the new summary instead of decoding the whole video again
+(:func:`reusable_thumbs`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from ..errors import ConfigError, OutputError
 from ..locks import hold_lock
 from ..progress import Progress, for_item, report
-from .analysis import ANALYSIS_FILE, load_summary, source_changed
+from .analysis import ANALYSIS_FILE, analysis_digest, load_summary, source_changed
 from .edits import EDITS_FILE, check_edits, edited_summary, own_options, read_edits, read_edits_file
 from .options import SummarizeOptions
-from .outputs import SummaryFiles, write_review_page, write_summary
-from .ownership import MARKER, Manifest
+from .outputs import THUMBS_DIR, SummaryFiles, write_review_page, write_summary
+from .ownership import MARKER, Manifest, Marker, occupied
 from .summary import Summary, reselect
 from .unit import MEMBERS, summary_unit
 
-__all__ = ["render_summary", "summary_to_render"]
+__all__ = ["render_summary", "reusable_thumbs", "summary_to_render"]
 
 
 def summary_to_render(folder: str | os.PathLike, edits_path: str | os.PathLike | None = None) -> Summary:
@@ -44,17 +61,54 @@ def summary_to_render(folder: str | os.PathLike, edits_path: str | os.PathLike |
     return edited_summary(summary, check_edits(summary, data, where))
 
 
+def thumb_names(n_shots: int) -> list[str]:
+    """The file names :func:`acsumgan.media.browser.write_thumbnails` gives ``n_shots`` thumbnails."""
+    digits = max(4, len(str(n_shots)))
+    return [f"shot{i + 1:0{digits}d}.jpg" for i in range(n_shots)]
+
+
+def reusable_thumbs(folder: str | os.PathLike, target: Summary) -> list[Path] | None:
+    """``folder``'s thumbnails (in shot order) when they are those of ``target``'s shots:
+    ``folder/thumbs`` holds exactly one regular file per shot, by its name, and the folder's
+    analysis has ``target``'s digest (the same shots and scores of the same video; the
+    caller has checked that the folder's files are acsumgan's and the video unchanged).
+    None when they must be written again."""
+    folder = Path(folder)
+    thumbs = folder / THUMBS_DIR
+    names = thumb_names(len(target.change_points))
+    try:
+        if thumbs.is_symlink() or not thumbs.is_dir():
+            return None
+        have = sorted(p.name for p in thumbs.iterdir())
+        if have != sorted(names) or not all((thumbs / n).is_file() and not (thumbs / n).is_symlink() for n in names):
+            return None
+    except OSError:
+        return None
+    if analysis_digest(load_summary(folder)) != analysis_digest(target):
+        return None
+    return [thumbs / n for n in names]
+
+
+def _link_thumbs(thumbs: list[Path], into: Path) -> list[Path]:
+    """Hard links (else copies) of ``thumbs`` in ``into``: the same bytes, no decoding."""
+    into.mkdir(exist_ok=True)
+    out = []
+    for p in thumbs:
+        q = into / p.name
+        try:
+            os.link(p, q)
+        except OSError:
+            shutil.copy2(p, q)
+        out.append(q)
+    return out
+
+
 def _check_folder(folder: Path) -> None:
-    """Refuse, before any work, a folder whose outputs acsumgan may not replace."""
-    if (folder / MARKER).exists():
-        raise OutputError(
-            folder,
-            "a video's folder of a several-video summarize; render renders a folder of one video "
-            "(acsumgan summarize VIDEO --out DIR)",
-        )
-    manifest = Manifest(folder)
+    """Refuse, before any work, a folder whose outputs acsumgan may not replace (its record:
+    the marker of a several-video summarize's folder, else the manifest)."""
+    record = Marker(folder) if occupied(folder / MARKER) else Manifest(folder)
     for name in MEMBERS:
-        if not manifest.owns(name):
+        if not record.owns(name):
             raise OutputError(
                 folder / name, "exists and was not written by acsumgan; render replaces only its own files"
             )
@@ -66,8 +120,9 @@ def render_summary(
     options: SummarizeOptions | None = None,
     progress: Progress | None = None,
 ) -> SummaryFiles:
-    """Write the summary of ``folder`` (a summary folder of one video, with analysis.h5)
-    again from its edits (see the module docstring); ``options``: crf, preset (x264) and
+    """Write the summary of ``folder`` (a summary folder of one video, with analysis.h5:
+    ``summarize VIDEO --out folder``, or ``folder`` = ``DIR/<video>`` of ``summarize A B
+    --out DIR``) again from its edits (see the module docstring); ``options``: crf, preset (x264) and
     page of summary.mp4 and summary.html. ``progress`` gets the "encoding" events (``item``
     the video's name) and "summaries" at the end. Returns the files written."""
     folder = Path(folder)
@@ -85,9 +140,11 @@ def render_summary(
             raise ConfigError(target.video_path, "the source video is gone; render needs it")
         name = target.video_path.name
         item = for_item(progress, name)
+        reuse = reusable_thumbs(folder, target) if options.page else None
         with summary_unit(folder, whole=False, source=target.video_path) as stage:
             files = write_summary(target, stage, options, final=folder, progress=item, analysis=True)
             if options.page:
-                write_review_page(files, stage)
+                linked = _link_thumbs(reuse, stage / THUMBS_DIR) if reuse is not None else None
+                write_review_page(files, stage, thumbs=linked)
     report(progress, "summaries", 1, 1, name, "videos")
     return files

@@ -14,7 +14,17 @@ never a mix.
   files (and ``thumbs/``) is renamed over the old one, ``segments.json`` last, then the old
   unit's members the new one lacks (``summary.html`` after ``--no-page``, ``original.mp4``)
   are removed. Renames do not need disk space, so a full disk, an error or Ctrl-C while
-  writing leaves the previous summary whole.
+  writing leaves the previous summary whole. ``whole=False`` on a video's folder of a
+  several-video ``summarize`` (it carries the marker; ``acsumgan render DIR/<video>``)
+  commits the same way, member by member, from a staging folder beside it
+  (``DIR/.<video>.<pid>.<random>.new``, so that a killed process leaves nothing inside
+  the unit), the marker being the record (:class:`~.ownership.Marker`).
+
+A whole unit that replaces an older one of acsumgan's takes over the person's edits of
+it (``edits.json`` and its lock, :data:`CARRIED`): they are linked (or copied) into the
+staging folder before the swap, recorded in the new marker, and their analysis digest
+tells the studio and ``render`` whether they were made on this analysis. The old unit's
+other files (exports/, ``acsumgan export``'s files: made from the old summary) go with it.
 
 When the block fails (disk full, an error, Ctrl-C, SIGTERM) the staging folder is
 removed and the previous summary is untouched. Staging folders of a process that died
@@ -41,7 +51,7 @@ from typing import Iterator
 
 from ..errors import OutputError
 from ..fileio import ensure_dir, output_error, process_alive
-from .ownership import Manifest, occupied, owned_folder, write_marker
+from .ownership import MARKER, Manifest, Marker, occupied, owned_folder, write_marker
 
 #: The files and folders of one video's summary (what a unit replaces).
 MEMBERS = (
@@ -53,6 +63,8 @@ MEMBERS = (
     "analysis.h5",
     "segments.json",
 )
+#: What a whole unit takes over from the acsumgan unit it replaces: the person's edits.
+CARRIED = ("edits.json", ".edits.json.lock")
 #: Staging (``.new``) and set-aside (``.old``) folders: ``.<name>.<pid>.<random>.new|old``.
 _STAGING = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]{8}\.(new|old)$")
 
@@ -105,14 +117,25 @@ def _replace_dir(new: Path, final: Path) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def _commit_members(stage: Path, final: Path) -> None:
+def _carry(old: Path, stage: Path) -> None:
+    """Link (or copy) :data:`CARRIED` from ``old`` (an acsumgan unit, checked) into ``stage``."""
+    for n in CARRIED:
+        src, dst = old / n, stage / n
+        if src.is_file() and not src.is_symlink() and not occupied(dst):
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+
+
+def _commit_members(stage: Path, final: Path, manifest: Manifest | Marker | None = None) -> None:
     """Move the unit's members from ``stage`` into ``final`` (segments.json last), then drop
     the members of the old unit that the new one lacks; each one entered in ``final``'s
-    manifest, and only what the manifest owns replaced or removed."""
+    record (``manifest``, default its manifest), and only what it owns replaced or removed."""
     names = [n for n in MEMBERS if (stage / n).exists()]
     names += sorted(p.name for p in stage.iterdir() if p.name not in MEMBERS)
     names.sort(key=lambda n: n == "segments.json")
-    manifest = Manifest(final)
+    manifest = manifest if manifest is not None else Manifest(final)
     gone = [n for n in MEMBERS if n not in names and occupied(final / n) and manifest.owns(n)]
     for n in names:
         if not manifest.owns(n):
@@ -156,9 +179,11 @@ def summary_unit(final: str | os.PathLike, whole: bool = True, source: str | os.
     """Yield a staging folder for one video's summary (of the video ``source``); swap it in
     at ``final`` when the block succeeds, remove it when it fails (see the module docstring)."""
     final = Path(final)
-    parent = ensure_dir(final.parent if whole else final)
+    marked = not whole and occupied(final / MARKER)  # a video's folder of a several-video summarize
+    record = Marker(final) if marked else None  # one-line refusal of a marker not acsumgan's
+    parent = ensure_dir(final.parent if whole or marked else final)
     remove_stale_staging(parent)
-    stage = parent / _staging_name(final.name if whole else "summary", "new")
+    stage = parent / _staging_name(final.name if whole or marked else "summary", "new")
     try:
         stage.mkdir()
     except OSError as exc:
@@ -170,14 +195,16 @@ def summary_unit(final: str | os.PathLike, whole: bool = True, source: str | os.
             raise _named_finally(exc, stage, final) from None
         try:
             if whole:
-                write_marker(stage, source)
                 if occupied(final) and not owned_folder(final):
                     raise OutputError(
                         final, "was not written by acsumgan (or was changed meanwhile); it was left as it is"
                     )
+                if occupied(final):
+                    _carry(final, stage)
+                write_marker(stage, source)
                 _replace_dir(stage, final)
             else:
-                _commit_members(stage, final)
+                _commit_members(stage, final, record)
         except OSError as exc:
             raise output_error(final, exc) from None
     finally:
