@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..fileio import atomic_path
-from .features import ExtractedFeatures
+from .extracted import ExtractedFeatures
 from .summary import Summary
 
 __all__ = [

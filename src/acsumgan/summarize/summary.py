@@ -51,7 +51,7 @@ from ..errors import ConfigError, checked_number
 from ..evaluation.summary import frame_scores, knapsack, select_shots, shot_scores
 from ..pages.summary import timecode
 from ..progress import Progress
-from .features import ExtractedFeatures
+from .extracted import ExtractedFeatures
 from .kts import shot_boundaries, split_long_segments, steps_to_frames
 from .options import AUTO_MAX_SHOT_SECONDS, SummarizeOptions, check_budget
 
