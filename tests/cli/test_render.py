@@ -46,7 +46,7 @@ def test_render_edits_with_json_progress(folder):
     k = e["kept"][0]
     kept = [{**k, "end_frame": k["start_frame"] + 4}] + e["kept"][1:]
     save_edits(folder, check_edits(summary, {**e, "kept": kept}, "t"), 0)
-    p = run("render", folder, "--progress", "json", "--crf", "0", "--preset", "ultrafast")
+    p = run("render", folder, "--progress", "json", "--crf", "0", "--x264-preset", "ultrafast")
     events = [json.loads(line) for line in p.stdout.splitlines()]
     assert events and all(list(ev) == ["stage", "done", "total", "note", "item"] for ev in events)
     assert events[-1] == {"stage": "summaries", "done": 1, "total": 1, "note": "long.mp4", "item": "videos"}
@@ -71,7 +71,7 @@ def test_render_refusals_are_one_line(folder, tmp_path):
     (tmp_path / "bad.json").write_text("{oops")
     p = run("render", folder, "--edits", tmp_path / "bad.json", ok=False)
     assert_one_line_error(p, 11, "bad.json", "corrupt edits file")
-    p = run("render", folder, "--progress", "json", "--preset", "nope", ok=False)
+    p = run("render", folder, "--progress", "json", "--x264-preset", "nope", ok=False)
     assert p.returncode != 0 and p.stdout == "" and "Traceback" not in p.stderr
     (folder / "summary.mp4").write_bytes(b"my own cut")
     p = run("render", folder, "--progress", "json", ok=False)
@@ -83,7 +83,7 @@ def start_render(folder: Path) -> subprocess.Popen:
     """A slow render (every frame, lossless, x264 veryslow) with its JSON progress read line by line."""
     return subprocess.Popen(
         [sys.executable, "-m", "acsumgan", "render", str(folder), "--progress", "json", "--crf", "0"]
-        + ["--preset", "veryslow", "--threads", "1"],
+        + ["--x264-preset", "veryslow", "--threads", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -122,7 +122,7 @@ def test_an_interrupted_render_leaves_the_previous_summary_whole(folder, sig):
     if sig == signal.SIGTERM:
         assert staging == []  # removed on the way out
     # the next render finishes (and removes what a killed one left)
-    run("render", folder, "--crf", "0", "--preset", "ultrafast")
+    run("render", folder, "--crf", "0", "--x264-preset", "ultrafast")
     assert [p.name for p in folder.iterdir() if p.name.startswith(".summary.")] == []
     seg = json.loads((folder / "segments.json").read_text())
     assert seg["summary_frames_written"] == 600 and seg["edits_version"] == 1

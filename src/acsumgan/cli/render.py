@@ -27,7 +27,7 @@ from .train import apply_threads, threads_option
     help="H.264 quality of summary.mp4 (0 lossless, 18 visually lossless, 23 x264's default).",
 )
 @click.option(
-    "--preset",
+    "--x264-preset",
     "x264_preset",
     default=DEFAULT_PRESET,
     show_default=True,
