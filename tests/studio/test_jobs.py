@@ -5,11 +5,15 @@ everything done."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import threading
 import time
+from pathlib import Path
 
 import httpx
+import pytest
 
 from acsumgan.summarize.analysis import load_summary
 
@@ -174,3 +178,73 @@ def test_restarted_server_finds_summaries(studio_server, studio_copy):
         assert c.get("/api/jobs").json()["jobs"] == []
         assert c.get("/api/videos/clip").status_code == 200
     assert {p: p.stat().st_mtime_ns for p in (out / "clip").rglob("*")} == mtimes
+
+
+def _render_children(folder) -> list[int]:
+    """Pids of live ``acsumgan render`` processes of ``folder`` (read from /proc)."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            argv = (d / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"render" in argv and os.fsencode(str(folder)) in argv:
+            pids.append(int(d.name))
+    return pids
+
+
+@pytest.mark.slow
+def test_server_killed_during_render_leaves_the_previous_summary_whole(studio_server, tmp_path):
+    """SIGKILL of the server while a render job encodes: the render subprocess ends with it
+    (it watches its parent), the previous summary is whole byte for byte, nothing is left
+    staged, and a new server on the same DIR finds the video and renders it."""
+    from acsumgan.summarize.edits import model_edits, save_edits
+    from acsumgan.synthetic.media import make_scene_video
+
+    videos = tmp_path / "long"
+    videos.mkdir()
+    # long enough that the render of every frame is still encoding when the server dies
+    make_scene_video(videos / "long.mp4", [250] * 8, size=(480, 272), audio=True)
+    out = tmp_path / "studio"
+    s = studio_server([videos], out=out, epochs=1, seed=0)
+    with s.client() as c:
+        job = c.post("/api/videos/long/summarize").json()["job"]
+        assert wait_job(c, job["id"])["state"] == "done", s.stderr()
+    folder = out / "long"
+    summary = load_summary(folder)
+    edits = model_edits(summary, {"mode": "percent", "value": 100, "preset": None})
+    save_edits(folder, edits, base_version=0)
+    members = ("summary.mp4", "segments.json", "analysis.h5", "scores.png", "summary.html")
+    before = {n: (folder / n).read_bytes() for n in members}
+    with s.client() as c:
+        job = c.post("/api/videos/long/render").json()["job"]
+        end = time.monotonic() + 120
+        while time.monotonic() < end:
+            j = {x["id"]: x for x in c.get("/api/jobs").json()["jobs"]}[job["id"]]
+            if j["state"] == "running" and j["stage"] == "encoding" and (j["done"] or 0) > 0:
+                break
+            assert j["state"] in ("queued", "running"), (j, s.stderr())
+            time.sleep(0.05)
+        else:
+            raise AssertionError(f"the render never reached encoding: {j}")
+    assert _render_children(folder), "the render job's process should be running"
+    s.proc.send_signal(signal.SIGKILL)
+    s.proc.wait(timeout=10)
+    end = time.monotonic() + 30  # the child gets SIGTERM at its parent's death, stops as Ctrl-C does
+    while _render_children(folder) and time.monotonic() < end:
+        time.sleep(0.1)
+    assert not _render_children(folder), "the render outlived the server"
+    for n in members:
+        assert (folder / n).read_bytes() == before[n], n
+    assert not [p for p in folder.iterdir() if p.name.endswith((".new", ".old", ".tmp", ".part"))]
+    # a new server on the same DIR: the video is there, edited, and renders
+    s2 = studio_server([videos], out=out, epochs=1, seed=0)
+    with s2.client() as c:
+        assert library_video(c, "long")["state"] == "edited"
+        job = c.post("/api/videos/long/render").json()["job"]
+        assert wait_job(c, job["id"])["state"] == "done", s2.stderr()
+    seg = json.loads((folder / "segments.json").read_text())
+    assert seg["edits_version"] == 1
+    assert seg["summary_frames"] == summary.n_frames
