@@ -18,6 +18,29 @@ from .progress import progress_display, progress_option, report_console
 from .train import apply_threads, threads_option
 
 
+def aspect_option(default: str):
+    """``--aspect`` (summarize, render; ``default``: what the help says it is when not given),
+    checked by SummarizeOptions / render (one line)."""
+    return click.option(
+        "--aspect",
+        default=None,
+        metavar="keep|9:16|1:1|4:5|W:H",
+        help="Shape of summary.mp4: keep (the source's frame) or W:H (9:16 for stories, shorts and reels, 1:1, "
+        "4:5, any W:H up to 100:100). Each kept shot is cropped to the largest window of that shape the frame "
+        f"holds (never black bars); the window's path goes in segments.json.  [default: {default}]",
+    )
+
+
+#: ``--reframe`` (summarize, render).
+reframe_option = click.option(
+    "--reframe",
+    type=click.Choice(["follow", "center"]),
+    default=None,
+    help="Where the --aspect window sits: follow (the salient content of each shot, from motion and "
+    "contrast: still where it can, else a smooth pan of bounded speed) or center.  [default: follow]",
+)
+
+
 def expand_videos(items: tuple[str, ...]) -> list[Path]:
     """Files as given, every video file of a folder (sorted; one note on stderr names the other
     files, skipped), and glob patterns; each is probed (a one-line VideoError for the first bad
@@ -104,8 +127,13 @@ def video_paths(items: tuple[str, ...]) -> tuple[list[Path], list[str]]:
     metavar="NAME",
     help="Summary length of a platform instead of --budget or --seconds: "
     + ", ".join(f"{name} ({p.seconds:g} s)" for name, p in PRESETS.items())
-    + " (capped at the video's length; summary.mp4 keeps the source's frame).",
+    + " (capped at the video's length). A preset also names its platform's frame: "
+    + ", ".join(f"{name} {p.aspect}" for name, p in PRESETS.items())
+    + "; summary.mp4 is cropped to it (following the action) unless --aspect says otherwise (--aspect keep: "
+    "the source's frame).",
 )
+@aspect_option("keep, or the --preset's")
+@reframe_option
 @click.option(
     "--backbone",
     default=None,
@@ -185,8 +213,9 @@ def summarize(videos, out, model_path, train_on, progress_mode, **values) -> Non
     """Summarize videos, training a model on them first when no --model is given.
 
     Writes, per video: summary.mp4 (the selected shots in order, upright, original
-    resolution and frame rate, H.264, audio kept), segments.json (each selected shot's start/end in
-    seconds and timecodes, frame range and score), scores.png (importance over time)
+    resolution and frame rate, H.264, audio kept; with --aspect 9:16, 1:1, 4:5 or W:H
+    cropped to that shape, the window following the action in each shot), segments.json
+    (each selected shot's start/end in seconds and timecodes, frame range and score), scores.png (importance over time)
     and summary.html, a page to review it in a browser (the video, a clickable
     timeline of shots and scores, a thumbnail per shot, the summary). VIDEOS are files,
     folders or glob patterns. Without --model, OUT also keeps features.h5 and model/;

@@ -7,7 +7,10 @@ shots, each frame's time (``frame_times``, ``frame_pts``: a variable frame rate)
 key frames, and as attributes the video's numbers (``n_frames``, ``fps``, ``width``,
 ``height``, ``has_audio``, ``constant_rate``, ``backbone``, ``rate``), the length the
 summary was made at (``budget``, ``seconds``, ``max_shot_seconds``), the video's path and
-the content of segments.json but what writing summary.mp4 adds.
+the content of segments.json but what writing summary.mp4 adds. Reframing: the steps'
+saliency maps when known (dataset ``saliency``, (T, rows, columns) uint8, with the upright
+frame's size as its attributes ``frame_width``, ``frame_height``), and, for a reframed
+summary only, the attributes ``aspect``, ``reframe`` and ``crops`` (a person's windows, JSON).
 
 :func:`write_analysis` writes it (atomically); :func:`load_summary` reads a summary
 folder's back: :func:`~acsumgan.summarize.summary.reselect` of it gives the same
@@ -28,6 +31,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..fileio import atomic_path
+from ..media.saliency import SaliencyMaps
 from .extracted import ExtractedFeatures
 from .summary import Summary
 
@@ -116,6 +120,18 @@ def write_analysis(path: str | os.PathLike, summary: Summary) -> Path:
             kept = getattr(summary, "kept", None)
             if kept is not None:
                 _dataset(h5, "kept", np.asarray(kept, dtype=np.int64).reshape(-1, 2))
+            sal = getattr(ex, "saliency", None)
+            if sal is not None:
+                d = h5.create_dataset(
+                    "saliency", data=np.asarray(sal.maps, dtype=np.uint8), track_times=False, compression="gzip"
+                )
+                d.attrs["frame_width"] = int(sal.frame_size[0])
+                d.attrs["frame_height"] = int(sal.frame_size[1])
+            if summary.aspect != "keep":  # only a reframed summary: else the file is as before reframing
+                a["aspect"] = str(summary.aspect)
+                a["reframe"] = str(summary.reframe or "follow")
+                if summary.crops:
+                    a["crops"] = json.dumps({str(k): v for k, v in sorted(summary.crops.items())})
     return path
 
 
@@ -168,6 +184,20 @@ def read_analysis(path: str | os.PathLike) -> Summary:
             shot_values = [float(x) for x in np.asarray(get("shot_scores"), dtype=np.float64)]
             selected = [int(i) for i in np.asarray(get("selected"), dtype=np.int64)]
             kept = get("kept")
+            if "saliency" in h5:
+                d = h5["saliency"]
+                ex.saliency = SaliencyMaps(
+                    np.asarray(d[()], dtype=np.uint8),
+                    ex.timestamps,
+                    picks,
+                    (int(d.attrs["frame_width"]), int(d.attrs["frame_height"])),
+                )
+            reframing = {}
+            if "aspect" in a:
+                reframing["aspect"] = _text(a["aspect"])
+                reframing["reframe"] = _text(a["reframe"]) if "reframe" in a else "follow"
+                if "crops" in a:
+                    reframing["crops"] = {int(k): v for k, v in json.loads(_text(a["crops"])).items()}
             segments = json.loads(_text(a["segments"]))
             video = _video_path(a["video"], a["video_abs"])
             budget = float(a["budget"])
@@ -186,6 +216,7 @@ def read_analysis(path: str | os.PathLike) -> Summary:
         or n_shots == 0
         or any(not 0 <= i < n_shots for i in selected)
         or not isinstance(segments, dict)
+        or (ex.saliency is not None and ex.saliency.maps.shape[0] != n_steps)
     ):
         raise ConfigError(path, "corrupt analysis file (its arrays do not fit together)")
     extra = {}
@@ -203,6 +234,7 @@ def read_analysis(path: str | os.PathLike) -> Summary:
         max_shot_seconds=mss,
         segments=segments,
         **extra,
+        **reframing,
     )
     if digest and digest != analysis_digest(summary):
         raise ConfigError(path, "corrupt analysis file (its shots or scores do not match its digest)")

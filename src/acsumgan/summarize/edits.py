@@ -13,6 +13,11 @@
       "saved_at": "2026-12-06T23:59:00Z"
     }
 
+Reframed (optional keys): ``"aspect"`` (``"keep"`` or ``"W:H"``; absent: keep) and
+``"reframe"`` (``"follow"`` | ``"center"``; absent: follow) at the top, and per kept entry
+``"crop": {"x", "y", "w", "h"}``, a person's fixed window for that shot (upright pixels,
+the aspect's window size; absent: the planned path, :mod:`.reframing`).
+
 ``length``: ``mode`` "preset" (``preset`` a name of :data:`~.presets.PRESETS`, ``value`` its
 seconds), "seconds" (``value`` seconds) or "percent" (``value`` in (0, 100] of the video);
 ``model_selected``: the shots the model chose at that length (ascending); ``kept``: what
@@ -53,10 +58,12 @@ import numpy as np
 
 from ..errors import AcsumganError, ConfigError, OutputError
 from ..fileio import output_error, write_json
+from ..media.reframe import MODES, aspect_text, parse_aspect
 from .analysis import analysis_digest
 from .options import SummarizeOptions
 from .ownership import recorded, records_of
 from .presets import PRESETS
+from .reframing import check_crop
 from .summary import (
     Summary,
     build_segments,
@@ -88,6 +95,18 @@ FORMAT = "acsumgan-edits/1"
 LENGTH_MODES = ("preset", "seconds", "percent")
 #: The keys of edits.json, in the order they are written.
 KEYS = ("format", "version", "analysis", "video", "length", "model_selected", "kept", "saved_at")
+#: Optional keys (reframing), written after ``length`` when present.
+REFRAME_KEYS = ("aspect", "reframe")
+
+
+def _ordered(data: dict) -> dict:
+    """``data``'s keys of :data:`KEYS` in order, the reframing keys after ``length`` when present."""
+    out = {}
+    for k in KEYS:
+        out[k] = data.get(k)
+        if k == "length":
+            out.update({r: data[r] for r in REFRAME_KEYS if r in data})
+    return out
 
 
 class EditConflict(AcsumganError):
@@ -152,7 +171,7 @@ def summary_length(summary: Summary) -> dict:
 def own_options(summary: Summary, base: SummarizeOptions | None = None) -> SummarizeOptions:
     """Options that give ``summary`` back through :func:`~.summary.reselect` (its own budget
     or seconds and its maximum shot length)."""
-    base = base or SummarizeOptions()
+    base = replace(base or SummarizeOptions(), aspect=summary.aspect, reframe=summary.reframe)
     if summary.seconds is not None:
         return replace(base, seconds=summary.seconds, length_preset=None, max_shot_seconds=summary.max_shot_seconds)
     return replace(
@@ -178,7 +197,7 @@ def model_edits(summary: Summary, length: dict | None = None) -> dict:
         length = check_length(length)
         options = length_options(length)
     model = reselect(summary, options)
-    return {
+    out = {
         "format": FORMAT,
         "version": 0,
         "analysis": analysis_digest(summary),
@@ -188,6 +207,9 @@ def model_edits(summary: Summary, length: dict | None = None) -> dict:
         "kept": _whole(summary, model.selected),
         "saved_at": None,
     }
+    if summary.aspect != "keep":  # the summary's own shape (absent: keep, as before reframing)
+        out["aspect"], out["reframe"] = summary.aspect, summary.reframe or "follow"
+    return _ordered(out)
 
 
 def _int(value, what: str, where) -> int:
@@ -235,6 +257,7 @@ def check_edits(summary: Summary, data, where) -> dict:
     cps = np.asarray(summary.change_points, dtype=np.int64)
     n_shots = int(cps.shape[0])
     model_selected = _shot_list(data.get("model_selected"), "model_selected", n_shots, where)
+    aspect, reframe = _check_reframe(data, where)
     kept_in = data.get("kept")
     if not isinstance(kept_in, list):
         raise ConfigError(where, "kept must be a list of {shot, start_frame, end_frame}")
@@ -257,11 +280,16 @@ def check_edits(summary: Summary, data, where) -> dict:
         if kept and shot <= kept[-1]["shot"]:
             what = "repeated" if shot == kept[-1]["shot"] else "not ascending"
             raise ConfigError(where, f"kept: shot {shot} is {what} (one entry per shot, in order)")
-        kept.append({"shot": shot, "start_frame": s, "end_frame": e})
+        entry = {"shot": shot, "start_frame": s, "end_frame": e}
+        if k.get("crop") is not None:
+            if aspect == "keep":
+                raise ConfigError(where, f"kept shot {shot}: a crop needs an aspect other than keep")
+            entry["crop"] = check_crop(summary, aspect, k["crop"], where)
+        kept.append(entry)
     saved_at = data.get("saved_at")
     if saved_at is not None and not isinstance(saved_at, str):
         raise ConfigError(where, "saved_at must be a time (text) or null")
-    return {
+    out = {
         "format": FORMAT,
         "version": version,
         "analysis": digest,
@@ -271,6 +299,26 @@ def check_edits(summary: Summary, data, where) -> dict:
         "kept": kept,
         "saved_at": saved_at,
     }
+    if "aspect" in data:
+        out["aspect"] = aspect
+        if aspect != "keep":
+            out["reframe"] = reframe
+    return _ordered(out)
+
+
+def _check_reframe(data: dict, where) -> tuple[str, str | None]:
+    """(aspect, reframe) of edits: ``"keep"`` and None when absent; reframe follow by default."""
+    raw = data.get("aspect", "keep")
+    if not isinstance(raw, str):
+        raise ConfigError(where, f"aspect must be keep or W:H (text), got {raw!r}"[:200])
+    try:
+        aspect = aspect_text(parse_aspect(raw))
+    except ConfigError as exc:
+        raise ConfigError(where, exc.problem) from None
+    reframe = data.get("reframe")
+    if reframe is not None and reframe not in MODES:
+        raise ConfigError(where, f"reframe must be one of {', '.join(MODES)}, got {reframe!r}"[:200])
+    return aspect, (None if aspect == "keep" else reframe or "follow")
 
 
 def _loose_check(data, path: Path) -> dict:
@@ -373,7 +421,7 @@ def save_edits(folder: str | os.PathLike, data: dict, base_version: int) -> dict
             raise EditConflict(
                 path, f"edited elsewhere: version {have} is saved, this edit was made on version {base_version}; reload"
             )
-        out = {k: data.get(k) for k in KEYS}
+        out = _ordered(data)
         out["format"] = FORMAT
         out["version"] = base_version + 1
         out["saved_at"] = _utc_now()
@@ -416,8 +464,13 @@ def edited_summary(summary: Summary, edits: dict) -> Summary:
         shot["chosen_by"] = "model" if i in model and not trimmed else "person"
         shot["trimmed"] = trimmed
     segments["edits_version"] = e["version"]
+    aspect, reframe = _check_reframe(e, EDITS_FILE)
+    crops = {k["shot"]: k["crop"] for k in e["kept"] if "crop" in k}
     return replace(
         summary,
+        aspect=aspect,
+        reframe=reframe,
+        crops=crops or None,
         selected=selected,
         kept=tuple((k["start_frame"], k["end_frame"]) for k in e["kept"]),
         budget=budget,

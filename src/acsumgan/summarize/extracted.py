@@ -5,11 +5,15 @@ quickly. :mod:`acsumgan.summarize.features` computes them and re-exports the cla
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..media.decode import DEFAULT_RATE
 from ..media.times import FrameTimes
+
+if TYPE_CHECKING:  # scipy: not for a reader that never reframes
+    from ..media.saliency import SaliencyMaps
 
 __all__ = ["ExtractedFeatures"]
 
@@ -35,6 +39,9 @@ class ExtractedFeatures:
     seconds: float = 0.0  # wall-clock time the extraction took
     parts: int = 1  # decoded in this many parts at once (:mod:`acsumgan.media.decode_parts`)
     decoder_peak_rss: int = 0  # bytes: sum of the part processes' peaks (0: decoded here)
+    # the steps' saliency maps (reframing), made in the same pass as the features; None when
+    # not known (features read from a cache: :func:`acsumgan.summarize.reframing.with_saliency`)
+    saliency: "SaliencyMaps | None" = None
 
     @property
     def times(self) -> FrameTimes:

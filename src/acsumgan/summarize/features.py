@@ -30,6 +30,8 @@ from ..errors import ConfigError
 from ..fileio import readable
 from ..media.decode import DEFAULT_RATE, FrameSampler, check_rate, prefetch, probe
 from ..media.decode_parts import PartDecoders, PartsMismatch, plan_parts
+from ..media.encode import full_frame
+from ..media.saliency import SaliencyMaps, SaliencyTracker
 from ..progress import Progress, for_item, report
 from . import backbones
 from .backbones import DECODER_THREADS, DEFAULT_BACKBONE, Backbone, as_backbone
@@ -49,8 +51,13 @@ def extract_features(
     background_decode: bool = False,
     decoder_threads: int = DECODER_THREADS,
     parts: int | None = None,
+    saliency: bool = True,
 ) -> ExtractedFeatures:
     """Decode ``path``, sample ``rate`` steps per second, and run ``backbone`` on them.
+
+    With ``saliency`` each step's image also feeds a saliency map
+    (:class:`~acsumgan.media.saliency.SaliencyTracker`, about 2 ms a step: what reframing
+    needs, :attr:`ExtractedFeatures.saliency`), in the same pass, not a second decode.
 
     A long H.264/HEVC video is decoded in ``parts`` parts at once, one process each
     (default: torch's thread count, the cores this run uses), cut at instantaneous
@@ -83,9 +90,11 @@ def extract_features(
     plan = plan_parts(path, n_parts, info.duration) if n_parts > 1 else None
     if plan is not None:
         try:
-            return _extract_in_parts(plan, info, bb, rate, batch_size, progress, t0)
+            tracker = _tracker(path) if saliency else None
+            return _extract_in_parts(plan, info, bb, rate, batch_size, progress, t0, tracker)
         except PartsMismatch as exc:
             _log.info("%s: decoding again in one pass (%s)", path, exc)
+    tracker = _tracker(path) if saliency else None
     sampler = FrameSampler(path, rate=rate, size=bb.input_size, decoder_threads=decoder_threads)
     total = max(1, sampler.info.n_frames)
     w, h = bb.input_size
@@ -96,6 +105,8 @@ def extract_features(
     with contextlib.closing(frames):
         for sf in frames:
             buf[fill] = sf.image
+            if tracker is not None:
+                tracker.add(sf.image, sf.time, sf.index)
             fill += 1
             if fill == batch_size:
                 chunks.append(bb(buf))
@@ -105,11 +116,36 @@ def extract_features(
         chunks.append(bb(buf[:fill]))
     n = int(sampler.n_frames)
     report(progress, "features", n, n)
-    return _extracted(np.concatenate(chunks, axis=0), sampler, info, bb, rate, t0)
+    return _extracted(np.concatenate(chunks, axis=0), sampler, info, bb, rate, t0, tracker)
 
 
-def _extracted(features: np.ndarray, frames, info, bb: Backbone, rate: float, t0: float, **extra) -> ExtractedFeatures:
+def _tracker(path) -> SaliencyTracker | None:
+    """A saliency tracker of the video's upright frame (None, and a log line, when its frame
+    cannot be read: the summary is then reframed from a second decode if asked)."""
+    try:
+        ff = full_frame(path)
+    except Exception as exc:  # noqa: BLE001 - the features do not depend on it
+        _log.info("%s: no saliency maps (%s)", path, exc)
+        return None
+    return SaliencyTracker((ff.width, ff.height), ff.rotation)
+
+
+def _maps(tracker: SaliencyTracker | None, frames) -> SaliencyMaps | None:
+    """The tracker's maps, timed and numbered as the features' steps (None: no tracker)."""
+    if tracker is None:
+        return None
+    m = tracker.finish()
+    picks = np.asarray(frames.picks, dtype=np.int64)
+    if len(m) != len(picks):
+        return None
+    return SaliencyMaps(m.maps, np.asarray(frames.timestamps, dtype=np.float64), picks, m.frame_size)
+
+
+def _extracted(
+    features: np.ndarray, frames, info, bb: Backbone, rate: float, t0: float, tracker=None, **extra
+) -> ExtractedFeatures:
     """The result, from ``frames``: a finished :class:`FrameSampler` or the parts' ``Joined``."""
+    saliency = _maps(tracker, frames)
     return ExtractedFeatures(
         features=features.astype(np.float32, copy=False),
         picks=np.asarray(frames.picks, dtype=np.int64),
@@ -126,19 +162,25 @@ def _extracted(features: np.ndarray, frames, info, bb: Backbone, rate: float, t0
         backbone=getattr(bb, "name", type(bb).__name__),
         rate=float(rate),
         seconds=time.perf_counter() - t0,
+        saliency=saliency,
         **extra,
     )
 
 
-def _extract_in_parts(plan, info, bb: Backbone, rate: float, batch_size: int, progress, t0: float) -> ExtractedFeatures:
+def _extract_in_parts(
+    plan, info, bb: Backbone, rate: float, batch_size: int, progress, t0: float, tracker=None
+) -> ExtractedFeatures:
     """:func:`extract_features` with the video decoded in parts (:mod:`acsumgan.media.decode_parts`).
 
     The network runs on exactly the groups of steps one pass gives it (``batch_size`` at
     a time, :data:`backbones.FORWARD_BATCH` per forward pass), numbered as one pass numbers them:
     a frame's features depend on how many frames share its forward pass (measured: a
     frame alone differs from the same frame among 4 by up to 1.4e-6).
+    ``tracker``: each step's image feeds it as it comes (steps out of order across parts),
+    timed by the pts the plan read (the ones :meth:`PartDecoders.join` checks).
     """
     total = max(1, info.n_frames)
+    origin, tb = plan.origin, plan.time_base
     with PartDecoders(plan, rate, bb.input_size, info.fps_fraction) as dec:
         n_steps = len(dec.expected)
         features = np.empty((n_steps, bb.dim), dtype=np.float32)
@@ -148,6 +190,9 @@ def _extract_in_parts(plan, info, bb: Backbone, rate: float, batch_size: int, pr
                 if step >= n_steps:
                     raise PartsMismatch("more steps than one pass has")
                 waiting[step] = image
+                if tracker is not None:
+                    frame = int(dec.expected[step])
+                    tracker.add(image, float((plan.frame_pts[frame] - origin) * tb), frame, step=step)
             for a, b in _groups_ready(waiting, n_steps, batch_size):
                 features[a:b] = bb(np.stack([waiting.pop(k) for k in range(a, b)]))
             done = dec.frames_done
@@ -156,7 +201,7 @@ def _extract_in_parts(plan, info, bb: Backbone, rate: float, batch_size: int, pr
             raise PartsMismatch("steps missing")
         joined = dec.join()
     report(progress, "features", joined.n_frames, joined.n_frames)
-    return _extracted(features, joined, info, bb, rate, t0, parts=plan.parts, decoder_peak_rss=joined.peak_rss)
+    return _extracted(features, joined, info, bb, rate, t0, tracker, parts=plan.parts, decoder_peak_rss=joined.peak_rss)
 
 
 def _groups_ready(waiting: dict, n_steps: int, batch_size: int) -> list[tuple[int, int]]:

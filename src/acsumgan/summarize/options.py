@@ -17,7 +17,8 @@ from ..errors import ConfigError, checked_number
 from ..evaluation.summary import DEFAULT_BUDGET
 from ..media.decode import DEFAULT_RATE, check_rate
 from ..media.encode import DEFAULT_CRF, DEFAULT_PRESET, check_encoder_options
-from .presets import preset_seconds
+from ..media.reframe import MODES, aspect_text, parse_aspect
+from .presets import PRESETS, preset_seconds
 
 #: Upper limit of the automatic maximum shot length (seconds).
 AUTO_MAX_SHOT_SECONDS = 10.0
@@ -56,6 +57,26 @@ def check_max_shot_seconds(value) -> float | str | None:
     return value
 
 
+def check_aspect(aspect) -> str:
+    """``--aspect``: ``keep`` or ``W:H`` (whole numbers 1-100), normalised (``" 9:16"`` -> ``"9:16"``)."""
+    try:
+        return aspect_text(parse_aspect(aspect))
+    except ConfigError as exc:
+        raise ConfigError(None, f"--{exc.problem}") from None
+
+
+def check_reframe(reframe, aspect: str) -> str | None:
+    """``--reframe``: None (follow when the aspect changes), ``follow`` or ``center``; only
+    with an aspect other than keep."""
+    if reframe is None:
+        return None
+    if reframe not in MODES:
+        raise ConfigError(None, f"--reframe must be one of {', '.join(MODES)}, got {reframe!r}"[:200])
+    if aspect == "keep":
+        raise ConfigError(None, f"--reframe {reframe} needs an --aspect other than keep (9:16, 1:1, 4:5, W:H)")
+    return reframe
+
+
 def parse_max_shot_seconds(text: str) -> float | str | None:
     """``--max-shot-seconds`` as given on the command line: ``none`` (any case), ``auto`` or a number."""
     if str(text).lower() == "none":
@@ -84,7 +105,12 @@ class SummarizeOptions:
     (``epochs=None``: :data:`DEFAULT_EPOCHS`); ``policy``, ``seed``, ``eval_samples``,
     ``rule`` and ``split`` choose how a model scores. ``crf`` and ``preset``: summary.mp4's
     H.264. ``page``: write summary.html (and index.html). ``force``: replace a
-    features.h5 that acsumgan did not write.
+    features.h5 that acsumgan did not write. ``aspect``: ``"keep"`` (the source's frame)
+    or ``"W:H"`` (``"9:16"``, ``"1:1"``, ``"4:5"``, ...): summary.mp4 is cropped to that
+    aspect (:mod:`acsumgan.media.reframe`); ``reframe``: how the window is placed,
+    ``"follow"`` (the salient content) or ``"center"`` (None: follow when the aspect
+    is not keep; :attr:`reframe_mode`). A length preset's aspect is applied by
+    :meth:`from_cli` (``--preset`` without ``--aspect``), not here.
     """
 
     budget: float = DEFAULT_BUDGET
@@ -106,6 +132,8 @@ class SummarizeOptions:
     page: bool = True
     force: bool = False
     length_preset: str | None = None  # `preset` is summary.mp4's x264 preset
+    aspect: str = "keep"
+    reframe: str | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: the checked values replace the given ones
@@ -117,6 +145,8 @@ class SummarizeOptions:
             if self.seconds is not None:
                 raise ConfigError(None, "--preset and --seconds both set the summary length; pick one")
         check_max_shot_seconds(self.max_shot_seconds)
+        set_(self, "aspect", check_aspect(self.aspect))
+        check_reframe(self.reframe, self.aspect)
         check_rate(self.rate)
         check_encoder_options(self.crf, self.preset)  # before any work, not when summary.mp4 is written
         if self.epochs is not None and int(self.epochs) < 1:
@@ -136,6 +166,11 @@ class SummarizeOptions:
         return self.seconds
 
     @property
+    def reframe_mode(self) -> str | None:
+        """How summary.mp4 is reframed: None (``aspect`` keep), else ``reframe`` or ``"follow"``."""
+        return None if self.aspect == "keep" else (self.reframe or "follow")
+
+    @property
     def trains(self) -> bool:
         """Options that only training uses are set (they cannot go with a given model)."""
         return self.epochs is not None or bool(self.train_options)
@@ -147,12 +182,14 @@ class SummarizeOptions:
         max_shot_seconds: str = "auto",
         device: str = "cpu",
         train_config: str | None = None,
+        aspect: str | None = None,
         **values,
     ) -> "SummarizeOptions":
         """The options of the command line's values: ``max_shot_seconds`` as typed
         (``auto``, ``none``, a number), ``device`` ``auto`` resolved, ``train_config`` a
-        YAML file of training options (its dataset/splits/out left out); the other
-        values as the fields."""
+        YAML file of training options (its dataset/splits/out left out), ``aspect`` None
+        (no ``--aspect``): the length preset's aspect (``--preset short-60``: 9:16), else
+        keep; the other values as the fields."""
         seconds = values.get("seconds")
         if seconds is not None:
             check_seconds(seconds)
@@ -161,4 +198,7 @@ class SummarizeOptions:
         train = None
         if train_config:
             train = {k: v for k, v in load_config_file(train_config).items() if k not in ("dataset", "splits", "out")}
-        return cls(max_shot_seconds=mss, device=dev, train_options=train, **values)
+        if aspect is None:
+            preset = values.get("length_preset")
+            aspect = PRESETS[preset].aspect if preset in PRESETS else "keep"
+        return cls(max_shot_seconds=mss, device=dev, train_options=train, aspect=aspect, **values)

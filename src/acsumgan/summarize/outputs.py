@@ -19,11 +19,14 @@ from ..fileio import write_json
 from ..media.browser import playable_href, relative_href, write_thumbnails
 from ..media.encode import SourceFrames, WriteStats, write_summary_video
 from ..media.encode_parts import write_in_parts
+from ..media.geometry import Crop
+from ..media.reframe import Reframe
 from ..pages.plots import write_score_plot
 from ..pages.summary import IndexEntry, ShotView, SummaryView, write_index_page, write_summary_page
 from ..progress import Progress
 from .analysis import ANALYSIS_FILE, write_analysis
 from .options import SummarizeOptions
+from .reframing import reframe_plan, segments_crop, with_saliency
 from .summary import Observe, Summary, timed
 
 SUMMARY_FILE = "summary.mp4"
@@ -80,9 +83,14 @@ class ReviewPage:
     thumbs: list[Path]
 
 
-def encode_summary(summary: Summary, path: Path, crf: int, preset: str, progress: Progress | None = None) -> WriteStats:
-    """summary.mp4: the selected shots in order ("encoding" events to ``progress``)."""
+def encode_summary(
+    summary: Summary, path: Path, crf: int, preset: str, progress: Progress | None = None, crop: Crop | None = None
+) -> WriteStats:
+    """summary.mp4: the selected shots in order ("encoding" events to ``progress``), each frame
+    cut to its window of ``crop`` when given (reframing)."""
     options = {"source": SourceFrames.of(summary.extracted), "crf": crf, "preset": preset, "progress": progress}
+    if crop is not None:  # (without, the writers' arguments stay as they were)
+        options["crop"] = crop
     # a long summary is written by one process per core and joined; where parts do not apply, by one writer
     parts = torch.get_num_threads()
     return write_in_parts(summary.video_path, summary.kept_ranges, path, parts=parts, **options) or (
@@ -90,9 +98,11 @@ def encode_summary(summary: Summary, path: Path, crf: int, preset: str, progress
     )
 
 
-def segments_content(summary: Summary, stats: WriteStats) -> dict:
-    """segments.json: the summary's segments and what writing summary.mp4 gave."""
-    return {
+def segments_content(summary: Summary, stats: WriteStats, plan: Reframe | None = None) -> dict:
+    """segments.json: the summary's segments and what writing summary.mp4 gave; reframed
+    (``plan``): ``"aspect"`` and ``"reframe"`` at the end and each shot's ``"crop"``
+    (``{"keyframes": [[t, x, y, w, h], ...], "by": "model" | "person"}``)."""
+    out = {
         **summary.segments,
         "summary_frames_written": stats.frames_written,
         "audio": stats.has_audio,
@@ -101,11 +111,16 @@ def segments_content(summary: Summary, stats: WriteStats) -> dict:
         "summary_width": stats.width,
         "summary_height": stats.height,
     }
+    if plan is not None:  # only a reframed summary: else segments.json is as before reframing
+        r = segments_crop(summary, plan)
+        out["shots"] = [{**shot, "crop": crop} for shot, crop in zip(out["shots"], r["crops"])]
+        out["aspect"], out["reframe"] = r["aspect"], r["reframe"]
+    return out
 
 
-def write_segments(path: Path, summary: Summary, stats: WriteStats) -> dict:
+def write_segments(path: Path, summary: Summary, stats: WriteStats, plan: Reframe | None = None) -> dict:
     """segments.json at ``path``; returns its content."""
-    segments = segments_content(summary, stats)
+    segments = segments_content(summary, stats, plan)
     write_json(path, segments)
     return segments
 
@@ -134,14 +149,23 @@ def write_summary(
     ``into``, named in ``final`` (where ``into`` will be swapped in; default ``into``);
     with ``analysis`` also analysis.h5 (:mod:`.analysis`, before segments.json: what the
     studio and ``acsumgan render`` rebuild the summary from).
-    The stages "encoding" and "outputs" are timed (inside ``observe``)."""
+    A summary with an aspect other than keep (:attr:`Summary.aspect`) is reframed: its crop
+    windows planned (:func:`~.reframing.reframe_plan`, stage "reframe") and summary.mp4 cut
+    by them. The stages "encoding" and "outputs" are timed (inside ``observe``)."""
     timings = dict(summary.timings)
+    plan = None
+    if summary.aspect != "keep":
+        with timed(timings, "reframe", observe):
+            if (summary.reframe or "follow") == "follow":
+                summary = with_saliency(summary)  # (kept in analysis.h5 too)
+            plan = reframe_plan(summary, summary.aspect, summary.reframe, summary.crops)
+    crop = None if plan is None else plan.crop(summary.extracted.times)
     with timed(timings, "encoding", observe):
-        stats = encode_summary(summary, into / SUMMARY_FILE, options.crf, options.preset, progress)
+        stats = encode_summary(summary, into / SUMMARY_FILE, options.crf, options.preset, progress, crop)
     with timed(timings, "outputs", observe):
         if analysis:
             write_analysis(into / ANALYSIS_FILE, summary)
-        segments = write_segments(into / SEGMENTS_FILE, summary, stats)
+        segments = write_segments(into / SEGMENTS_FILE, summary, stats, plan)
         write_plot(into / PLOT_FILE, summary)
     return SummaryFiles(summary, Path(final or into), segments, stats, timings)
 

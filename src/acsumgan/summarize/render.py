@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ConfigError, OutputError
@@ -37,7 +38,7 @@ from ..locks import hold_lock
 from ..progress import Progress, for_item, report
 from .analysis import ANALYSIS_FILE, analysis_digest, load_summary, source_changed
 from .edits import EDITS_FILE, check_edits, edited_summary, own_options, read_edits, read_edits_file
-from .options import SummarizeOptions
+from .options import SummarizeOptions, check_aspect, check_reframe
 from .outputs import THUMBS_DIR, SummaryFiles, write_review_page, write_summary
 from .ownership import MARKER, Manifest, Marker, occupied
 from .summary import Summary, reselect
@@ -46,19 +47,40 @@ from .unit import MEMBERS, summary_unit
 __all__ = ["render_summary", "reusable_thumbs", "summary_to_render"]
 
 
-def summary_to_render(folder: str | os.PathLike, edits_path: str | os.PathLike | None = None) -> Summary:
+def summary_to_render(
+    folder: str | os.PathLike,
+    edits_path: str | os.PathLike | None = None,
+    aspect: str | None = None,
+    reframe: str | None = None,
+) -> Summary:
     """The Summary :func:`render_summary` writes: the folder's analysis with the edits of
     ``edits_path`` (default ``folder/edits.json``; none: the model's choice at the
-    summary's own length). One-line ConfigErrors for a missing analysis, bad edits."""
+    summary's own length and shape). ``aspect`` / ``reframe`` (``render --aspect``,
+    ``--reframe``; None: the edits', else the summary's own) replace the shape; a person's
+    windows (edits' crops) are kept only when the aspect stays. One-line ConfigErrors for
+    a missing analysis, bad edits, a bad aspect."""
     folder = Path(folder)
+    if aspect is not None or reframe is not None:  # checked before any reading
+        aspect_given = None if aspect is None else check_aspect(aspect)
+        check_reframe(reframe, aspect_given or "9:16")
     summary = load_summary(folder)
     if edits_path is not None:
         data, where = read_edits_file(edits_path), Path(edits_path)
     else:
         data, where = read_edits(folder), folder / EDITS_FILE
     if data is None:
-        return reselect(summary, own_options(summary))
-    return edited_summary(summary, check_edits(summary, data, where))
+        target = reselect(summary, own_options(summary))
+    else:
+        target = edited_summary(summary, check_edits(summary, data, where))
+    if aspect is None and reframe is None:
+        return target
+    new_aspect = target.aspect if aspect is None else check_aspect(aspect)
+    if new_aspect == "keep":
+        if reframe is not None:
+            check_reframe(reframe, "keep")  # the one-line refusal
+        return replace(target, aspect="keep", reframe=None, crops=None)
+    crops = target.crops if new_aspect == target.aspect else None
+    return replace(target, aspect=new_aspect, reframe=reframe or target.reframe or "follow", crops=crops)
 
 
 def thumb_names(n_shots: int) -> list[str]:
@@ -119,19 +141,24 @@ def render_summary(
     edits_path: str | os.PathLike | None = None,
     options: SummarizeOptions | None = None,
     progress: Progress | None = None,
+    *,
+    aspect: str | None = None,
+    reframe: str | None = None,
 ) -> SummaryFiles:
     """Write the summary of ``folder`` (a summary folder of one video, with analysis.h5:
     ``summarize VIDEO --out folder``, or ``folder`` = ``DIR/<video>`` of ``summarize A B
     --out DIR``) again from its edits (see the module docstring); ``options``: crf, preset (x264) and
     page of summary.mp4 and summary.html. ``progress`` gets the "encoding" events (``item``
-    the video's name) and "summaries" at the end. Returns the files written."""
+    the video's name) and "summaries" at the end. ``aspect``, ``reframe``: another shape
+    (:func:`summary_to_render`; None: the edits', else the summary's own). Returns the
+    files written."""
     folder = Path(folder)
     options = options or SummarizeOptions()
     if not (folder / ANALYSIS_FILE).is_file():
         load_summary(folder)  # the one-line "no analysis.h5" error
     with hold_lock(folder, tree=True):  # one writer: no summarize or render of it meanwhile
         _check_folder(folder)
-        target = summary_to_render(folder, edits_path)
+        target = summary_to_render(folder, edits_path, aspect, reframe)
         if source_changed(folder, target):
             raise ConfigError(
                 target.video_path, "changed since it was summarized (size or modification time); summarize it again"

@@ -88,6 +88,11 @@ class Summary:
     # an edited summary (acsumgan.summarize.edits): the kept frame ranges, one per selected
     # shot (trims included); None: each selected shot whole (the model's summary)
     kept: tuple[tuple[int, int], ...] | None = None
+    # reframing (acsumgan.summarize.reframing): "keep" or "W:H"; the mode ("follow" |
+    # "center", None for keep); a person's fixed window per kept shot {shot: {x, y, w, h}}
+    aspect: str = "keep"
+    reframe: str | None = None
+    crops: dict | None = None
 
     @property
     def shots(self) -> np.ndarray:
@@ -397,6 +402,8 @@ def _select(
         max_shot_seconds=max_shot_seconds,
         segments=segments,
         timings=timings,
+        aspect=options.aspect,
+        reframe=options.reframe_mode,
     )
 
 
