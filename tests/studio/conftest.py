@@ -216,3 +216,44 @@ def wait_job(client: httpx.Client, job_id: str, states=("done", "failed", "cance
             return job
         time.sleep(0.2)
     pytest.fail(f"job {job_id} not in {states} after {timeout} s: {job}")
+
+
+# --- a moving object (reframing, issue 25) ---------------------------------------------------
+
+#: The reframing test clip: 12 s at 15 fps, 320x180, a bright disc going left to right and
+#: back over a drifting texture (:func:`acsumgan.synthetic.media.moving_object_video`).
+MOVING = {"size": (320, 180), "fps": 15, "seconds": 12.0, "speed": 100.0, "radius": 14.0, "margin": 30.0, "drift": 12.0}
+
+
+def summarize_cli(video: Path, out: Path) -> None:
+    """``acsumgan summarize VIDEO --out OUT`` as a summarize job runs it (1 epoch, seed 0, CPU)."""
+    argv = [sys.executable, "-m", "acsumgan", "summarize", str(video), "--out", str(out)]
+    argv += ["--epochs", str(EPOCHS), "--threads", "1", "--seed", "0", "--device", "cpu"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    p = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert p.returncode == 0, p.stderr
+
+
+@pytest.fixture(scope="session")
+def summarized_moving(tmp_path_factory) -> tuple[Path, Path]:
+    """(a folder holding moving.mp4, a studio DIR where it is summarized already, as ``moving``):
+    made once; copy it before changing it (:func:`moving_copy`)."""
+    from acsumgan.synthetic.media import moving_object_video
+
+    base = tmp_path_factory.mktemp("moving")
+    videos = base / "videos"
+    videos.mkdir()
+    moving_object_video(videos / "moving.mp4", **MOVING)
+    out = base / "studio"
+    summarize_cli(videos / "moving.mp4", out / "moving")
+    return videos, out
+
+
+@pytest.fixture
+def moving_copy(tmp_path, summarized_moving) -> tuple[Path, Path]:
+    """A fresh copy of :func:`summarized_moving` (videos folder, studio DIR) under tmp_path."""
+    videos, out = summarized_moving
+    v2, o2 = tmp_path / "videos", tmp_path / "studio"
+    shutil.copytree(videos, v2)
+    shutil.copytree(out, o2, symlinks=True)
+    return v2, o2

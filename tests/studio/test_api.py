@@ -13,6 +13,7 @@ import pytest
 from acsumgan.studio.editor import EXPORT_FORMATS
 from acsumgan.summarize.analysis import load_summary
 from acsumgan.summarize.edits import length_options, model_edits
+from acsumgan.summarize.reframing import shot_paths, with_saliency
 from acsumgan.summarize.summary import reselect
 
 from .conftest import wait_job
@@ -33,7 +34,7 @@ def test_library(studio_server, videos):
         data = c.get("/api/library").json()
     assert data["max_upload_mb"] == 7
     assert [p["name"] for p in data["presets"]] == ["story-15", "short-60", "reel-90", "feed-120"]
-    assert data["presets"][1] == {"name": "short-60", "seconds": 60.0, "aspect": "vertical 9:16"}
+    assert data["presets"][1] == {"name": "short-60", "seconds": 60.0, "aspect": "9:16"}  # a preset names its aspect (issue 25)
     (v,) = data["videos"]
     assert v == {
         "name": "clip",
@@ -375,3 +376,137 @@ def test_render_and_exports(studio_server, studio_copy):
         for c in clips
     ]
     assert got == kept
+
+
+# --- reframing (issue 25) -------------------------------------------------------------------
+
+
+def paths_json(paths: dict) -> dict:
+    return {str(k): v for k, v in paths.items()}
+
+
+def test_reframe_paths_are_shot_paths_of_the_analysis(studio_server, moving_copy):
+    videos, out = moving_copy
+    folder = out / "moving"
+    summary = load_summary(folder)
+    assert summary.extracted.saliency is not None  # made in the extraction pass, kept in analysis.h5
+    s = studio_server([videos], out=out)
+    own = set(os.listdir(folder))
+    with s.client() as c:
+        v = c.get("/api/videos/moving").json()
+        assert v["frame"] == {"width": 320, "height": 180}
+        n = len(v["shots"])
+        for aspect, mode, window in [
+            ("9:16", "follow", {"w": 100, "h": 180}),
+            ("9:16", "center", {"w": 100, "h": 180}),
+            ("1:1", "follow", {"w": 180, "h": 180}),
+            ("4:5", None, {"w": 144, "h": 180}),
+        ]:
+            r = c.post("/api/videos/moving/reframe", json={"aspect": aspect, "reframe": mode})
+            assert r.status_code == 200, r.text
+            got = r.json()
+            assert got["window"] == window, aspect
+            assert got["shots"] == paths_json(shot_paths(summary, aspect, mode)), (aspect, mode)
+            assert sorted(map(int, got["shots"])) == list(range(n))
+            assert all(k[3:] == [window["w"], window["h"]] for keys in got["shots"].values() for k in keys)
+            assert c.post("/api/videos/moving/reframe", json={"aspect": aspect, "reframe": mode}).json() == got
+        follow = c.post("/api/videos/moving/reframe", json={"aspect": "9:16", "reframe": "follow"}).json()["shots"]
+        center = c.post("/api/videos/moving/reframe", json={"aspect": "9:16"}).json()["shots"]
+        assert center == follow  # no mode: follow
+        assert any(k[1] != 110.0 for keys in follow.values() for k in keys)  # the disc is followed off-centre
+        middle = c.post("/api/videos/moving/reframe", json={"aspect": "9:16", "reframe": "center"}).json()["shots"]
+        assert {k[1] for keys in middle.values() for k in keys} == {110.0}
+        assert c.post("/api/videos/moving/reframe", json={"aspect": "keep"}).json() == {"window": None, "shots": {}}
+        for bad in [{"aspect": "16:0"}, {"aspect": "wide"}, {"aspect": 9}, {"aspect": "9:16", "reframe": "zoom"}]:
+            r = c.post("/api/videos/moving/reframe", json=bad)
+            assert r.status_code == 400, (bad, r.text)
+            assert "\n" not in r.json()["error"]
+        assert c.post("/api/videos/nope/reframe", json={"aspect": "9:16"}).status_code == 404
+    assert set(os.listdir(folder)) == own  # nothing written
+
+
+def test_reframe_without_saliency_maps_computes_them_once(studio_server, moving_copy):
+    import h5py
+
+    videos, out = moving_copy
+    folder = out / "moving"
+    with h5py.File(folder / "analysis.h5", "r+") as f:  # an analysis of before reframing
+        del f["saliency"]
+    summary = load_summary(folder)
+    assert summary.extracted.saliency is None
+    want = paths_json(shot_paths(with_saliency(summary), "9:16", "follow"))
+    s = studio_server([videos], out=out)
+    results = []
+
+    def ask():
+        with s.client() as c:
+            results.append(c.post("/api/videos/moving/reframe", json={"aspect": "9:16"}))
+
+    threads = [threading.Thread(target=ask) for _ in range(3)]
+    for t in threads:
+        t.start()
+    with s.client() as c:  # the event loop goes on serving meanwhile
+        assert c.get("/api/library").status_code == 200
+    for t in threads:
+        t.join()
+    assert [r.status_code for r in results] == [200] * 3
+    assert all(r.json()["shots"] == want for r in results)
+
+
+def crop_edit(v: dict, x: float) -> tuple[dict, int]:
+    """The model's choice at 9:16, the first kept shot with a fixed window at ``x``."""
+    e = json.loads(json.dumps(v["edits"]))
+    e["aspect"], e["reframe"] = "9:16", "follow"
+    e["kept"][0]["crop"] = {"x": x, "y": 0, "w": 100, "h": 180}
+    return e, e["kept"][0]["shot"]
+
+
+def test_edits_with_a_crop_are_saved_checked_and_rendered(studio_server, moving_copy):
+    import av
+
+    videos, out = moving_copy
+    folder = out / "moving"
+    path = folder / "edits.json"
+    s = studio_server([videos], out=out)
+    with s.client() as c:
+        v = c.get("/api/videos/moving").json()
+        assert "aspect" not in v["edits"]  # a summary that is not reframed: edits as before
+        for x, y, w, h, words in [
+            (221, 0, 100, 180, "outside"),
+            (-2, 0, 100, 180, "outside"),
+            (0, 2, 100, 180, "outside"),
+            (0, 0, 98, 180, "not the 9:16 window"),
+            (0, 0, 180, 180, "not the 9:16 window"),
+        ]:
+            e, _ = crop_edit(v, 0)
+            e["kept"][0]["crop"] = {"x": x, "y": y, "w": w, "h": h}
+            r = c.put("/api/videos/moving/edits", json=e)
+            assert r.status_code == 400, ((x, y, w, h), r.text)
+            err = r.json()["error"]
+            assert words in err and "\n" not in err and err.startswith(str(path)), err
+        e, _ = crop_edit(v, 0)
+        del e["aspect"], e["reframe"]  # a crop without an aspect
+        assert c.put("/api/videos/moving/edits", json=e).status_code == 400
+        assert not path.exists()
+        e, shot = crop_edit(v, 24)
+        r = c.put("/api/videos/moving/edits", json=e)
+        assert r.status_code == 200, r.text
+        saved = r.json()
+        assert saved["version"] == 1 and saved["aspect"] == "9:16" and saved["reframe"] == "follow"
+        assert saved["kept"][0]["crop"] == {"x": 24, "y": 0, "w": 100, "h": 180}
+        assert all("crop" not in k for k in saved["kept"][1:])
+        assert json.loads(path.read_text()) == saved
+        assert c.get("/api/videos/moving").json()["edits"] == saved  # reloaded as saved
+        # render: summary.mp4 is the 9:16 window; segments.json says whose window each shot has
+        job = c.post("/api/videos/moving/render").json()["job"]
+        final = wait_job(c, job["id"])
+        assert final["state"] == "done", (final, s.stderr())
+        seg = json.loads((folder / "segments.json").read_text())
+        assert seg["aspect"] == "9:16" and seg["reframe"] == "follow"
+        assert [x["crop"]["by"] for x in seg["shots"]] == ["person"] + ["model"] * (len(seg["shots"]) - 1)
+        assert {tuple(k[1:]) for k in seg["shots"][0]["crop"]["keyframes"]} == {(24, 0, 100, 180)}
+        with av.open(str(folder / "summary.mp4")) as f:
+            st = f.streams.video[0]
+            assert (st.codec_context.width, st.codec_context.height) == (100, 180)
+        v2 = c.get("/api/videos/moving").json()
+        assert v2["rendered_version"] == 1 and v2["edits"] == saved

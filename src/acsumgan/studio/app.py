@@ -338,6 +338,16 @@ async def select(request: Request) -> Response:
     return JSONResponse(data)
 
 
+async def reframe(request: Request) -> Response:
+    """Every shot's crop window path of an aspect; in a worker thread (the first ``follow`` of an
+    analysis without saliency maps decodes the video: the event loop goes on serving)."""
+    studio = studio_of(request)
+    v = await video_of(request)
+    body = await _json_body(request)
+    data = await run_in_threadpool(studio.editor.reframe, v.folder, body)
+    return JSONResponse(data)
+
+
 async def put_edits(request: Request) -> Response:
     studio = studio_of(request)
     v = await video_of(request)
@@ -416,6 +426,7 @@ def routes() -> list[Route]:
         Route("/api/videos/{name}", video),
         Route("/api/videos/{name}/summarize", summarize, methods=["POST"]),
         Route("/api/videos/{name}/select", select, methods=["POST"]),
+        Route("/api/videos/{name}/reframe", reframe, methods=["POST"]),
         Route("/api/videos/{name}/edits", put_edits, methods=["PUT"]),
         Route("/api/videos/{name}/render", render, methods=["POST"]),
         Route("/api/videos/{name}/export/{fmt}", export),

@@ -1,21 +1,26 @@
 """The editor's side of the server: a summarized video's analysis, its length re-selected on the
-cached scores, its edits saved, its exports.
+cached scores, its reframing (every shot's crop window path), its edits saved, its exports.
 
 Each video's :class:`~acsumgan.summarize.summary.Summary` is read back from ``analysis.h5``
 (:func:`~acsumgan.summarize.analysis.load_summary`) once per version of that file and kept
 in memory, so a length change costs only the selection (no model, no features, no file).
+The crop paths of an aspect (:meth:`Editor.reframe`) are kept per (version of the analysis,
+aspect, mode); an analysis without saliency maps gets them once
+(:func:`~acsumgan.summarize.reframing.with_saliency`: the video decoded at the steps' rate).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from fractions import Fraction
 from pathlib import Path
 from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
 
 from ..errors import ConfigError
+from ..media.reframe import MODES, aspect_text, parse_aspect, window_size
 from ..summarize.analysis import ANALYSIS_FILE, load_summary
 from ..summarize.edits import (
     EDITS_FILE,
@@ -27,6 +32,7 @@ from ..summarize.edits import (
     save_edits,
 )
 from ..summarize.exports import DEFAULT_NAMES, FORMATS, export_summary
+from ..summarize.reframing import frame_size, shot_paths, with_saliency
 from ..summarize.summary import Summary, reselect, resolve_budget, select_keyshots
 from .library import SEGMENTS, THUMBS, LibraryVideo, file_url, thumb_name
 
@@ -54,12 +60,18 @@ class Editor:
         self._summaries: dict[Path, tuple] = {}
         self._views: dict[Path, tuple] = {}
         self._model: dict[Path, tuple] = {}
+        self._salient: dict[Path, tuple] = {}  # folder -> (analysis key, the Summary with saliency maps)
+        self._paths: dict[Path, dict] = {}  # folder -> {(analysis key, aspect, mode): the /reframe answer}
+        self._folder_locks: dict[Path, threading.Lock] = {}
 
     def forget(self, folder: Path) -> None:
         with self._lock:
-            self._summaries.pop(Path(folder), None)
-            self._views.pop(Path(folder), None)
-            self._model.pop(Path(folder), None)
+            for cache in (self._summaries, self._views, self._model, self._salient, self._paths):
+                cache.pop(Path(folder), None)
+
+    def _folder_lock(self, folder: Path) -> threading.Lock:
+        with self._lock:
+            return self._folder_locks.setdefault(Path(folder), threading.Lock())
 
     def summary(self, folder: Path) -> Summary:
         """The folder's Summary (from its analysis.h5); 409 when the video is not summarized."""
@@ -109,6 +121,7 @@ class Editor:
             "constant_rate": bool(ex.constant_rate),
             "width": int(ex.width),
             "height": int(ex.height),
+            "frame": _frame(s),
             "shots": shots,
             "curve": {"times": [float(t) for t in s.timestamps], "scores": [float(x) for x in s.scores]},
         }
@@ -183,6 +196,57 @@ class Editor:
             "summary_seconds": round(float(seconds), 6),
         }
 
+    def reframe(self, folder: Path, body: dict) -> dict:
+        """Every shot's crop window path in ``body["aspect"]`` (``"keep"`` or ``"W:H"``) and
+        ``body["reframe"]`` (``"follow"`` | ``"center"``; None: follow): ``{"window": {"w", "h"},
+        "shots": {"<shot>": [[t, x, y, w, h], ...]}}``
+        (:func:`~acsumgan.summarize.reframing.shot_paths`); keep: ``{"window": None, "shots": {}}``.
+        Runs in a worker thread: the first ``follow`` of an analysis without saliency maps
+        decodes the video for them (once; later calls wait for it, then use it)."""
+        aspect = body.get("aspect", "keep")
+        mode = body.get("reframe")
+        if not isinstance(aspect, str):
+            raise HTTPException(400, f"aspect must be keep, 9:16, 1:1, 4:5 or W:H, got {aspect!r}"[:200])
+        if mode is not None and mode not in MODES:
+            raise HTTPException(400, f"reframe must be one of {', '.join(MODES)}, got {mode!r}"[:200])
+        ratio = parse_aspect(aspect)  # a one-line ConfigError: 400
+        s = self.summary(folder)
+        if ratio is None:
+            return {"window": None, "shots": {}}
+        text, mode = aspect_text(ratio), mode or "follow"
+        key = (_key(folder / ANALYSIS_FILE), text, mode)
+        with self._lock:
+            done = self._paths.get(folder, {}).get(key)
+        if done is not None:
+            return done
+        if mode == "follow":
+            s = self._with_saliency(folder, s, key[0])
+        paths = shot_paths(s, text, mode)
+        w, h = _window(s, ratio)
+        answer = {
+            "window": {"w": w, "h": h},
+            "shots": {str(int(i)): [list(k) for k in keys] for i, keys in sorted(paths.items())},
+        }
+        with self._lock:
+            cache = self._paths.setdefault(folder, {})
+            for old in [k for k in cache if k[0] != key[0]]:
+                del cache[old]
+            cache[key] = answer
+        return answer
+
+    def _with_saliency(self, folder: Path, s: Summary, version) -> Summary:
+        """``s`` with its steps' saliency maps (computed once per analysis version, under the
+        folder's lock: two requests never decode the video twice)."""
+        with self._folder_lock(folder):
+            with self._lock:
+                cached = self._salient.get(folder)
+            if cached is not None and cached[0] == version:
+                return cached[1]
+            salient = with_saliency(s)
+            with self._lock:
+                self._salient[folder] = (version, salient)
+            return salient
+
     def save(self, folder: Path, body: dict) -> dict:
         """Save EDITS made on version ``body["version"]``; 409 when another save came first."""
         base = body.get("version")
@@ -208,6 +272,17 @@ class Editor:
         if not path.is_file():
             raise HTTPException(404, f"{folder.name}: no {fmt}")
         return path
+
+
+def _frame(s: Summary) -> dict:
+    """The upright display size of the summary's frames (what crop windows lie in)."""
+    w, h = frame_size(s)
+    return {"width": int(w), "height": int(h)}
+
+
+def _window(s: Summary, ratio: Fraction) -> tuple[int, int]:
+    w, h = frame_size(s)
+    return window_size(int(w), int(h), ratio)
 
 
 def _segments(folder: Path) -> dict | None:

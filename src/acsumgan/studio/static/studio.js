@@ -6,7 +6,14 @@
  * token cookie goes with every fetch, EventSource and video request.
  *
  * window.studio exposes the state for tests and the curious: previewLog (the source player's
- * currentTime samples during the last preview), keptRanges(), editor(), jobs.
+ * currentTime samples during the last preview), keptRanges(), editor(), jobs, cropFrame().
+ *
+ * Reframing: with an aspect other than keep, a crop frame lies over the original player (an
+ * absolutely positioned element scaled to the video's displayed box) and follows the current
+ * shot's window at currentTime (requestAnimationFrame): the planned path (POST .../reframe),
+ * or the person's fixed window of that kept shot (its "crop"). Dragging the frame (pointer
+ * events) or moving it with the arrow keys sets that window, snapped to even pixels and
+ * clamped inside the frame; "Follow the action again" removes it.
  */
 (function () {
   'use strict';
@@ -399,11 +406,19 @@
    * model_selected, kept}, base (the saved EDITS it was made on), undo: [], redo: [], dirty} */
   var editor = null;
 
+  function copyKept(k) {
+    var c = { shot: k.shot, start_frame: k.start_frame, end_frame: k.end_frame };
+    if (k.crop) c.crop = { x: k.crop.x, y: k.crop.y, w: k.crop.w, h: k.crop.h };
+    return c;
+  }
+
   function copyWork(w) {
     return {
       length: { mode: w.length.mode, value: w.length.value, preset: w.length.preset === undefined ? null : w.length.preset },
       model_selected: w.model_selected.slice(),
-      kept: w.kept.map(function (k) { return { shot: k.shot, start_frame: k.start_frame, end_frame: k.end_frame }; })
+      kept: w.kept.map(copyKept),
+      aspect: w.aspect || 'keep',
+      reframe: w.reframe || 'follow'
     };
   }
 
@@ -510,16 +525,23 @@
   }
 
   /* A new length: the server re-selects on the cached scores; the model's choice replaces the kept shots. */
-  function setLength(length) {
+  function setLength(length, aspect) {
     stopPreview();
     var name = editor.name;
     return api('POST', videoUrl(name, '/select'), { length: length }).then(function (d) {
       if (!editor || editor.name !== name) return;
       clearMessage();
       change(function (w) {
+        var crops = {};
+        w.kept.forEach(function (k) { if (k.crop) crops[k.shot] = k.crop; });
         w.length = length;
         w.model_selected = d.model_selected.slice();
         w.kept = d.kept.map(function (k) { return { shot: k.shot, start_frame: k.start_frame, end_frame: k.end_frame }; });
+        if (aspect && aspect !== w.aspect) {
+          w.aspect = aspect;  // a platform's preset names its aspect: other windows, so no person's crop
+        } else {
+          w.kept.forEach(function (k) { if (crops[k.shot]) k.crop = crops[k.shot]; });
+        }
       });
     }, function (err) {
       showMessage(err.message);
@@ -563,6 +585,7 @@
     if (!editor) return;
     drawTimeline();
     drawLength();
+    drawAspect();
     drawTotals();
     drawKept();
     drawEditState();
@@ -745,6 +768,21 @@
         whole.onclick = function () { wholeShot(k.shot); };
         trims.appendChild(whole);
       }
+      if (editor.work.aspect !== 'keep') {
+        var which = k.crop ? 'yours' : editor.work.reframe;
+        var win = el('span', 'window ' + which, 'window: ' + which);
+        win.setAttribute('data-window', which);
+        trims.appendChild(win);
+        if (k.crop) {
+          var again = el('button', 'follow-again', editor.work.reframe === 'center' ? 'Center again' : 'Follow the action again');
+          again.type = 'button';
+          again.setAttribute('data-shot', String(k.shot));
+          again.setAttribute('aria-label', 'Shot ' + (s.shot + 1) + ': drop your window, ' +
+            (editor.work.reframe === 'center' ? 'center it again' : 'follow the action again'));
+          again.onclick = function () { clearCrop(k.shot); };
+          trims.appendChild(again);
+        }
+      }
       var rm = el('button', 'remove', 'Remove');
       rm.type = 'button';
       rm.setAttribute('aria-label', 'Remove shot ' + (s.shot + 1));
@@ -788,11 +826,13 @@
       $('summary-none').hidden = true;
       $('summary-facts').textContent = info.rendered_version ?
         'Rendered from your edits, version ' + info.rendered_version + '.' : 'The model\'s summary.';
+      drawSummarySize();
     } else {
       player.removeAttribute('src');
       player.hidden = true;
       $('summary-none').hidden = false;
       $('summary-facts').textContent = '';
+      $('summary-size').textContent = '';
     }
     document.body.setAttribute('data-rendered', String(info.rendered_version === null ? 'model' : info.rendered_version));
     var ul = $('exports');
@@ -849,7 +889,9 @@
       maxScore: maxScore,
       minScore: minScore,
       base: e,
-      work: copyWork({ length: e.length, model_selected: e.model_selected, kept: e.kept }),
+      work: copyWork({ length: e.length, model_selected: e.model_selected, kept: e.kept,
+        aspect: e.aspect || 'keep', reframe: e.reframe || 'follow' }),
+      paths: {},
       undo: [],
       redo: [],
       dirty: false,
@@ -883,6 +925,14 @@
     b.length = w.length;
     b.model_selected = w.model_selected;
     b.kept = w.kept;
+    if (w.aspect === 'keep') {  // absent: keep (the edits of a summary that is not reframed, as before)
+      delete b.aspect;
+      delete b.reframe;
+      b.kept.forEach(function (k) { delete k.crop; });
+    } else {
+      b.aspect = w.aspect;
+      b.reframe = w.reframe;
+    }
     b.version = editor.base.version;
     return b;
   }
@@ -1020,6 +1070,293 @@
     $('playhead').style.left = (x * 100) + '%';
   }
 
+  /* ------------------------------------------------------------------ reframing: the crop frame */
+
+  var ASPECT_RE = /^(keep|[1-9][0-9]{0,2}:[1-9][0-9]{0,2})$/;
+
+  /* A preset's aspect when it names one ("9:16"), else null. */
+  function aspectOf(text) {
+    var a = String(text || '').trim().toLowerCase();
+    return ASPECT_RE.test(a) ? a : null;
+  }
+
+  function pathsKey() { return editor.work.aspect + '|' + editor.work.reframe; }
+
+  /* The planned paths of the current aspect and mode (null until they came). */
+  function currentPaths() {
+    var p = editor && editor.paths[pathsKey()];
+    return p && p !== 'pending' ? p : null;
+  }
+
+  function drawAspect() {
+    var w = editor.work;
+    var sel = $('aspect');
+    if (!Array.prototype.some.call(sel.options, function (o) { return o.value === w.aspect; })) {
+      var o = el('option', null, w.aspect);  // an aspect of a preset or an edits file (W:H)
+      o.value = w.aspect;
+      sel.appendChild(o);
+    }
+    sel.value = w.aspect;
+    $('reframe').value = w.reframe;
+    $('reframe').disabled = w.aspect === 'keep';
+    document.body.setAttribute('data-aspect', w.aspect);
+    ensurePaths();
+  }
+
+  /* Fetch the planned paths of the current aspect and mode once (the server caches them too). */
+  function ensurePaths() {
+    if (!editor || editor.work.aspect === 'keep') return;
+    var key = pathsKey(), name = editor.name, paths = editor.paths;
+    if (paths[key]) return;
+    paths[key] = 'pending';
+    var parts = key.split('|');
+    document.body.setAttribute('data-paths', 'pending');
+    api('POST', videoUrl(name, '/reframe'), { aspect: parts[0], reframe: parts[1] }).then(function (d) {
+      paths[key] = d;
+      if (editor && editor.paths === paths && pathsKey() === key) document.body.setAttribute('data-paths', key);
+    }, function (err) {
+      delete paths[key];
+      if (editor && editor.paths === paths) showMessage(err.message);
+    });
+  }
+
+  function setAspect(aspect) {
+    stopPreview();
+    change(function (w) {
+      if (w.aspect === aspect) return;
+      w.aspect = aspect;
+      w.kept.forEach(function (k) { delete k.crop; });  // windows of another aspect
+    });
+  }
+
+  function setReframe(mode) {
+    stopPreview();
+    change(function (w) { w.reframe = mode; });
+  }
+
+  function setCrop(shot, crop) {
+    change(function () {
+      var e = keptEntry(shot);
+      if (e) e.crop = crop;
+    });
+  }
+
+  function clearCrop(shot) {
+    change(function () {
+      var e = keptEntry(shot);
+      if (e) delete e.crop;
+    });
+  }
+
+  /* The shot under time t (the last one at the very end). */
+  function shotAt(t) {
+    var shots = editor.info.shots;
+    if (!shots.length) return null;
+    var lo = 0, hi = shots.length - 1;
+    while (lo < hi) {
+      var mid = (lo + hi + 1) >> 1;
+      if (shots[mid].start_seconds <= t + 1e-6) lo = mid; else hi = mid - 1;
+    }
+    return shots[lo];
+  }
+
+  /* The window of shot s at time t in frame pixels {x, y, w, h, by}: the person's (the kept
+   * entry's crop), else the planned path's (straight between keyframes, held outside them). */
+  function windowAt(s, t) {
+    var k = keptEntry(s.shot);
+    if (k && k.crop) return { x: k.crop.x, y: k.crop.y, w: k.crop.w, h: k.crop.h, by: 'person' };
+    var p = currentPaths();
+    var keys = p && p.shots[String(s.shot)];
+    if (!keys || !keys.length) return null;
+    var i = 0;
+    if (t <= keys[0][0]) i = -1;
+    while (i >= 0 && i < keys.length - 1 && keys[i + 1][0] <= t) i++;
+    var a, x, y;
+    if (i < 0) { x = keys[0][1]; y = keys[0][2]; } else if (i >= keys.length - 1) {
+      x = keys[keys.length - 1][1];
+      y = keys[keys.length - 1][2];
+    } else {
+      var k0 = keys[i], k1 = keys[i + 1];
+      a = k1[0] > k0[0] ? (t - k0[0]) / (k1[0] - k0[0]) : 0;
+      x = k0[1] + (k1[1] - k0[1]) * a;
+      y = k0[2] + (k1[2] - k0[2]) * a;
+    }
+    return { x: x, y: y, w: keys[0][3], h: keys[0][4], by: editor.work.reframe };
+  }
+
+  /* Where the video's picture lies inside the player element (object-fit: contain), in CSS
+   * pixels relative to #player, and the scale from frame pixels to it. */
+  function displayBox() {
+    var v = $('source');
+    var f = editor.info.frame || { width: editor.info.width, height: editor.info.height };
+    var vw = v.videoWidth || f.width, vh = v.videoHeight || f.height;
+    var cw = v.clientWidth, ch = v.clientHeight;
+    if (!cw || !ch || !vw || !vh) return null;
+    var s = Math.min(cw / vw, ch / vh);
+    var dw = vw * s, dh = vh * s;
+    return {
+      left: v.offsetLeft + (cw - dw) / 2, top: v.offsetTop + (ch - dh) / 2, width: dw, height: dh,
+      sx: dw / f.width, sy: dh / f.height, fw: f.width, fh: f.height
+    };
+  }
+
+  var drag = null;     // {shot, pointer, startX, startY, x0, y0, w, h, x, y, moved}
+  var drawn = '';      // what the frame shows now (to write the DOM only on a change)
+  var frameNow = null; // {shot, x, y, w, h, by, kept}
+
+  function drawCrop() {
+    var layer = $('crop-layer');
+    if (!editor || $('editor-view').hidden || editor.work.aspect === 'keep') {
+      if (!layer.hidden) { layer.hidden = true; $('crop-state').hidden = true; drawn = ''; frameNow = null; }
+      return;
+    }
+    var v = $('source');
+    var s = shotAt(v.currentTime || 0);
+    var box = displayBox();
+    var win = null;
+    if (s && drag && drag.shot === s.shot) {
+      win = { x: drag.x, y: drag.y, w: drag.w, h: drag.h, by: 'person' };
+    } else if (s) {
+      win = windowAt(s, v.currentTime || 0);
+    }
+    if (!s || !box || !win) {
+      if (!layer.hidden) { layer.hidden = true; drawn = ''; frameNow = null; }
+      return;
+    }
+    var kept = !!keptEntry(s.shot);
+    var key = [s.shot, win.x, win.y, win.w, win.h, win.by, kept, box.left, box.top, box.width, box.height].join(',');
+    if (key === drawn) return;
+    drawn = key;
+    frameNow = { shot: s.shot, x: win.x, y: win.y, w: win.w, h: win.h, by: win.by, kept: kept };
+    layer.hidden = false;
+    layer.style.left = box.left + 'px';
+    layer.style.top = box.top + 'px';
+    layer.style.width = box.width + 'px';
+    layer.style.height = box.height + 'px';
+    var fr = $('crop-frame');
+    fr.style.left = (win.x * box.sx) + 'px';
+    fr.style.top = (win.y * box.sy) + 'px';
+    fr.style.width = (win.w * box.sx) + 'px';
+    fr.style.height = (win.h * box.sy) + 'px';
+    fr.classList.toggle('person', win.by === 'person');
+    fr.classList.toggle('removed', !kept);
+    fr.classList.toggle('dragging', !!drag);
+    fr.setAttribute('data-shot', String(s.shot));
+    fr.setAttribute('data-by', win.by);
+    $('crop-grab').classList.toggle('short', box.height > 160);
+    $('crop-grab').setAttribute('aria-valuetext', 'shot ' + (s.shot + 1) + ', left ' + Math.round(win.x) +
+      ', top ' + Math.round(win.y) + ' of ' + box.fw + 'x' + box.fh);
+    drawCropState(s, win, kept);
+  }
+
+  function drawCropState(s, win, kept) {
+    var p = $('crop-state');
+    var words = 'Shot ' + (s.shot + 1) + ': ' + win.w + 'x' + win.h + ' window, ';
+    if (!kept) words += 'removed (keep the shot to set its window).';
+    else if (win.by === 'person') words += 'yours (fixed).';
+    else words += (win.by === 'center' ? 'centered' : 'follows the action') + ' (drag the frame to fix it).';
+    var button = kept && win.by === 'person' && !drag;
+    var said = words + (button ? '|b|' + editor.work.reframe : '');
+    if (!p.hidden && p.getAttribute('data-said') === said) return;
+    p.setAttribute('data-said', said);
+    clear(p);
+    p.hidden = false;
+    p.appendChild(document.createTextNode(words));
+    if (button) {
+      var b = el('button', 'follow-again', editor.work.reframe === 'center' ? 'Center again' : 'Follow the action again');
+      b.type = 'button';
+      b.onclick = function () { clearCrop(s.shot); };
+      p.appendChild(b);
+    }
+  }
+
+  function cropLoop() {
+    drawCrop();
+    requestAnimationFrame(cropLoop);
+  }
+
+  /* A window (frame pixels) snapped to even pixels and clamped inside the frame. */
+  function snapped(x, y, w, h, box) {
+    function one(v, room) {
+      var even = 2 * Math.round(v / 2);
+      var top = room - (room % 2);
+      return Math.max(0, Math.min(top, even));
+    }
+    return { x: one(x, box.fw - w), y: one(y, box.fh - h), w: w, h: h };
+  }
+
+  function dragTarget() {
+    if (!editor || editor.work.aspect === 'keep' || !frameNow) return null;
+    if (!keptEntry(frameNow.shot)) {
+      showMessage('Shot ' + (frameNow.shot + 1) + ' is not kept: keep it to set its window.', 'info');
+      return null;
+    }
+    return frameNow;
+  }
+
+  function setupCrop() {
+    var grab = $('crop-grab');
+    grab.addEventListener('pointerdown', function (ev) {
+      if (ev.button !== 0) return;
+      var now = dragTarget();
+      var box = editor && displayBox();
+      if (!now || !box) return;
+      ev.preventDefault();
+      stopPreview();
+      $('source').pause();
+      var start = snapped(now.x, now.y, now.w, now.h, box);
+      drag = { shot: now.shot, pointer: ev.pointerId, startX: ev.clientX, startY: ev.clientY,
+        x0: now.x, y0: now.y, w: now.w, h: now.h, x: start.x, y: start.y, moved: false };
+      grab.setPointerCapture(ev.pointerId);
+    });
+    grab.addEventListener('pointermove', function (ev) {
+      if (!drag || ev.pointerId !== drag.pointer) return;
+      var box = displayBox();
+      if (!box) return;
+      var c = snapped(drag.x0 + (ev.clientX - drag.startX) / box.sx, drag.y0 + (ev.clientY - drag.startY) / box.sy,
+        drag.w, drag.h, box);
+      if (Math.abs(ev.clientX - drag.startX) + Math.abs(ev.clientY - drag.startY) >= 2) drag.moved = true;
+      drag.x = c.x;
+      drag.y = c.y;
+    });
+    function end(ev) {
+      if (!drag || ev.pointerId !== drag.pointer) return;
+      var d = drag;
+      drag = null;
+      drawn = '';
+      if (grab.hasPointerCapture && grab.hasPointerCapture(ev.pointerId)) grab.releasePointerCapture(ev.pointerId);
+      if (d.moved && ev.type === 'pointerup') setCrop(d.shot, { x: d.x, y: d.y, w: d.w, h: d.h });
+    }
+    grab.addEventListener('pointerup', end);
+    grab.addEventListener('pointercancel', end);
+    grab.addEventListener('keydown', function (ev) {
+      var dx = { ArrowLeft: -1, ArrowRight: 1 }[ev.key] || 0, dy = { ArrowUp: -1, ArrowDown: 1 }[ev.key] || 0;
+      if (!dx && !dy) return;
+      var now = dragTarget();
+      var box = editor && displayBox();
+      if (!now || !box) return;
+      ev.preventDefault();
+      var step = ev.shiftKey ? 20 : 2;
+      var c = snapped(now.x + dx * step, now.y + dy * step, now.w, now.h, box);
+      setCrop(now.shot, c);
+    });
+    window.addEventListener('resize', function () { drawn = ''; });
+    requestAnimationFrame(cropLoop);
+  }
+
+  function drawSummarySize() {
+    var v = $('summary');
+    var show = function () {
+      if (!v.videoWidth) { $('summary-size').textContent = ''; v.removeAttribute('data-size'); return; }
+      $('summary-size').textContent = 'Size: ' + v.videoWidth + 'x' + v.videoHeight + ' pixels.';
+      v.setAttribute('data-size', v.videoWidth + 'x' + v.videoHeight);
+    };
+    v.onloadedmetadata = show;
+    show();
+  }
+
+  studio.cropFrame = function () { return frameNow; };
+
   /* ------------------------------------------------------------------ views and routes */
 
   function routeName() {
@@ -1055,7 +1392,7 @@
         return;
       }
       var p = lib.presets.filter(function (x) { return x.name === name; })[0];
-      if (p) setLength({ mode: 'preset', value: p.seconds, preset: p.name });
+      if (p) setLength({ mode: 'preset', value: p.seconds, preset: p.name }, aspectOf(p.aspect));
     });
     $('length-seconds').addEventListener('change', function () {
       var x = parseFloat(this.value);
@@ -1068,6 +1405,9 @@
       setLength({ mode: 'percent', value: x, preset: null });
     });
     $('trim-unit').addEventListener('change', function () { if (editor) drawKept(); });
+    $('aspect').addEventListener('change', function () { if (editor) setAspect(this.value); });
+    $('reframe').addEventListener('change', function () { if (editor) setReframe(this.value); });
+    setupCrop();
     $('undo').addEventListener('click', undo);
     $('redo').addEventListener('click', redo);
     $('reset').addEventListener('click', backToModel);
