@@ -8,6 +8,12 @@ of 600 shots). Then a strip with one thumbnail per shot (``id="shots"``), its
 timecodes, length and score, kept shots marked; the summary video (``id="summary"``);
 the totals and links to the files.
 
+A reframed summary (``SummaryView.reframe``: summarize ``--aspect 9:16``, ...) also shows
+its crop as a frame over the original player (``id="crop-frame"``): during a kept shot the
+window summary.mp4 shows, moving along the shot's path (its keyframes, interpolated at the
+player's ``currentTime``), hidden outside the kept shots. A page of a summary that was not
+reframed is as before (no frame, no extra style or script).
+
 Every shot, on the timeline and in the strip, is an element of class ``shot`` with
 ``data-start`` (seconds), ``data-kept`` (``1`` or ``0``) and ``data-index`` (1-based):
 clicking it, or Enter / Space on it, seeks the original player to the shot's start
@@ -20,6 +26,7 @@ network request. Every text is HTML-escaped.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -73,6 +80,9 @@ class SummaryView:
     seconds_requested: float | None  # the summary length asked for, when asked in seconds
     summary_seconds: float
     links: dict[str, str] = field(default_factory=dict)  # label -> href
+    # a reframed summary: {"aspect": "9:16", "frame": [w, h] (the upright frame the windows
+    # lie in), "shots": [{"start", "end" (seconds), "keyframes": [[t, x, y, w, h], ...]}]}
+    reframe: dict | None = None
 
 
 @dataclass
@@ -230,6 +240,70 @@ SCRIPT = """
 """
 
 
+#: Style and script of the crop frame (only on the page of a reframed summary).
+REFRAME_CSS = """
+.player{position:relative}
+.crop-frame{position:absolute;box-sizing:border-box;border:3px solid #ffd21f;pointer-events:none;
+box-shadow:0 0 0 9999px rgba(0,0,0,.45);border-radius:2px}
+.player{overflow:hidden;border-radius:6px}
+.reframe-note{margin:.4rem 0 0;color:var(--muted);font-size:.9rem}
+"""
+
+REFRAME_SCRIPT = r"""
+(function(){
+  var box=document.getElementById('player'),frame=document.getElementById('crop-frame');
+  var video=document.getElementById('original');
+  if(!box||!frame||!video)return;
+  var data=JSON.parse(box.getAttribute('data-reframe'));
+  var fw=data.frame[0],fh=data.frame[1],shots=data.shots;
+  function at(keys,t){  /* the window at t: straight between keyframes, held before and after */
+    if(t<=keys[0][0])return keys[0];
+    for(var i=1;i<keys.length;i++){
+      if(t<=keys[i][0]){
+        var a=keys[i-1],b=keys[i],u=(b[0]>a[0])?(t-a[0])/(b[0]-a[0]):1;
+        return [t,a[1]+(b[1]-a[1])*u,a[2]+(b[2]-a[2])*u,a[3],a[4]];
+      }
+    }
+    return keys[keys.length-1];
+  }
+  function place(){
+    var t=video.currentTime,shot=null;
+    for(var i=0;i<shots.length;i++){if(t>=shots[i].start-1e-6&&t<shots[i].end){shot=shots[i];break;}}
+    if(!shot){frame.hidden=true;box.removeAttribute('data-crop');return;}
+    var k=at(shot.keyframes,t);
+    /* the picture inside the player (object-fit: contain): its size and offset */
+    var cw=video.clientWidth,ch=video.clientHeight,s=Math.min(cw/fw,ch/fh);
+    var ox=(cw-fw*s)/2+video.offsetLeft,oy=(ch-fh*s)/2+video.offsetTop;
+    frame.style.left=(ox+k[1]*s)+'px';frame.style.top=(oy+k[2]*s)+'px';
+    frame.style.width=(k[3]*s)+'px';frame.style.height=(k[4]*s)+'px';
+    frame.hidden=false;
+    box.setAttribute('data-crop',[k[1],k[2],k[3],k[4]].map(function(v){return Math.round(v*100)/100;}).join(','));
+  }
+  function loop(){place();if(!video.paused&&!video.ended)requestAnimationFrame(loop);}
+  ['timeupdate','seeked','loadedmetadata','play'].forEach(function(e){video.addEventListener(e,e==='play'?loop:place);});
+  window.addEventListener('resize',place);
+  place();
+})();
+"""
+
+
+def _reframe_attr(view: SummaryView) -> str:
+    """The crop data of the page's frame, as a JSON attribute value (escaped)."""
+    return _e(json.dumps(view.reframe, separators=(",", ":"), allow_nan=False))
+
+
+def _original_player(view: SummaryView) -> str:
+    video = f'<video id="original" controls preload="metadata" playsinline src="{_e(view.video_href)}"></video>'
+    if view.reframe is None:
+        return video
+    return (
+        f'<div class="player" id="player" data-reframe="{_reframe_attr(view)}">{video}'
+        '<div class="crop-frame" id="crop-frame" hidden aria-hidden="true"></div></div>\n'
+        f'<p class="reframe-note">Reframed to {_e(view.reframe["aspect"])}: the frame shows what the summary '
+        "keeps of each kept shot.</p>"
+    )
+
+
 # ----------------------------------------------------------------------------- the summary page
 
 
@@ -368,7 +442,7 @@ shots kept</p>
 <div class="grid">
 <section class="card" aria-labelledby="h-original">
 <h2 id="h-original">Original video</h2>
-<video id="original" controls preload="metadata" playsinline src="{_e(view.video_href)}"></video>
+{_original_player(view)}
 {_timeline(view)}
 </section>
 <div>
@@ -395,6 +469,8 @@ shots kept</p>
 </section>
 </main>
 <footer>Click a shot, or focus it and press Enter, to play the original from its start.</footer>"""
+    if view.reframe is not None:
+        return _page(f"{view.title} · summary", PAGE_CSS + REFRAME_CSS, body, SCRIPT + REFRAME_SCRIPT)
     return _page(f"{view.title} · summary", PAGE_CSS, body, SCRIPT)
 
 

@@ -26,7 +26,7 @@ from ..pages.summary import IndexEntry, ShotView, SummaryView, write_index_page,
 from ..progress import Progress
 from .analysis import ANALYSIS_FILE, write_analysis
 from .options import SummarizeOptions
-from .reframing import reframe_plan, segments_crop, with_saliency
+from .reframing import frame_size, reframe_plan, segments_crop, with_saliency
 from .summary import Observe, Summary, timed
 
 SUMMARY_FILE = "summary.mp4"
@@ -218,9 +218,22 @@ def write_review_page(files: SummaryFiles, into: Path, thumbs: Sequence[Path] | 
             "segments.json": relative_href(files.segments_path, final),
             "scores.png": relative_href(files.plot_path, final),
         },
+        reframe=_page_reframe(s, seg),
     )
     write_summary_page(into / PAGE_FILE, view)
     return ReviewPage(final / PAGE_FILE, thumbs)
+
+
+def _page_reframe(summary: Summary, seg: dict) -> dict | None:
+    """The review page's crop frame of a reframed summary (its segments.json ``seg``; None:
+    not reframed): the upright frame's size and each kept shot's times and keyframes."""
+    if "aspect" not in seg:
+        return None
+    shots = [
+        {"start": sh["start_seconds"], "end": sh["end_seconds"], "keyframes": sh["crop"]["keyframes"]}
+        for sh in seg["shots"]
+    ]
+    return {"aspect": seg["aspect"], "frame": list(frame_size(summary)), "shots": shots}
 
 
 def write_index(out: Path, summaries: Sequence[tuple[SummaryFiles, ReviewPage]]) -> Path:
