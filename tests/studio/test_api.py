@@ -34,7 +34,8 @@ def test_library(studio_server, videos):
         data = c.get("/api/library").json()
     assert data["max_upload_mb"] == 7
     assert [p["name"] for p in data["presets"]] == ["story-15", "short-60", "reel-90", "feed-120"]
-    assert data["presets"][1] == {"name": "short-60", "seconds": 60.0, "aspect": "9:16"}  # a preset names its aspect (issue 25)
+    # a preset names its aspect (issue 25)
+    assert data["presets"][1] == {"name": "short-60", "seconds": 60.0, "aspect": "9:16"}
     (v,) = data["videos"]
     assert v == {
         "name": "clip",

@@ -533,12 +533,17 @@
       clearMessage();
       change(function (w) {
         var crops = {};
+        var was = w.length;
         w.kept.forEach(function (k) { if (k.crop) crops[k.shot] = k.crop; });
         w.length = length;
         w.model_selected = d.model_selected.slice();
         w.kept = d.kept.map(function (k) { return { shot: k.shot, start_frame: k.start_frame, end_frame: k.end_frame }; });
-        if (aspect && aspect !== w.aspect) {
-          w.aspect = aspect;  // a platform's preset names its aspect: other windows, so no person's crop
+        var shape = aspect || w.aspect;
+        if (!aspect && w.length.mode !== 'preset' && was.mode === 'preset' && presetAspect(was.preset) === w.aspect) {
+          shape = 'keep';  // the preset's shape goes with it (as summarize --seconds: the source's shape)
+        }
+        if (shape !== w.aspect) {
+          w.aspect = shape;  // a platform's preset names its aspect: other windows, so no person's crop
         } else {
           w.kept.forEach(function (k) { if (crops[k.shot]) k.crop = crops[k.shot]; });
         }
@@ -1080,6 +1085,12 @@
     return ASPECT_RE.test(a) ? a : null;
   }
 
+  /* The aspect preset ``name`` names (null: none, or not one the page knows). */
+  function presetAspect(name) {
+    var p = lib.presets.filter(function (x) { return x.name === name; })[0];
+    return p ? aspectOf(p.aspect) : null;
+  }
+
   function pathsKey() { return editor.work.aspect + '|' + editor.work.reframe; }
 
   /* The planned paths of the current aspect and mode (null until they came). */
@@ -1244,6 +1255,11 @@
     fr.setAttribute('data-shot', String(s.shot));
     fr.setAttribute('data-by', win.by);
     $('crop-grab').classList.toggle('short', box.height > 160);
+    var horizontal = win.w < box.fw;
+    $('crop-grab').setAttribute('aria-orientation', horizontal ? 'horizontal' : 'vertical');
+    $('crop-grab').setAttribute('aria-valuemin', '0');
+    $('crop-grab').setAttribute('aria-valuemax', String(horizontal ? box.fw - win.w : box.fh - win.h));
+    $('crop-grab').setAttribute('aria-valuenow', String(Math.round(horizontal ? win.x : win.y)));
     $('crop-grab').setAttribute('aria-valuetext', 'shot ' + (s.shot + 1) + ', left ' + Math.round(win.x) +
       ', top ' + Math.round(win.y) + ' of ' + box.fw + 'x' + box.fh);
     drawCropState(s, win, kept);
