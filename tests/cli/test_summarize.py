@@ -111,3 +111,49 @@ def test_progress_json_lines_are_all_the_stdout(own_videos, tmp_path):
     bad = acsumgan("summarize", tmp_path / "none.mp4", "--out", tmp_path / "x", "--progress", "json", check=False)
     assert bad.returncode != 0 and bad.stdout == ""
     assert len(bad.stderr.strip().splitlines()) == 1 and bad.stderr.startswith("acsumgan: error: ")
+
+
+# --- reframing (issue 25) ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def moving_clip(tmp_path_factory):
+    from acsumgan.synthetic.media import moving_object_video
+
+    return moving_object_video(tmp_path_factory.mktemp("moving") / "moving.mp4")
+
+
+def test_summarize_and_render_reframe_through_the_command(moving_clip, tmp_path):
+    import numpy as np
+
+    out = tmp_path / "vertical"
+    acsumgan("summarize", moving_clip.path, "--out", out, "--epochs", "2", "--aspect", "9:16", "--budget", "0.5")
+    seg = json.loads((out / "segments.json").read_text())
+    assert (seg["aspect"], seg["reframe"], seg["summary_width"], seg["summary_height"]) == ("9:16", "follow", 404, 720)
+    with av.open(str(out / "summary.mp4")) as c:
+        assert (c.streams.video[0].width, c.streams.video[0].height) == (404, 720)
+    inside = []  # the known answer through the real command: the object inside the window
+    for shot in seg["shots"]:
+        keys = np.asarray(shot["crop"]["keyframes"])
+        frames = np.arange(shot["start_frame"], shot["end_frame"] + 1)
+        x = np.interp(frames / 15.0, keys[:, 0], keys[:, 1])
+        cx = moving_clip.centres[frames, 0, 0]
+        inside.extend((cx >= x) & (cx < x + 404))
+    assert np.mean(inside) >= 0.95
+    proc = acsumgan("render", out, "--aspect", "1:1", "--reframe", "center")
+    assert "reframed to 1:1 (center): 720x720" in proc.stdout
+    seg = json.loads((out / "segments.json").read_text())
+    assert (seg["aspect"], seg["reframe"], seg["summary_width"]) == ("1:1", "center", 720)
+    assert all(k[1] == 280.0 for s in seg["shots"] for k in s["crop"]["keyframes"])  # the middle
+    # a preset names its aspect; --aspect keep keeps the frame (and segments.json as before)
+    acsumgan("summarize", moving_clip.path, "--out", tmp_path / "story", "--epochs", "2", "--preset", "story-15")
+    assert json.loads((tmp_path / "story" / "segments.json").read_text())["aspect"] == "9:16"
+    for args, text in (
+        (("--aspect", "16/9"), "--aspect must be keep, 9:16, 1:1, 4:5 or W:H"),
+        (("--aspect", "keep", "--reframe", "center"), "--reframe center needs an --aspect other than keep"),
+    ):
+        proc = acsumgan("summarize", moving_clip.path, "--out", tmp_path / "bad", *args, check=False)
+        assert proc.returncode != 0 and text in proc.stderr and "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+    proc = acsumgan("render", out, "--aspect", "wide", check=False)
+    assert proc.returncode != 0 and "--aspect must be" in proc.stderr and "Traceback" not in proc.stderr
