@@ -22,6 +22,7 @@ names an analysis (its shots and scores): an edit made on one is refused on anot
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 from pathlib import Path
@@ -77,61 +78,65 @@ def write_analysis(path: str | os.PathLike, summary: Summary) -> Path:
     """``analysis.h5`` of ``summary`` at ``path`` (atomically); the path."""
     ex = summary.extracted
     path = Path(path)
+    # built in memory, then written as bytes: a full disk is one clean OSError (a DiskFullError
+    # line), never an HDF5 error printed while h5py closes a half-written file
+    buf = io.BytesIO()
+    with h5py.File(buf, "w", track_order=True) as h5:
+        a = h5.attrs
+        a["format"] = FORMAT
+        a["digest"] = analysis_digest(summary)
+        a["video"] = np.bytes_(os.fsencode(summary.video_path))
+        a["video_abs"] = np.bytes_(os.fsencode(os.path.abspath(summary.video_path)))
+        try:  # what the video file was (render refuses one that changed since)
+            st = os.stat(summary.video_path)
+            a["source_size"] = int(st.st_size)
+            a["source_mtime_ns"] = int(st.st_mtime_ns)
+        except OSError:
+            pass
+        a["n_frames"] = int(ex.n_frames)
+        a["fps"] = np.float64(ex.fps)
+        a["width"] = int(ex.width)
+        a["height"] = int(ex.height)
+        a["has_audio"] = bool(ex.has_audio)
+        a["constant_rate"] = bool(ex.constant_rate)
+        a["backbone"] = str(ex.backbone)
+        a["rate"] = np.float64(ex.rate)
+        a["budget"] = np.float64(summary.budget)
+        if summary.seconds is not None:
+            a["seconds"] = np.float64(summary.seconds)
+        if summary.max_shot_seconds is not None:
+            a["max_shot_seconds"] = np.float64(summary.max_shot_seconds)
+        a["segments"] = json.dumps(summary.segments, default=_json_default, ensure_ascii=True)
+        _dataset(h5, "picks", np.asarray(ex.picks, dtype=np.int64))
+        _dataset(h5, "timestamps", np.asarray(ex.timestamps, dtype=np.float64))
+        _dataset(h5, "scores", np.asarray(summary.scores, dtype=np.float64))
+        _dataset(h5, "change_points", np.asarray(summary.change_points, dtype=np.int64).reshape(-1, 2))
+        _dataset(h5, "shot_scores", np.asarray(summary.shot_scores, dtype=np.float64))
+        _dataset(h5, "selected", np.asarray(summary.selected, dtype=np.int64))
+        if ex.frame_times is not None:
+            _dataset(h5, "frame_times", np.asarray(ex.frame_times, dtype=np.float64))
+        if ex.frame_pts is not None:
+            pts = [_NO_PTS if p is None else int(p) for p in ex.frame_pts]
+            _dataset(h5, "frame_pts", np.asarray(pts, dtype=np.int64))
+        if ex.key_frames is not None:
+            _dataset(h5, "key_frames", np.asarray(ex.key_frames, dtype=np.int64))
+        kept = getattr(summary, "kept", None)
+        if kept is not None:
+            _dataset(h5, "kept", np.asarray(kept, dtype=np.int64).reshape(-1, 2))
+        sal = getattr(ex, "saliency", None)
+        if sal is not None:
+            d = h5.create_dataset(
+                "saliency", data=np.asarray(sal.maps, dtype=np.uint8), track_times=False, compression="gzip"
+            )
+            d.attrs["frame_width"] = int(sal.frame_size[0])
+            d.attrs["frame_height"] = int(sal.frame_size[1])
+        if summary.aspect != "keep":  # only a reframed summary: else the file is as before reframing
+            a["aspect"] = str(summary.aspect)
+            a["reframe"] = str(summary.reframe or "follow")
+            if summary.crops:
+                a["crops"] = json.dumps({str(k): v for k, v in sorted(summary.crops.items())})
     with atomic_path(path) as tmp:
-        with h5py.File(tmp, "w", track_order=True) as h5:
-            a = h5.attrs
-            a["format"] = FORMAT
-            a["digest"] = analysis_digest(summary)
-            a["video"] = np.bytes_(os.fsencode(summary.video_path))
-            a["video_abs"] = np.bytes_(os.fsencode(os.path.abspath(summary.video_path)))
-            try:  # what the video file was (render refuses one that changed since)
-                st = os.stat(summary.video_path)
-                a["source_size"] = int(st.st_size)
-                a["source_mtime_ns"] = int(st.st_mtime_ns)
-            except OSError:
-                pass
-            a["n_frames"] = int(ex.n_frames)
-            a["fps"] = np.float64(ex.fps)
-            a["width"] = int(ex.width)
-            a["height"] = int(ex.height)
-            a["has_audio"] = bool(ex.has_audio)
-            a["constant_rate"] = bool(ex.constant_rate)
-            a["backbone"] = str(ex.backbone)
-            a["rate"] = np.float64(ex.rate)
-            a["budget"] = np.float64(summary.budget)
-            if summary.seconds is not None:
-                a["seconds"] = np.float64(summary.seconds)
-            if summary.max_shot_seconds is not None:
-                a["max_shot_seconds"] = np.float64(summary.max_shot_seconds)
-            a["segments"] = json.dumps(summary.segments, default=_json_default, ensure_ascii=True)
-            _dataset(h5, "picks", np.asarray(ex.picks, dtype=np.int64))
-            _dataset(h5, "timestamps", np.asarray(ex.timestamps, dtype=np.float64))
-            _dataset(h5, "scores", np.asarray(summary.scores, dtype=np.float64))
-            _dataset(h5, "change_points", np.asarray(summary.change_points, dtype=np.int64).reshape(-1, 2))
-            _dataset(h5, "shot_scores", np.asarray(summary.shot_scores, dtype=np.float64))
-            _dataset(h5, "selected", np.asarray(summary.selected, dtype=np.int64))
-            if ex.frame_times is not None:
-                _dataset(h5, "frame_times", np.asarray(ex.frame_times, dtype=np.float64))
-            if ex.frame_pts is not None:
-                pts = [_NO_PTS if p is None else int(p) for p in ex.frame_pts]
-                _dataset(h5, "frame_pts", np.asarray(pts, dtype=np.int64))
-            if ex.key_frames is not None:
-                _dataset(h5, "key_frames", np.asarray(ex.key_frames, dtype=np.int64))
-            kept = getattr(summary, "kept", None)
-            if kept is not None:
-                _dataset(h5, "kept", np.asarray(kept, dtype=np.int64).reshape(-1, 2))
-            sal = getattr(ex, "saliency", None)
-            if sal is not None:
-                d = h5.create_dataset(
-                    "saliency", data=np.asarray(sal.maps, dtype=np.uint8), track_times=False, compression="gzip"
-                )
-                d.attrs["frame_width"] = int(sal.frame_size[0])
-                d.attrs["frame_height"] = int(sal.frame_size[1])
-            if summary.aspect != "keep":  # only a reframed summary: else the file is as before reframing
-                a["aspect"] = str(summary.aspect)
-                a["reframe"] = str(summary.reframe or "follow")
-                if summary.crops:
-                    a["crops"] = json.dumps({str(k): v for k, v in sorted(summary.crops.items())})
+        tmp.write_bytes(buf.getvalue())
     return path
 
 
