@@ -24,7 +24,7 @@ import os
 import urllib.parse
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import av
 
@@ -32,6 +32,9 @@ from ..errors import VideoError
 from ..fileio import atomic_path, local_url
 from .decode import open_container, video_stream
 from .geometry import even, rotation_of, sample_aspect_ratio
+
+if TYPE_CHECKING:  # the images PyAV's to_image() makes
+    from PIL import Image
 
 #: The name of the browser copy beside the page.
 COPY_NAME = "original.mp4"
@@ -147,15 +150,15 @@ def _checked_shots(shots: Sequence[tuple[int, int]], width: int) -> list[tuple[i
     return ranges
 
 
-def _middle_thumbnails(video_path, ranges: list[tuple[int, int]], width: int):
-    """``(shot indices, image)`` for each middle frame ``(first + last) // 2`` of ``ranges``, in
-    one pass over the file, as it is decoded (one image in memory at a time); the shots whose
-    middle frame lies past the video's end get the last frame."""
-    if not ranges:
+def images_at(video_path, wanted, width: int) -> Iterator[tuple[int | None, Image.Image]]:
+    """``(index, image)`` of each frame index in ``wanted`` (a collection of ints), at most
+    ``width`` wide, upright, square pixels, as the file is decoded: one pass from the start
+    up to the last one wanted, one image in memory at a time. If the video ends before some
+    of them, last ``(None, image of the last frame)``. One-line VideoErrors for a file that
+    cannot be decoded."""
+    wanted = set(wanted)
+    if not wanted:
         return
-    wanted: dict[int, list[int]] = {}
-    for i, (a, b) in enumerate(ranges):
-        wanted.setdefault((a + b) // 2, []).append(i)
     last_needed = max(wanted)
     p, container, stream = _open(video_path)
     sar = float(sample_aspect_ratio(stream))
@@ -166,7 +169,8 @@ def _middle_thumbnails(video_path, ranges: list[tuple[int, int]], width: int):
             for index, frame in enumerate(_decoded(container, [stream])):
                 last = frame
                 if index in wanted:
-                    yield wanted.pop(index), _thumbnail(frame, width, sar)
+                    wanted.discard(index)
+                    yield index, _thumbnail(frame, width, sar)
                 if index >= last_needed:
                     break
         except av.FFmpegError as exc:
@@ -174,8 +178,22 @@ def _middle_thumbnails(video_path, ranges: list[tuple[int, int]], width: int):
                 raise VideoError(p, f"cannot decode ({exc})".splitlines()[0]) from None
         if last is None:
             raise VideoError(p, "no frame could be decoded")
-        if wanted:  # the video ended before these middle frames
-            yield sorted(i for ids in wanted.values() for i in ids), _thumbnail(last, width, sar)
+        if wanted:  # the video ended before these frames
+            yield None, _thumbnail(last, width, sar)
+
+
+def _middle_thumbnails(video_path, ranges: list[tuple[int, int]], width: int):
+    """``(shot indices, image)`` for each middle frame ``(first + last) // 2`` of ``ranges``, in
+    one pass over the file (:func:`images_at`); the shots whose middle frame lies past the
+    video's end get the last frame."""
+    wanted: dict[int, list[int]] = {}
+    for i, (a, b) in enumerate(ranges):
+        wanted.setdefault((a + b) // 2, []).append(i)
+    for index, img in images_at(video_path, list(wanted), width):
+        if index is None:
+            yield sorted(i for ids in wanted.values() for i in ids), img
+        else:
+            yield wanted.pop(index), img
 
 
 # ----------------------------------------------------------------------------- playing

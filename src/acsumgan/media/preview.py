@@ -18,13 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-import av
 from PIL import Image
 
-from ..errors import ConfigError, OutputError, VideoError
+from ..errors import ConfigError, OutputError
 from ..fileio import atomic_path
-from .browser import _decoded, _open, _thumbnail
-from .geometry import sample_aspect_ratio
+from .browser import images_at
 
 __all__ = ["DEFAULT_FPS", "DEFAULT_MAX_BYTES", "DEFAULT_WIDTH", "PREVIEW_FORMATS", "Preview", "write_preview"]
 
@@ -71,33 +69,14 @@ def _source_indices(ranges: list[tuple[int, int]], positions: list[int]) -> list
 
 
 def _frames_at(video_path, indices: list[int], width: int) -> dict[int, Image.Image]:
-    """``{index: RGB image}`` of the frames ``indices`` (decode order), at most ``width``
-    wide, upright; in one pass up to the last one; indices past the end get the last frame."""
-    wanted = set(indices)
-    last_needed = max(wanted)
+    """``{index: RGB image}`` of the frames ``indices``, at most ``width`` wide, upright, in
+    one pass (:func:`~acsumgan.media.browser.images_at`); indices past the end get the last frame."""
     out: dict[int, Image.Image] = {}
-    p, container, stream = _open(video_path)
-    sar = float(sample_aspect_ratio(stream))
-    with container:
-        stream.thread_type = "AUTO"
-        last = None
-        try:
-            for index, frame in enumerate(_decoded(container, [stream])):
-                last = frame
-                if index in wanted:
-                    out[index] = _thumbnail(frame, width, sar)
-                if index >= last_needed:
-                    break
-        except av.FFmpegError as exc:
-            if last is None:
-                raise VideoError(p, f"cannot decode ({exc})".splitlines()[0]) from None
-        if last is None:
-            raise VideoError(p, "no frame could be decoded")
-        missing = wanted - set(out)
-        if missing:
-            img = _thumbnail(last, width, sar)
-            for i in missing:
-                out[i] = img
+    for index, img in images_at(video_path, indices, width):
+        if index is None:
+            out.update((i, img) for i in set(indices) - set(out))
+        else:
+            out[index] = img
     return out
 
 
