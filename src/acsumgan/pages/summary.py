@@ -481,6 +481,21 @@ def write_summary_page(path: str | os.PathLike, view: SummaryView) -> Path:
 
 # ----------------------------------------------------------------------------- the index page
 
+#: Videos per page of ``index.html``.
+INDEX_PAGE_SIZE = 100
+#: The columns of a row of the index's entries (its JSON block, ``columns``).
+INDEX_COLUMNS = (
+    "title",
+    "href",
+    "thumbnail",
+    "duration_seconds",
+    "summary_seconds",
+    "shots_kept",
+    "shots_total",
+    "video",  # the video's length as the card shows it (clock)
+    "summary",  # the summary's length as the card shows it
+)
+
 INDEX_CSS = """
 ol.videos{list-style:none;margin:0;padding:0;display:grid;gap:14px;grid-template-columns:repeat(auto-fill,minmax(250px,1fr))}
 ol.videos a{display:block;color:inherit;text-decoration:none;background:var(--card);border:1px solid var(--line);
@@ -492,36 +507,221 @@ ol.videos .meta{display:block;padding:8px 10px 10px}
 ol.videos strong{display:block;overflow-wrap:anywhere;color:var(--accent)}
 ol.videos .facts{display:block;color:var(--muted);font-size:.88rem}
 main{padding-bottom:20px}
+.tools{display:flex;flex-wrap:wrap;align-items:center;gap:8px 16px;margin:0 0 12px}
+.tools input{font:inherit;padding:5px 8px;border:1px solid var(--line);border-radius:6px;min-width:0;width:16rem;
+max-width:100%}
+.pager{display:flex;flex-wrap:wrap;align-items:center;gap:6px}
+.pager button{font:inherit;padding:4px 10px;border:1px solid var(--line);border-radius:6px;background:var(--card);
+color:inherit;cursor:pointer}
+.pager button:disabled{opacity:.45;cursor:default}
+.pager .status{color:var(--muted);margin:0 4px}
+.shown{color:var(--muted);margin:0 0 8px}
+.pager.bottom{margin-top:14px}
+"""
+
+#: Pages through the entries of the JSON block (the first page is also in the HTML): the
+#: page and the filter live in the URL's hash (``#page=3&q=news``), so reload and Back keep them.
+INDEX_SCRIPT = """
+(function(){
+  var box=document.getElementById('index-data');
+  if(!box)return;
+  var data=JSON.parse(box.textContent),rows=data.rows,size=data.page_size,col={};
+  data.columns.forEach(function(c,i){col[c]=i;});
+  var names=rows.map(function(r){return String(r[col.title]).toLowerCase();});
+  var list=document.getElementById('videos'),shown=document.getElementById('shown');
+  var none=document.getElementById('none'),filter=document.getElementById('filter');
+  var pagers=[].slice.call(document.querySelectorAll('.pager'));
+  var total=rows.length,current=null,count=1;  /* count: pages of the matches */
+  function parse(){
+    var p=new URLSearchParams(location.hash.slice(1)),n=parseInt(p.get('page'),10);
+    return {page:n>0?n:1,q:p.get('q')||''};
+  }
+  function hash(page,q){
+    var p=new URLSearchParams();p.set('page',String(page));if(q)p.set('q',q);return '#'+p.toString();
+  }
+  function card(r){
+    var li=document.createElement('li'),a=document.createElement('a'),meta=document.createElement('span');
+    a.className='video';a.setAttribute('href',r[col.href]);
+    if(r[col.thumbnail]){
+      var img=document.createElement('img');img.alt='';img.decoding='async';img.loading='lazy';
+      img.setAttribute('src',r[col.thumbnail]);a.appendChild(img);
+    }else{var no=document.createElement('span');no.className='noimg';no.textContent='no thumbnail';a.appendChild(no);}
+    meta.className='meta';
+    var t=document.createElement('strong');t.textContent=r[col.title];meta.appendChild(t);
+    var f=document.createElement('span');f.className='facts tnum';
+    f.textContent='video '+r[col.video]+' \\u00b7 summary '+r[col.summary];meta.appendChild(f);
+    if(r[col.shots_kept]!==null&&r[col.shots_total]!==null){
+      var k=document.createElement('span');k.className='facts tnum';
+      k.textContent=r[col.shots_kept]+' of '+r[col.shots_total]+' shots kept';meta.appendChild(k);
+    }
+    a.appendChild(meta);li.appendChild(a);return li;
+  }
+  function n(x){return x.toLocaleString('en-US');}
+  function render(){
+    var s=parse(),q=s.q.toLowerCase(),match=[];
+    for(var i=0;i<total;i++)if(!q||names[i].indexOf(q)>=0)match.push(i);
+    var pages=Math.max(1,Math.ceil(match.length/size)),page=Math.min(s.page,pages);
+    count=pages;
+    if(page!==s.page){location.replace(hash(page,s.q));return;}
+    if(filter.value!==s.q)filter.value=s.q;
+    var key=page+'\\n'+q;
+    if(key!==current){
+      if(current!==null||key!=='1\\n'){  /* the first page without a filter is in the HTML already */
+        var frag=document.createDocumentFragment(),end=Math.min(match.length,page*size);
+        for(var j=(page-1)*size;j<end;j++)frag.appendChild(card(rows[match[j]]));
+        list.textContent='';list.appendChild(frag);
+        if(current!==null)window.scrollTo(0,0);
+      }
+      current=key;
+    }
+    var from=match.length?(page-1)*size+1:0,to=Math.min(match.length,page*size);
+    shown.textContent=(q?n(match.length)+' of '+n(total)+' videos match \\u201c'+s.q+'\\u201d':n(total)+' videos')+
+      (match.length?' \\u00b7 showing '+n(from)+'\\u2013'+n(to):'');
+    none.hidden=match.length>0;
+    pagers.forEach(function(nav){
+      nav.hidden=false;
+      nav.querySelector('.status').textContent='Page '+n(page)+' of '+n(pages);
+      nav.querySelectorAll('button').forEach(function(b){
+        var go=b.getAttribute('data-go');
+        b.disabled=(go==='first'||go==='prev')?page<=1:page>=pages;
+      });
+    });
+    document.body.setAttribute('data-page',String(page));
+    document.body.setAttribute('data-pages',String(pages));
+    document.body.setAttribute('data-matches',String(match.length));
+  }
+  pagers.forEach(function(nav){
+    nav.addEventListener('click',function(ev){
+      var b=ev.target.closest&&ev.target.closest('button[data-go]');
+      if(!b||b.disabled)return;
+      var s=parse(),go=b.getAttribute('data-go');
+      var to=go==='first'?1:go==='last'?count:go==='prev'?s.page-1:s.page+1;
+      location.hash=hash(Math.max(1,Math.min(count,to)),s.q);
+    });
+  });
+  filter.hidden=false;
+  filter.addEventListener('input',function(){location.replace(hash(1,filter.value));});
+  window.addEventListener('hashchange',render);
+  render();
+  document.body.setAttribute('data-ready','1');
+  if(window.performance&&performance.mark)performance.mark('index-ready');
+})();
 """
 
 
-def index_html(entries: list[IndexEntry], title: str = "Video summaries") -> str:
-    """The text of ``index.html``: one card per video, linking its summary page."""
-    cards = []
+def _length(seconds: float) -> str:
+    """A total length for people: ``1,234.5 hours`` from an hour on, else :func:`clock`."""
+    return f"{seconds / 3600:,.1f} hours" if seconds >= 3600 else clock(seconds)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def index_data(entries: list[IndexEntry], page_size: int = INDEX_PAGE_SIZE) -> dict:
+    """The entries of ``index.html`` as its JSON block holds them: ``columns``
+    (:data:`INDEX_COLUMNS`), one row per entry in the given order, ``page_size`` and
+    ``totals`` (``videos``, ``duration_seconds``, ``summary_seconds``: exact sums)."""
+    rows = []
     for e in entries:
-        img = (
-            f'<img src="{_e(e.thumbnail)}" alt="" decoding="async">'
-            if e.thumbnail
-            else '<span class="noimg">no thumbnail</span>'
-        )
-        shots = (
-            f'<span class="facts tnum">{e.shots_kept} of {e.shots_total} shots kept</span>'
-            if e.shots_kept is not None and e.shots_total is not None
-            else ""
-        )
-        cards.append(
-            f'<li><a class="video" href="{_e(e.href)}">{img}<span class="meta"><strong>{_e(e.title)}</strong>'
-            f'<span class="facts tnum">video {_e(clock(e.duration_seconds))} · summary '
-            f"{_e(clock(e.summary_seconds))}</span>{shots}</span></a></li>"
-        )
-    n = len(entries)
-    body = (
-        f'<header><h1>{_e(title)}</h1><p class="sub">{n} video{"" if n == 1 else "s"}</p></header>\n'
-        f'<main><ol class="videos" id="videos">{"".join(cards)}</ol></main>'
+        d, s = float(e.duration_seconds), float(e.summary_seconds)
+        if not (math.isfinite(d) and math.isfinite(s)):
+            raise ValueError(f"{e.title}: not a finite length ({d}, {s})")
+        rows.append([e.title, e.href, e.thumbnail, d, s, e.shots_kept, e.shots_total, clock(d), clock(s)])
+    return {
+        "format": "acsumgan-index/1",
+        "page_size": int(page_size),
+        "totals": {
+            "videos": len(rows),
+            "duration_seconds": math.fsum(r[3] for r in rows),
+            "summary_seconds": math.fsum(r[4] for r in rows),
+        },
+        "columns": list(INDEX_COLUMNS),
+        "rows": rows,
+    }
+
+
+def _script_json(data: dict) -> str:
+    """``data`` as JSON that may stand inside a ``<script>`` element: ``<``, ``>`` and
+    ``&`` as ``\\u`` escapes (a title cannot end the element)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _index_card(e: IndexEntry) -> str:
+    img = (
+        f'<img src="{_e(e.thumbnail)}" alt="" decoding="async" loading="lazy">'
+        if e.thumbnail
+        else '<span class="noimg">no thumbnail</span>'
     )
-    return _page(title, INDEX_CSS, body)
+    shots = (
+        f'<span class="facts tnum">{e.shots_kept} of {e.shots_total} shots kept</span>'
+        if e.shots_kept is not None and e.shots_total is not None
+        else ""
+    )
+    return (
+        f'<li><a class="video" href="{_e(e.href)}">{img}<span class="meta"><strong>{_e(e.title)}</strong>'
+        f'<span class="facts tnum">video {_e(clock(e.duration_seconds))} · summary '
+        f"{_e(clock(e.summary_seconds))}</span>{shots}</span></a></li>"
+    )
 
 
-def write_index_page(path: str | os.PathLike, entries: list[IndexEntry], title: str = "Video summaries") -> Path:
+def _pager(where: str, pages: int) -> str:
+    """Page buttons (first, previous, the page number, next, last); hidden until the script runs."""
+
+    def button(go: str, label: str, text: str, disabled: bool = False) -> str:
+        off = " disabled" if disabled else ""
+        return f'<button type="button" data-go="{go}" aria-label="{label} page"{off}>{text}</button>'
+
+    return (
+        f'<nav class="pager {where}" id="pager-{where}" aria-label="Pages of videos ({where})" hidden>'
+        f"{button('first', 'First', '« First', True)}{button('prev', 'Previous', '‹ Prev', True)}"
+        f'<span class="status tnum" aria-live="polite">Page 1 of {pages:,}</span>'
+        f"{button('next', 'Next', 'Next ›', pages <= 1)}{button('last', 'Last', 'Last »', pages <= 1)}</nav>"
+    )
+
+
+def index_html(entries: list[IndexEntry], title: str = "Video summaries", page_size: int = INDEX_PAGE_SIZE) -> str:
+    """The text of ``index.html``: one card per video, linking its summary page, a page of
+    ``page_size`` cards at a time. Every entry is in a JSON block (``id="index-data"``,
+    :func:`index_data`); the first page is also plain HTML, so the page works without
+    JavaScript; with it, page buttons and a filter by name (the hash keeps both)."""
+    if page_size < 1:
+        raise ValueError(f"page_size must be at least 1, not {page_size}")
+    data = index_data(entries, page_size)
+    totals = data["totals"]
+    n = len(entries)
+    pages = max(1, math.ceil(n / page_size))
+    first = entries[:page_size]
+    cards = "".join(_index_card(e) for e in first)
+    shown = f"{_plural(n, 'video')}" + (f" · showing 1–{len(first):,}" if n > page_size else "")
+    sub = (
+        f"{_plural(n, 'video')} · {_e(_length(totals['duration_seconds']))} of video · "
+        f"{_e(_length(totals['summary_seconds']))} of summaries"
+    )
+    more = (
+        f'<noscript><p class="shown">The first {page_size:,} are shown; JavaScript pages through the others.</p>'
+        "</noscript>"
+        if n > page_size
+        else ""
+    )
+    body = (
+        f'<header><h1>{_e(title)}</h1><p class="sub tnum" id="totals">{sub}</p></header>\n'
+        "<main>\n"
+        '<div class="tools"><input type="search" id="filter" placeholder="Filter by name" '
+        f'aria-label="Filter the videos by name" autocomplete="off" hidden>{_pager("top", pages)}</div>\n'
+        f'<p class="shown tnum" id="shown">{shown}</p>{more}\n'
+        '<p class="shown" id="none" hidden>No video matches the filter.</p>\n'
+        f'<ol class="videos" id="videos">{cards}</ol>\n'
+        f"{_pager('bottom', pages)}\n"
+        "</main>\n"
+        f'<script type="application/json" id="index-data">{_script_json(data)}</script>'
+    )
+    return _page(title, INDEX_CSS, body, INDEX_SCRIPT)
+
+
+def write_index_page(
+    path: str | os.PathLike, entries: list[IndexEntry], title: str = "Video summaries", page_size: int = INDEX_PAGE_SIZE
+) -> Path:
     """Write ``index.html`` (atomically) and return its path."""
-    return write_text(path, index_html(entries, title))
+    return write_text(path, index_html(entries, title, page_size))

@@ -236,22 +236,27 @@ def _page_reframe(summary: Summary, seg: dict) -> dict | None:
     return {"aspect": seg["aspect"], "frame": list(frame_size(summary)), "shots": shots}
 
 
-def write_index(out: Path, summaries: Sequence[tuple[SummaryFiles, ReviewPage]]) -> Path:
-    """index.html in ``out`` linking every video's review page."""
-    entries = []
-    for files, page in summaries:
-        s = files.summary
-        first_kept = min(s.selected) if s.selected else 0
-        thumb = page.thumbs[first_kept] if first_kept < len(page.thumbs) else None
-        entries.append(
-            IndexEntry(
-                title=s.video_path.name,
-                href=relative_href(page.path, out),
-                duration_seconds=float(files.segments.get("duration_seconds", s.n_frames / s.fps)),
-                summary_seconds=float(files.summary_seconds),
-                thumbnail=None if thumb is None else relative_href(thumb, out),
-                shots_kept=len(s.selected),
-                shots_total=len(s.change_points),
-            )
-        )
-    return write_index_page(out / INDEX_FILE, entries)
+def index_entry(files: SummaryFiles, page: ReviewPage, out: Path) -> IndexEntry:
+    """The line of index.html (in ``out``) for one summary: its review page, lengths, shots
+    and the thumbnail of its first kept shot; small, so a run of thousands of videos keeps
+    these and lets the summaries go."""
+    s = files.summary
+    first_kept = min(s.selected) if s.selected else 0
+    thumb = page.thumbs[first_kept] if first_kept < len(page.thumbs) else None
+    return IndexEntry(
+        title=s.video_path.name,
+        href=relative_href(page.path, out),
+        duration_seconds=float(files.segments.get("duration_seconds", s.n_frames / s.fps)),
+        summary_seconds=float(files.summary_seconds),
+        thumbnail=None if thumb is None else relative_href(thumb, out),
+        shots_kept=len(s.selected),
+        shots_total=len(s.change_points),
+    )
+
+
+def write_index(out: Path, entries: Sequence[IndexEntry | tuple[SummaryFiles, ReviewPage]]) -> Path:
+    """index.html in ``out`` linking every video's review page, one page of cards at a time
+    (:func:`~acsumgan.pages.summary.index_html`); ``entries`` from :func:`index_entry` (or
+    the (files, page) pairs themselves)."""
+    lines = [e if isinstance(e, IndexEntry) else index_entry(*e, out) for e in entries]
+    return write_index_page(out / INDEX_FILE, lines)
