@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install browser test demo bench clean
+.PHONY: install browser test demo bench clean docs docs-serve
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,8 +47,16 @@ test-fast: install
 demo: install
 	$(VENV)/bin/acsumgan demo --out demo
 
+# the documentation site (mkdocs.yml, docs/): --strict fails on a broken link or a missing page
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+# a local preview at http://127.0.0.1:8000 that rebuilds on every change
+docs-serve: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve
+
 bench: install
 	$(PY) benchmarks/train_speed.py --out benchmarks/results/train_speed.json
 
 clean:
-	rm -rf $(VENV) demo .pytest_cache
+	rm -rf $(VENV) demo .pytest_cache build/site
