@@ -162,18 +162,59 @@ async def static(request: Request) -> Response:
 # ----------------------------------------------------------------------------- the library
 
 
+#: Videos per page of ``/api/library`` unless ``limit`` says otherwise, and the most it gives.
+PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+#: The longest filter ``q`` taken.
+MAX_QUERY = 200
+
+
+def _whole(params, key: str, default: int, low: int, high: int) -> int:
+    text = params.get(key)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise HTTPException(400, f"{key} must be a whole number from {low} to {high}, not {text[:40]!r}")
+    return value
+
+
 async def library(request: Request) -> Response:
+    """``GET /api/library?offset=&limit=&q=``: one page of the videos (``limit``, default
+    :data:`PAGE_SIZE`, at most :data:`MAX_PAGE_SIZE`) whose name or file name holds ``q``,
+    ``total`` of them match, ``library_total`` in all."""
     studio = studio_of(request)
+    params = request.query_params
+    offset = _whole(params, "offset", 0, 0, 10**12)
+    limit = _whole(params, "limit", PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    q = params.get("q", "")
+    if len(q) > MAX_QUERY:
+        return error(400, f"q is longer than {MAX_QUERY} characters")
 
-    def cards():
-        return [studio.library.card(v) for v in studio.library.scan().values()]
+    def page():
+        found = studio.library.page(offset, limit, q)
+        return found, [studio.library.card(v) for v in found.videos]
 
-    videos = await run_in_threadpool(cards)
+    found, videos = await run_in_threadpool(page)
     for c in videos:
         job = studio.jobs.latest_of(c["name"])
         c["job"] = None if job is None else job.to_json()
     presets = [{"name": n, "seconds": p.seconds, "aspect": p.aspect} for n, p in PRESETS.items()]
-    return JSONResponse({"videos": videos, "presets": presets, "max_upload_mb": studio.config.max_upload_mb})
+    return JSONResponse(
+        {
+            "videos": videos,
+            "total": found.total,
+            "library_total": found.library_total,
+            "offset": offset,
+            "limit": limit,
+            "q": q,
+            "presets": presets,
+            "max_upload_mb": studio.config.max_upload_mb,
+        }
+    )
 
 
 def _final_name(folder: Path, filename: str, container: str) -> str:
@@ -241,11 +282,12 @@ async def upload(request: Request) -> Response:
         part.unlink(missing_ok=True)
         raise
     videos = await run_in_threadpool(studio.library.scan)
-    v = next((v for v in videos.values() if v.path == final), None)
+    position, v = next(((i, v) for i, v in enumerate(videos.values()) if v.path == final), (None, None))
     if v is None:  # cannot happen: the file has a video suffix and lies in uploads/
         return error(500, f"{final.name}: uploaded but not listed")
     card = await run_in_threadpool(studio.card, v)
-    return JSONResponse({"video": card}, status_code=201)
+    # position: where it lies in the whole library (the page that shows it)
+    return JSONResponse({"video": card, "position": position}, status_code=201)
 
 
 class _TooBig(Exception):

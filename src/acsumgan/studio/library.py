@@ -9,6 +9,10 @@ output folder (what ``acsumgan summarize <video> --out DIR/<name>`` writes, plus
 States (:func:`video_state`): ``new``; ``features`` (``features.h5``); ``model``
 (``model.json``); ``summarized`` (``analysis.h5`` and ``segments.json``); ``edited``
 (``edits.json`` of version >= 1 too).
+
+A library of thousands of videos is listed a page at a time (:meth:`Library.page`): the
+scan reads only the folders' names (kept while no folder changes: :meth:`Library.scan`),
+and only the page's videos are looked at (state, duration, summary).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -24,7 +29,7 @@ from ..errors import AcsumganError
 from ..media.decode import VIDEO_SUFFIXES, folder_videos, probe
 from .names import NameBook
 
-__all__ = ["UPLOADS", "Library", "LibraryVideo", "video_state", "STATES"]
+__all__ = ["UPLOADS", "Library", "LibraryPage", "LibraryVideo", "video_state", "STATES"]
 
 UPLOADS = "uploads"
 #: Video states, in the order a video goes through them.
@@ -33,6 +38,9 @@ ANALYSIS = "analysis.h5"
 SEGMENTS = "segments.json"
 EDITS = "edits.json"
 THUMBS = "thumbs"
+#: A scan is reused only while no folder changed since this long before it began: a change
+#: in the same tick of the file system's clock as the scan could leave the folder's time as it was.
+QUIET_NS = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,16 @@ class LibraryVideo:
     name: str  # the video's name (its folder under DIR, its URL part)
     path: Path  # the source video (absolute)
     folder: Path  # DIR/<name>
+
+
+@dataclass(frozen=True)
+class LibraryPage:
+    """One page of the library: ``videos`` (at most the page's size, in the library's
+    order), of ``total`` that match the filter, of ``library_total`` videos in all."""
+
+    videos: list[LibraryVideo]
+    total: int
+    library_total: int
 
 
 def _json(path: Path) -> dict | None:
@@ -90,23 +108,46 @@ class Library:
         self._durations: dict[str, tuple] = {}
         self._segments: dict[str, tuple] = {}
         self._videos: dict[str, LibraryVideo] = {}
+        self._scanned: tuple | None = None  # (the folders' times when the scan began, when it began)
 
     def roots(self) -> list[Path]:
         """The folders files may be served from: the FOLDERs and DIR."""
         return [*self.folders, self.out]
 
-    def scan(self) -> dict[str, LibraryVideo]:
+    def _stamps(self) -> tuple:
+        """Each listed folder's (modification time, inode), None where it is no folder."""
+        stamps = []
+        for root in [*self.folders, self.uploads]:
+            try:
+                st = root.stat()
+            except OSError:
+                stamps.append(None)
+                continue
+            stamps.append((st.st_mtime_ns, st.st_ino) if os.path.isdir(root) else None)
+        return tuple(stamps)
+
+    def scan(self, fresh: bool = False) -> dict[str, LibraryVideo]:
         """Every video now on disk, name -> :class:`LibraryVideo`: each FOLDER's video files
-        (by suffix; a symlink pointing outside its folder is left out), then the uploads."""
+        (by suffix; a symlink pointing outside its folder is left out), then the uploads.
+        The last scan is reused while no folder has changed (``fresh``: never)."""
+        stamps = self._stamps()
+        with self._lock:
+            if not fresh and self._scanned is not None:
+                before, began = self._scanned
+                quiet = all(s is None or s[0] < began - QUIET_NS for s in before)
+                if quiet and before == stamps:
+                    return self._videos
+        began = time.time_ns()
         paths: list[Path] = []
         seen: set[Path] = set()
         for root in [*self.folders, self.uploads]:
             if not root.is_dir():
                 continue
             found, _ = folder_videos(root)
+            real_root = root.resolve()
             for p in found:
-                try:
-                    real = p.resolve(strict=True)
+                try:  # only a link needs resolving: another entry lies in the folder itself
+                    real = p.resolve(strict=True) if p.is_symlink() else real_root / p.name
                 except (OSError, RuntimeError):
                     continue
                 if not real.is_relative_to(root) or real in seen:
@@ -117,14 +158,24 @@ class Library:
         videos = {n: LibraryVideo(n, p, self.out / n) for n, p in named.items()}
         with self._lock:
             self._videos = videos
+            self._scanned = (stamps, began)
         return videos
+
+    def page(self, offset: int = 0, limit: int | None = None, q: str = "") -> LibraryPage:
+        """The videos ``offset`` to ``offset + limit`` (all from ``offset`` when ``limit`` is
+        None) of those whose name or file name holds ``q`` (case ignored)."""
+        videos = list(self.scan().values())
+        needle = q.casefold()
+        match = [v for v in videos if needle in v.name.casefold() or needle in v.path.name.casefold()] if q else videos
+        end = len(match) if limit is None else offset + limit
+        return LibraryPage(match[offset:end], len(match), len(videos))
 
     def get(self, name: str) -> LibraryVideo | None:
         """The video called ``name`` (a scan when it is not known yet)."""
         with self._lock:
             v = self._videos.get(name)
         if v is None or not v.path.is_file():
-            v = self.scan().get(name)
+            v = self.scan(fresh=True).get(name)
         return v
 
     def duration(self, path: Path) -> float | None:

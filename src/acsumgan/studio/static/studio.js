@@ -209,15 +209,51 @@
 
   /* ------------------------------------------------------------------ library */
 
-  var lib = { videos: [], presets: [], maxUploadMb: null, loaded: false };
+  /* One page of the library at a time (PAGE videos); the page and the filter live in the
+   * hash (#/?page=3&q=news), so a reload and Back keep them. */
+  var PAGE = 100;
+  var lib = {
+    videos: [], presets: [], maxUploadMb: null, loaded: false,
+    total: 0, libraryTotal: 0, page: 1, pages: 1, q: ''
+  };
+  var libSeq = 0;
+
+  function libraryQuery() {
+    var m = /^#\/\?(.*)$/.exec(location.hash);
+    var p = new URLSearchParams(m ? m[1] : '');
+    var n = parseInt(p.get('page'), 10);
+    return { page: n > 0 ? n : 1, q: p.get('q') || '' };
+  }
+
+  function libraryHash(page, q) {
+    var p = new URLSearchParams();
+    if (page > 1) p.set('page', String(page));
+    if (q) p.set('q', q);
+    var s = p.toString();
+    return s ? '#/?' + s : '#/';
+  }
 
   function loadLibrary() {
-    return api('GET', '/api/library').then(function (d) {
+    var want = libraryQuery();
+    var seq = ++libSeq;
+    var url = '/api/library?offset=' + (want.page - 1) * PAGE + '&limit=' + PAGE +
+      (want.q ? '&q=' + encodeURIComponent(want.q) : '');
+    return api('GET', url).then(function (d) {
+      if (seq !== libSeq) return d;  // a newer request answers for the page
       lib.videos = d.videos || [];
       lib.presets = d.presets || [];
       lib.maxUploadMb = d.max_upload_mb;
+      lib.total = d.total || 0;
+      lib.libraryTotal = d.library_total || 0;
+      lib.pages = Math.max(1, Math.ceil(lib.total / PAGE));
+      lib.page = want.page;
+      lib.q = want.q;
       lib.loaded = true;
       lib.videos.forEach(function (v) { if (v.job) noteJob(v.job); });
+      if (want.page > lib.pages && routeName() === null) {  // past the last page: the last one
+        location.replace(libraryHash(lib.pages, want.q));
+        return d;
+      }
       drawLibrary();
       return d;
     }, function (err) { showMessage(err.message); });
@@ -227,9 +263,50 @@
     var list = $('videos');
     clear(list);
     lib.videos.forEach(function (v) { list.appendChild(card(v)); });
-    $('library-empty').hidden = lib.videos.length > 0;
+    $('library-empty').hidden = lib.libraryTotal > 0;
+    $('library-none').hidden = !(lib.libraryTotal > 0 && lib.total === 0);
+    $('library-tools').hidden = lib.libraryTotal === 0;
+    var filter = $('library-filter');
+    if (filter.value !== lib.q && document.activeElement !== filter) filter.value = lib.q;
+    var from = lib.total ? (lib.page - 1) * PAGE + 1 : 0;
+    var to = Math.min(lib.total, lib.page * PAGE);
+    var count = function (n) { return n.toLocaleString('en-US'); };
+    $('library-shown').textContent = (lib.q ? count(lib.total) + ' of ' + count(lib.libraryTotal) + ' videos match' :
+      count(lib.libraryTotal) + ' video' + (lib.libraryTotal === 1 ? '' : 's')) +
+      (lib.total > 0 ? ' \u00b7 showing ' + count(from) + '\u2013' + count(to) : '');
+    ['pager-top', 'pager-bottom'].forEach(function (id) {
+      var nav = $(id);
+      if (id === 'pager-bottom') nav.hidden = lib.pages <= 1;
+      nav.querySelector('.status').textContent = 'Page ' + count(lib.page) + ' of ' + count(lib.pages);
+      Array.prototype.forEach.call(nav.querySelectorAll('button[data-go]'), function (b) {
+        var go = b.getAttribute('data-go');
+        b.disabled = (go === 'first' || go === 'prev') ? lib.page <= 1 : lib.page >= lib.pages;
+      });
+    });
     $('upload-limit').textContent = lib.maxUploadMb ? 'At most ' + lib.maxUploadMb + ' MB per file.' : '';
     document.body.setAttribute('data-library', String(lib.videos.length));
+    document.body.setAttribute('data-library-total', String(lib.total));
+    document.body.setAttribute('data-library-page', String(lib.page));
+    document.body.setAttribute('data-library-pages', String(lib.pages));
+  }
+
+  function setupLibrary() {
+    ['pager-top', 'pager-bottom'].forEach(function (id) {
+      $(id).addEventListener('click', function (ev) {
+        var b = ev.target.closest && ev.target.closest('button[data-go]');
+        if (!b || b.disabled) return;
+        var go = b.getAttribute('data-go');
+        var to = go === 'first' ? 1 : go === 'last' ? lib.pages : go === 'prev' ? lib.page - 1 : lib.page + 1;
+        location.hash = libraryHash(Math.max(1, Math.min(lib.pages, to)), lib.q);
+        window.scrollTo(0, 0);
+      });
+    });
+    var filter = $('library-filter');
+    var timer = null;
+    filter.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { location.replace(libraryHash(1, filter.value)); }, 200);
+    });
   }
 
   function summarized(v) { return v.state === 'summarized' || v.state === 'edited'; }
@@ -356,6 +433,12 @@
         if (xhr.status >= 200 && xhr.status < 300) {
           setBusy(-1);
           row.parentNode && row.parentNode.removeChild(row);
+          // the page that shows the new video (uploads come after the folders' videos)
+          var at = libraryQuery();
+          if (data && typeof data.position === 'number' && !at.q && routeName() === null) {
+            var page = Math.floor(data.position / PAGE) + 1;
+            if (page !== at.page) location.replace(libraryHash(page, ''));
+          }
           loadLibrary().then(function () { resolve(data); });
         } else {
           finish(data && data.error ? data.error : file.name + ': upload refused (' + xhr.status + ')');
@@ -1445,6 +1528,7 @@
   function start() {
     $('message-close').addEventListener('click', clearMessage);
     setupUploads();
+    setupLibrary();
     setupPlayer();
     setupEditorControls();
     window.addEventListener('hashchange', route);
