@@ -579,7 +579,7 @@ INDEX_SCRIPT = """
       (match.length?' \\u00b7 showing '+n(from)+'\\u2013'+n(to):'');
     none.hidden=match.length>0;
     pagers.forEach(function(nav){
-      nav.hidden=false;
+      nav.hidden=nav.id==='pager-top'?total<=size:pages<=1;  /* one page in all: no buttons */
       nav.querySelector('.status').textContent='Page '+n(page)+' of '+n(pages);
       nav.querySelectorAll('button').forEach(function(b){
         var go=b.getAttribute('data-go');

@@ -276,7 +276,7 @@
       (lib.total > 0 ? ' \u00b7 showing ' + count(from) + '\u2013' + count(to) : '');
     ['pager-top', 'pager-bottom'].forEach(function (id) {
       var nav = $(id);
-      if (id === 'pager-bottom') nav.hidden = lib.pages <= 1;
+      nav.hidden = id === 'pager-bottom' ? lib.pages <= 1 : lib.libraryTotal <= PAGE;  // one page in all: no buttons
       nav.querySelector('.status').textContent = 'Page ' + count(lib.page) + ' of ' + count(lib.pages);
       Array.prototype.forEach.call(nav.querySelectorAll('button[data-go]'), function (b) {
         var go = b.getAttribute('data-go');
