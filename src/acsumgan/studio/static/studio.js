@@ -319,6 +319,7 @@
       var img = el('img', 'thumb');
       img.alt = '';
       img.decoding = 'async';
+      img.loading = 'lazy';
       img.src = v.thumb;
       li.appendChild(img);
     } else {
