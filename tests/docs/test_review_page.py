@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+
 from pages.conftest import (  # the page tests' headless Chromium and helpers
     ARTIFACTS,
     driver,  # noqa: F401  (the fixture)

@@ -1,6 +1,6 @@
 """The same `acsumgan experiment` command gives the same numbers under either executor at
-default thread settings (README "Running on a cluster": every run gets the same threads,
-decided on the driver, whatever the executor and --workers).
+default thread settings (docs/tutorials/reproduce.md, "On a Ray cluster": every run gets the
+same threads, decided on the driver, whatever the executor and --workers).
 
 The videos have the real SumMe step counts (not the suite's tiny ones): with 1 thread
 (the local executor with --workers 2 on 2 cores, before the rule) and 2 (a Ray task)

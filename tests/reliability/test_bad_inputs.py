@@ -1,4 +1,4 @@
-"""The table of the README (section "Bad input and interruptions"): every bad input, run through the real command.
+"""Bad input (docs/reliability.md, the groups naming this file): every bad input, run through the real command.
 
 Each row runs ``python -m acsumgan ...`` in a subprocess and checks the exit code of
 the problem's class (acsumgan.errors), ONE line on stderr that names the file and the

@@ -1,4 +1,4 @@
-"""README "Hostile cases (second round)": config files and flags under one validation, thread
+"""docs/reliability.md, "Options and config files": config files and flags under one validation, thread
 counts, and messages that used to mislead. Every test runs the real command
 (``python -m acsumgan ...``) in a subprocess: exit code, one line, no traceback."""
 

@@ -1,4 +1,4 @@
-"""Hostile data files, second round (README "Hostile cases (second round)"): each a real command.
+"""Hostile data files (docs/reliability.md, "Dataset, splits and ground-truth files"): each a real command.
 
 - unknown groups and attributes in a dataset: ignored by validate, train and evaluate,
   kept by ``dataset merge``;

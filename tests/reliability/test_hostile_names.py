@@ -1,4 +1,4 @@
-"""Hostile names (README, "Hostile cases"): Rich markup (``[/]``, ``[bold red]``,
+"""Hostile names (docs/reliability.md, "Names of files and folders"): Rich markup (``[/]``, ``[bold red]``,
 ``[link=...]``), control characters (ESC, CR, a newline) and bytes that are not UTF-8
 (``caf\\xe9.mp4``) in the names of videos, folders and files. Each row runs the real
 command (``python -m acsumgan ...``) in a subprocess and checks the exit code, no

@@ -1,4 +1,4 @@
-"""README "Hostile cases (third round)": a YAML alias bomb, option values that crashed,
+"""docs/reliability.md (the rows naming this file): a YAML alias bomb, option values that crashed,
 and messages that were wrong or came late. Every test runs the real command
 (``python -m acsumgan ...``) in a subprocess: the exit code, the one line naming the file
 (or the option) and the problem, no traceback, and nothing written (the user's files

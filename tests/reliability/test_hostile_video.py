@@ -1,4 +1,4 @@
-"""The README's second table of hostile cases, the video side: each row runs the real command
+"""docs/reliability.md, "Videos": the hostile cases of the video side: each row runs the real command
 (``python -m acsumgan summarize`` / ``dataset build``) in a subprocess and checks the exit
 code, the one line on stderr (or none), no traceback, and what was written.
 

@@ -1,4 +1,4 @@
-"""One writer per folder, with the real commands (README "Hostile cases (second round)"):
+"""One writer per folder, with the real commands (docs/reliability.md, "Two commands at once"):
 
 - two ``train``, ``experiment``, ``summarize`` or ``dataset build`` commands started at
   once on the same ``--out``: exactly one runs, the other exits at once (exit 14) with one

@@ -1,4 +1,4 @@
-"""acsumgan replaces or removes only what it wrote (README "Hostile cases (third round)").
+"""acsumgan replaces or removes only what it wrote (docs/reliability.md, "Output locations").
 
 Each row runs the real ``summarize`` (or ``train`` / ``dataset synth``) in a subprocess on
 real videos and checks, besides the exit code and the one line, that every file the user

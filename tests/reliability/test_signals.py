@@ -1,4 +1,4 @@
-"""Every termination signal is Ctrl-C (README "Hostile cases (second round)"), with the real
+"""Every termination signal is Ctrl-C (docs/reliability.md, "Interruptions and a full disk"), with the real
 commands: SIGTERM (what ``kill``, ``timeout``, systemd, Slurm and Kubernetes send) and SIGHUP
 (the terminal closed) mid-train and mid-summarize.
 

@@ -23,7 +23,7 @@ from .presets import PRESETS, preset_seconds
 #: Upper limit of the automatic maximum shot length (seconds).
 AUTO_MAX_SHOT_SECONDS = 10.0
 #: Training epochs of a model trained by ``summarize`` (chosen with benchmarks/self_train.py;
-#: see the README's "Training on your own videos").
+#: see docs/tutorials/own-videos.md, "How many epochs").
 DEFAULT_EPOCHS = 20
 #: TrainConfig fields that summarize sets itself (not from ``train_options``).
 SET_BY_SUMMARIZE = ("n_epochs", "seed", "device", "threads", "split_index")
