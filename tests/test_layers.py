@@ -26,7 +26,7 @@ SRC = Path(acsumgan.__file__).resolve().parent
 LAYERS = [
     ["errors", "progress"],
     ["fileio", "memory"],
-    ["config", "locks"],
+    ["config", "locks", "cluster"],
     ["media"],
     ["data"],
     ["evaluation"],

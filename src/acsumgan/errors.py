@@ -136,6 +136,23 @@ class BusyError(AcsumganError):
     exit_code = 14
 
 
+class TasksFailed(AcsumganError):
+    """Some videos' tasks failed for good (``--executor ray``); the others finished and were kept.
+
+    ``failures``: one line per video, ``<video>: <problem>``."""
+
+    exit_code = 15
+
+    def __init__(self, path, failures: list[str], total: int):
+        self.failures = list(failures)
+        n = len(self.failures)
+        super().__init__(
+            path,
+            f"{n} of {total} video{'s' if total != 1 else ''} failed (the others are kept; run again to retry "
+            f"only these): {self.failures[0]}" + (f" (and {n - 1} more)" if n > 1 else ""),
+        )
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM or SIGHUP, raised where Ctrl-C raises KeyboardInterrupt, so that every
     ``except KeyboardInterrupt`` (and every atomic unit that holds a Ctrl-C) treats the

@@ -10,10 +10,11 @@ import click
 from rich.table import Table
 
 from ..config import resolve_device
+from ..errors import TasksFailed
 from ..fileio import refuse_to_replace
 from ..locks import hold_lock
 from .common import CONTEXT, check_seed, console, count, dataset, device_option, shown
-from .summarize import expand_videos
+from .summarize import executor_options, expand_videos, make_pool, report_failures
 from .train import apply_threads, threads_option
 
 
@@ -122,22 +123,34 @@ def dataset_validate(path: str, purpose: str, as_json: bool) -> None:
     "CPU threads of the feature extractor, at most the cores available.  [default: OMP_NUM_THREADS when set, "
     "else every available core]"
 )
-def dataset_build(videos, out, backbone, device, rate, force, threads) -> None:
+@executor_options
+def dataset_build(
+    videos, out, backbone, device, rate, force, threads, executor, ray_address, retries, ray_cpus_per_task
+) -> None:
     """Build an eccv16-schema dataset from your own videos (no labels needed).
 
     Features of frames sampled at RATE per second, KTS shots, picks, n_frames, names;
     `train` and `experiment` accept the file as it is. Interrupted builds resume: each
     finished video is kept in OUT.parts/ until the file is complete.
+
+    With --executor ray each video is a Ray task (on a cluster: --ray-address); a rerun
+    after a crash or a lost node computes only the videos not yet in OUT.parts/.
     """
     from ..summarize.build import build_dataset, parts_dir  # torch: loaded when needed
     from .progress import ProgressBars  # rich.progress: loaded when needed
 
-    apply_threads(threads)
+    threads = apply_threads(threads)
     paths = expand_videos(videos)
     click.get_current_context().with_resource(hold_lock(out, is_file=True, tree=True))  # one writer per file
     refuse_to_replace(out, force, resuming=parts_dir(out).is_dir())
-    with ProgressBars(transient=True) as bars:
-        path = build_dataset(paths, out, backbone=backbone, device=resolve_device(device), rate=rate, progress=bars)
+    device = resolve_device(device)
+    pool = make_pool(executor, ray_address, retries, ray_cpus_per_task, threads, device)
+    try:
+        with ProgressBars(transient=True) as bars:
+            path = build_dataset(paths, out, backbone=backbone, device=device, rate=rate, progress=bars, pool=pool)
+    except TasksFailed as exc:
+        report_failures(exc)
+        raise
     console.print(f"wrote {shown(path)}: {count(len(paths), 'video')} ({shown(backbone)} features)")
 
 

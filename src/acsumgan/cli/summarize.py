@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..errors import ConfigError, VideoError
+from ..errors import ConfigError, TasksFailed, VideoError
 from ..locks import hold_lock
 from ..media.decode import VIDEO_SUFFIXES, folder_videos, probe, skipped_note
 from ..pages.summary import clock
@@ -39,6 +39,64 @@ reframe_option = click.option(
     help="Where the --aspect window sits: follow (the salient content of each shot, from motion and "
     "contrast: still where it can, else a smooth pan of bounded speed) or center.  [default: follow]",
 )
+
+
+def executor_options(f):
+    """``--executor``, ``--ray-address``, ``--retries``, ``--ray-cpus-per-task`` (summarize,
+    dataset build): one Ray task per video, bitwise the local results (:func:`make_pool`)."""
+    for opt in reversed(
+        [
+            click.option(
+                "--executor",
+                type=click.Choice(["local", "ray"]),
+                default="local",
+                show_default=True,
+                help="local: this process; ray: one Ray task per video (features and shots; and per summary), "
+                "each with --threads threads, so the results are bitwise a local run's. The videos (and --model) "
+                "must be readable at the same path on every node (pip install 'acsumgan[ray]').",
+            ),
+            click.option(
+                "--ray-address",
+                default=None,
+                help="With --executor ray: the cluster to join (auto: the one this node belongs to; host:port or "
+                "ray://...). Default: start a Ray instance on this machine.",
+            ),
+            click.option(
+                "--retries",
+                type=click.IntRange(min=0),
+                default=2,
+                show_default=True,
+                help="With --executor ray: run a video's task again this many times when its worker dies or it "
+                "fails (a bad input fails at once); a video still failing is reported and the others finish.",
+            ),
+            click.option(
+                "--ray-cpus-per-task",
+                type=click.IntRange(min=1),
+                default=None,
+                help="With --executor ray: CPUs each task asks for (default: --threads).",
+            ),
+        ]
+    ):
+        f = opt(f)
+    return f
+
+
+def make_pool(executor: str, address, retries: int, cpus_per_task, threads: int, device: str):
+    """The :class:`~acsumgan.cluster.pool.RayPool` of the executor options (None: local)."""
+    if executor == "local":
+        if address is not None:
+            raise click.UsageError("--ray-address needs --executor ray")
+        return None
+    from ..cluster.pool import RayPool
+
+    gpu = str(device).startswith("cuda")
+    return RayPool(address, retries=retries, cpus=1 if gpu else (cpus_per_task or threads), gpus=1 if gpu else 0)
+
+
+def report_failures(exc) -> None:
+    """One line per video whose task failed (:class:`~acsumgan.errors.TasksFailed`), before the error."""
+    for line in exc.failures:
+        note(f"failed: {line}")
 
 
 def expand_videos(items: tuple[str, ...]) -> list[Path]:
@@ -208,8 +266,11 @@ def video_paths(items: tuple[str, ...]) -> tuple[list[Path], list[str]]:
     help="Without --model: replace an OUT/features.h5 that acsumgan did not write (nothing else is ever "
     "replaced: a file or folder in the way that acsumgan did not write is a refusal, or another name).",
 )
+@executor_options
 @progress_option
-def summarize(videos, out, model_path, train_on, progress_mode, **values) -> None:
+def summarize(
+    videos, out, model_path, train_on, progress_mode, executor, ray_address, retries, ray_cpus_per_task, **values
+) -> None:
     """Summarize videos, training a model on them first when no --model is given.
 
     Writes, per video: summary.mp4 (the selected shots in order, upright, original
@@ -225,6 +286,11 @@ def summarize(videos, out, model_path, train_on, progress_mode, **values) -> Non
     (OUT/trip/ holding your photos) is left alone and the summary goes to OUT/trip-2/; a
     file of yours at an output's name, or an output that would be, hold or lie inside an
     input, is refused with one line before any work.
+
+    With --executor ray each video's features and each summary are Ray tasks (on a
+    cluster: --ray-address); the model is trained here. A run again after a crash or a
+    lost node redoes only what is missing: features not in features.h5, summaries whose
+    folder is not up to date.
     """
     # torch, PyAV and the networks: loaded when the command runs, not for `acsumgan --help`
     from ..summarize.options import SummarizeOptions
@@ -239,6 +305,8 @@ def summarize(videos, out, model_path, train_on, progress_mode, **values) -> Non
     if length_preset is not None and seconds is not None:
         raise click.UsageError("--preset and --seconds both set the summary length; pick one")
     values["threads"] = apply_threads(values["threads"])
+    if executor == "local" and ray_address is not None:
+        raise click.UsageError("--ray-address needs --executor ray")
     paths, notes = video_paths(videos)
     notes += check_videos(paths, train_on)  # each video probed once, here, before any work
     for line in notes:
@@ -255,8 +323,15 @@ def summarize(videos, out, model_path, train_on, progress_mode, **values) -> Non
         plan = plan_outputs(paths, out, model=model_path, train_on=train_on, page=options.page, force=options.force)
         for line in plan.notes:
             note(line)
-        with progress_display(progress_mode) as bars:
-            res = summarize_videos(paths, out, options, model=model_path, train_on=train_on, progress=bars, plan=plan)
+        pool = make_pool(executor, ray_address, retries, ray_cpus_per_task, values["threads"], options.device)
+        try:
+            with progress_display(progress_mode) as bars:
+                res = summarize_videos(
+                    paths, out, options, model=model_path, train_on=train_on, progress=bars, plan=plan, pool=pool
+                )
+        except TasksFailed as exc:
+            report_failures(exc)
+            raise
     console = report_console(progress_mode)  # --progress json: stdout holds only the events
     if res.features is not None:
         f = res.features
@@ -267,21 +342,19 @@ def summarize(videos, out, model_path, train_on, progress_mode, **values) -> Non
     table = Table(title=f"summaries ({shown(res.model_path)})")
     for col in ("video", "length", "shots", "kept", "summary", "summary.mp4"):
         table.add_column(col, justify="left" if col in ("video", "summary.mp4") else "right")
-    for r in res.summaries:
-        dur = r.segments.get("duration_seconds") or r.n_frames / r.fps  # a variable rate: real time
+    for r in res.rows:
+        dur = r.duration_seconds  # segments.json's (a variable rate: real time)
         table.add_row(
-            shown(r.video_path.name),
+            shown(r.video),
             clock(dur),
-            str(len(r.change_points)),
-            str(len(r.selected)),
+            str(r.shots),
+            str(r.kept),
             f"{clock(r.summary_seconds)} ({100 * r.summary_seconds / dur:.1f} %)",
             shown(r.summary_path),
         )
     console.print(table)
-    for r in res.summaries:
-        console.print(
-            f"{shown(r.video_path.name)}: {shown(r.summary_path)}  {shown(r.plot_path)}  {shown(r.segments_path)}"
-        )
+    for r in res.rows:
+        console.print(f"{shown(r.video)}: {shown(r.summary_path)}  {shown(r.plot_path)}  {shown(r.segments_path)}")
     for p in res.pages:
         console.print(f"[bold]review page:[/bold] {shown(p)}", soft_wrap=True)
     if res.index is not None:

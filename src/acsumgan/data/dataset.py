@@ -635,6 +635,25 @@ def save_dataset(
     return Path(path)
 
 
+def write_dataset_stream(path: str | os.PathLike, videos: Iterable[Video], attrs: Mapping | None = None) -> Path:
+    """:func:`save_dataset` of flat keys (``video_1``, ...) for a collection of any size: the
+    videos are taken from the iterable one at a time (each checked, then written), so memory
+    holds one video, not the collection. Atomic: the file appears complete or not at all."""
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as h5:
+            for k, val in (attrs or {}).items():
+                h5.attrs[k] = readable(val) if isinstance(val, str) else val
+            for v in videos:
+                problem = key_problem(v.key)
+                if problem is None and dataset_of(v.key) is not None:
+                    problem = f"{v.key}: a streamed dataset takes flat keys (video_1, ...)"
+                if problem:
+                    raise DatasetError(path, problem)
+                validate_video(v, path)
+                write_video(h5, v)
+    return Path(path)
+
+
 def write_video(h5: h5py.File, v: Video) -> None:
     """Write one video group into an open HDF5 file (replacing a group of that name)."""
     if v.key in h5:

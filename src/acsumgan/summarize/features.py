@@ -25,6 +25,7 @@ import h5py
 import numpy as np
 import torch
 
+from ..config import set_threads
 from ..data.dataset import Video, derive_fields, load_dataset, save_dataset
 from ..errors import ConfigError
 from ..fileio import readable
@@ -37,6 +38,7 @@ from . import backbones
 from .backbones import DECODER_THREADS, DEFAULT_BACKBONE, Backbone, as_backbone
 from .extracted import ExtractedFeatures  # noqa: F401  (re-exported: defined torch-free)
 from .kts import shot_boundaries
+from .summary import shot_steps_of
 
 _log = logging.getLogger(__name__)
 
@@ -272,6 +274,26 @@ def compute_features(
     return ex, cps
 
 
+#: Per worker process of ``--executor ray``: the backbones already loaded (every task needs one).
+_BACKBONES: dict = {}
+
+
+def task_backbone(name: str, device: str) -> Backbone:
+    """The backbone ``name`` on ``device``, loaded once per process (Ray tasks)."""
+    if (name, device) not in _BACKBONES:
+        _BACKBONES[(name, device)] = as_backbone(name, device)
+    return _BACKBONES[(name, device)]
+
+
+def features_task(
+    path: str, backbone: str, device: str, rate: float, threads: int | None, max_shot_seconds: float | None
+) -> tuple[ExtractedFeatures, np.ndarray]:
+    """(features, pure or split KTS shots) of the video ``path``, as ``dataset build`` and
+    ``summarize`` compute them locally."""
+    set_threads(threads)
+    return compute_features(Path(path), task_backbone(backbone, device), rate, None, shot_steps_of(max_shot_seconds))
+
+
 def entry_video(
     key: str, path: Path, ex: ExtractedFeatures, change_points: np.ndarray, ident: dict | None = None
 ) -> Video:
@@ -393,6 +415,7 @@ class Features:
     change_points: list[np.ndarray]
     computed: list[Path] = field(default_factory=list)  # videos whose features were computed by this call
     reused: list[Path] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # "<video>: <problem>" of the tasks that failed (Ray)
 
     def digest(self, keys: Sequence[str] | None = None) -> str:
         """:func:`features_digest` of features.h5, from memory: after :func:`video_features` the
@@ -408,9 +431,16 @@ def video_features(
     device: str = "cpu",
     rate: float = DEFAULT_RATE,
     progress: Progress | None = None,
+    pool=None,
 ) -> Features:
     """Features and KTS shots of ``paths`` in ``out/features.h5``: read back where the file
     is unchanged, computed (and the file rewritten, atomically) where not.
+
+    ``pool`` (a :class:`~acsumgan.cluster.pool.RayPool`): the videos to compute are one task
+    each; the file is rewritten as their results arrive (each time while rewriting is cheap,
+    and at most every tenth of the time spent so far once it is not, so a collection of
+    thousands is not rewritten thousands of times), and once at the end. Videos whose task
+    failed for good are left out of ``Features`` and named in ``Features.failed``.
 
     ``progress`` gets, for each video (``item``: its name), the "features" (frames) and
     "shots" (KTS windows) events of a computation, then a last "features" event with the
@@ -418,6 +448,8 @@ def video_features(
     check_rate(rate)
     target = out / FEATURES_FILE
     cache = read_feature_cache(target, backbone, rate)
+    if pool is not None:
+        return _features_on(pool, paths, target, cache, backbone, device, rate, progress)
     bb = moved = None
     result = Features(target, [], [], [])
     videos = []
@@ -448,6 +480,62 @@ def video_features(
     # the file holds exactly this call's videos, under this call's keys (the training's keys)
     if result.computed or moved or len(cache) != len(paths) or not target.is_file():
         save_entries(target, videos, [], backbone, rate)
+    return result
+
+
+def _features_on(pool, paths, target: Path, cache: dict, backbone: str, device: str, rate: float, progress) -> Features:
+    """:func:`video_features` with one Ray task per video to compute."""
+    from ..cluster.pool import Failed
+
+    n = len(paths)
+    slots: list = [None] * n  # (ExtractedFeatures, change points) per video
+    idents = [source_identity(p) for p in paths]
+    result = Features(target, [], [], [])
+    missing = []
+    for i, p in enumerate(paths):
+        hit = cache.get(idents[i]["source_path"])
+        if hit is not None and hit.ident == idents[i]:
+            slots[i] = (hit.extracted, hit.change_points)
+            result.reused.append(p)
+            log.info("features: %s reused from %s", p.name, target.name)
+            report(progress, "features", hit.extracted.n_frames, hit.extracted.n_frames, "reused", p.name)
+        else:
+            missing.append(i)
+
+    def save() -> None:
+        have = [i for i in range(n) if slots[i] is not None]
+        if have:
+            videos = [entry_video(f"video_{i + 1}", paths[i], *slots[i], idents[i]) for i in have]
+            save_entries(target, videos, [], backbone, rate)
+
+    import torch
+
+    threads = int(torch.get_num_threads())
+    args = [(str(paths[i]), backbone, device, float(rate), threads, None) for i in missing]
+    started = time.perf_counter()
+    saving = 0.0  # seconds spent rewriting the file
+    for j, res in pool.map(features_task, args):
+        i = missing[j]
+        p = paths[i]
+        if isinstance(res, Failed):
+            result.failed.append(f"{p}: {res.error}")
+            log.info("features: %s failed: %s", p.name, res.error)
+            continue
+        slots[i] = res
+        result.computed.append(p)
+        log.info("features: %s computed (%d steps)", p.name, len(res[0].picks))
+        report(progress, "features", res[0].n_frames, res[0].n_frames, "computed", p.name)
+        if saving <= 0.1 * (time.perf_counter() - started):  # kept at once while that is cheap
+            t0 = time.perf_counter()
+            save()
+            saving += time.perf_counter() - t0
+    for i in range(n):
+        if slots[i] is not None:
+            result.keys.append(f"video_{i + 1}")
+            result.extracted.append(slots[i][0])
+            result.change_points.append(slots[i][1])
+    if result.computed or len(cache) != n or not target.is_file():
+        save()
     return result
 
 

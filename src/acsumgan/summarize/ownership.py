@@ -114,16 +114,33 @@ def folder_records(folder: Path, skip: tuple[str, ...] = (MARKER,)) -> dict[str,
     return {name: file_record(p) for name, p in sorted(files.items()) if name not in skip}
 
 
-def write_marker(folder: Path, source: str | os.PathLike) -> Path:
+def write_marker(folder: Path, source: str | os.PathLike, made: dict | None = None) -> Path:
     """Mark ``folder`` (a summary's staging folder, complete) as acsumgan's: its marker
-    lists every file in it."""
+    lists every file in it. ``made`` (what the summary was made from, and its row:
+    :func:`made_record`) is kept with a copy of that list, so that a later call can tell
+    the summary is still the one it would write (:func:`made_of`)."""
+    files = folder_records(folder)
     info = {
         "written_by": WRITTEN_BY,
         "version": __version__,
         "source": os.fsdecode(source).encode("utf-8", "replace").decode("utf-8"),
-        "files": folder_records(folder),
+        "files": files,
     }
+    if made is not None:
+        info["made"] = {**made, "files": dict(files)}
     return write_json(folder / MARKER, info)
+
+
+def made_of(folder: Path) -> dict | None:
+    """The ``made`` record of a summary folder that acsumgan wrote and nothing changed since
+    (no render, export or edit of its files either); None otherwise."""
+    if not owned_folder(folder) or empty_folder(folder):
+        return None
+    marker = read_json_record(folder / MARKER)
+    made = None if marker is None else marker.get("made")
+    if not isinstance(made, dict) or made.get("files") != marker.get("files"):
+        return None
+    return made
 
 
 def read_json_record(path: Path) -> dict | None:

@@ -39,15 +39,16 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
+from .. import __version__
 from ..config import TrainConfig
 from ..data.dataset import load_dataset
-from ..errors import ConfigError, FeatureSizeError, OutputError
+from ..errors import ConfigError, FeatureSizeError, OutputError, TasksFailed
 from ..fileio import LogFile, ensure_dir, write_json
 from ..inference import Scorer
 from ..locks import LOCK_NAME
@@ -56,17 +57,23 @@ from ..progress import Progress, for_item, report
 from ..runs import RunFolder
 from ..train.trainer import train
 from .backbones import DEFAULT_BACKBONE, as_backbone, backbone_for_model, get_backbone
-from .features import FEATURES_FILE, ExtractedFeatures, Features, extract_features, features_digest, video_features
+from .distributed import summary_of_cached
+from .features import (
+    FEATURES_FILE,
+    ExtractedFeatures,
+    Features,
+    extract_features,
+    features_digest,
+    source_identity,
+    video_features,
+)
 from .options import DEFAULT_EPOCHS, SummarizeOptions
-from .outputs import INDEX_FILE, ReviewPage, SummaryFiles, write_index, write_review_page, write_summary
-from .ownership import FOLDER, LOG, MANIFEST, MARKER, Manifest, occupied, owned_folder
+from .outputs import INDEX_FILE, SummaryFiles, write_index, write_review_page, write_summary
+from .ownership import FOLDER, LOG, MANIFEST, MARKER, Manifest, made_of, occupied, owned_folder
+from .rows import SummaryRow, row_of_record, row_record, summary_row
 from .summary import (
     Observe,
-    Summary,
     compute_summary,
-    resolve_budget,
-    resolve_max_shot_seconds,
-    split_shots,
     timed,
 )
 from .unit import MEMBERS, summary_unit
@@ -328,6 +335,7 @@ class PipelineResult:
     model: Model | None
     model_path: Path  # the checkpoint used
     seconds: float
+    rows: list[SummaryRow] = field(default_factory=list)  # per video summarized (computed or reused), in order
 
 
 def check_videos(videos: Sequence[str | os.PathLike], train_on: str | os.PathLike | None = None) -> list[str]:
@@ -354,6 +362,7 @@ def summarize_videos(
     progress: Progress | None = None,
     *,
     plan: OutputPlan | None = None,
+    pool=None,
 ) -> PipelineResult:
     """Summarize the videos ``paths`` into ``out`` (see the module docstring), as
     ``options`` says (default :class:`SummarizeOptions`).
@@ -368,6 +377,14 @@ def summarize_videos(
     ``plan`` (:func:`plan_outputs`, made by a caller that holds ``out``'s lock and has
     checked the inputs with :func:`check_videos`) says where each output goes; without
     it the inputs are checked and the outputs planned here.
+    ``pool`` (a :class:`~acsumgan.cluster.pool.RayPool`, ``--executor ray``): one task per
+    video for its features and shots, and one per summary, with this process's thread
+    count (bitwise a local run's results); the model is trained here. Each result is
+    kept as it arrives, and a summary folder that is up to date (made by such a call from
+    the same video, features, model and options, and unchanged since: its marker says so)
+    is reused, so a call run again after a crash does only what is missing. Videos whose
+    task failed for good are named in a :class:`~acsumgan.errors.TasksFailed` raised when
+    the others are done.
     """
     options = options or SummarizeOptions()
     t_start = time.perf_counter()
@@ -409,7 +426,9 @@ def summarize_videos(
         if model is None:
             bb_name = options.backbone or DEFAULT_BACKBONE
             all_paths = list(dict.fromkeys([*paths, *train_paths]))  # the targets first, no repeats
-            feats = video_features(all_paths, out, bb_name, options.device, options.rate, progress)
+            feats = video_features(all_paths, out, bb_name, options.device, options.rate, progress, pool=pool)
+            if feats.failed:  # the model trains on every video: nothing more until they all have features
+                raise TasksFailed(out / FEATURES_FILE, feats.failed, len(all_paths))
             if train_h5 is not None:
                 dataset, keys = train_h5, None
                 _check_dims(train_h5, feats)
@@ -419,45 +438,145 @@ def summarize_videos(
             digest = train_digest if train_h5 is not None else feats.digest(keys)  # nothing read again
             trained = ensure_model(out, dataset, keys, options, progress, digest=digest)
             scorer = _scorer(trained.run_dir, options, trained=True)
-        results: list[tuple[SummaryFiles, ReviewPage | None]] = []
-        for i, (p, target) in enumerate(zip(paths, plan.targets)):
-            item = for_item(progress, p.name)
-            # one unit: written to a staging folder, swapped in whole (summarize/unit.py)
-            with summary_unit(target, whole=len(paths) > 1, source=p) as stage:
-                if feats is not None:  # the cached features and KTS shots
-                    summary = _summary_of_cached(p, feats.extracted[i], feats.change_points[i], scorer, options, item)
-                else:
-                    ex = extract_features(p, bb, rate=options.rate, progress=item)
-                    summary = compute_summary(ex, scorer, options, video=p, progress=item)
-                files = write_summary(summary, stage, options, final=target, progress=item, analysis=True)
-                page = write_review_page(files, stage) if options.page else None
-            results.append((files, page))
-            log.info(
-                "summary: %s -> %s (%d of %d shots, %.1f s)",
-                p.name,
-                files.summary_path,
-                len(summary.selected),
-                len(summary.change_points),
-                files.summary_seconds,
+        multi = len(paths) > 1
+        index_dir = out if multi and options.page else None
+        rows: list[SummaryRow | None] = [None] * len(paths)
+        summaries: list[SummaryFiles] = []
+        if pool is None:
+            for i, (p, target) in enumerate(zip(paths, plan.targets)):
+                item = for_item(progress, p.name)
+                # one unit: written to a staging folder, swapped in whole (summarize/unit.py)
+                with summary_unit(target, whole=multi, source=p) as stage:
+                    if feats is not None:  # the cached features and KTS shots
+                        summary = summary_of_cached(
+                            p, feats.extracted[i], feats.change_points[i], scorer, options, item
+                        )
+                    else:
+                        ex = extract_features(p, bb, rate=options.rate, progress=item)
+                        summary = compute_summary(ex, scorer, options, video=p, progress=item)
+                    files = write_summary(summary, stage, options, final=target, progress=item, analysis=True)
+                    page = write_review_page(files, stage) if options.page else None
+                summaries.append(files)
+                rows[i] = summary_row(files, page, index_dir)
+                _log_summary(rows[i], files.summary_path)
+                report(progress, "summaries", i + 1, len(paths), p.name, "videos")
+            failed = []
+        else:
+            backbone = bb_name if feats is not None else bb.name
+            failed = _summaries_on(
+                pool, paths, plan.targets, feats, scorer, backbone, options, index_dir, rows, progress
             )
-            report(progress, "summaries", i + 1, len(paths), p.name, "videos")
-        pages = [page.path for _, page in results if page is not None]
-        index = write_index(out, results) if options.page and len(paths) > 1 else None
+        done = [r for r in rows if r is not None]
+        pages = [r.page_path for r in done if r.page]
+        index = write_index(out, [r.index for r in done if r.index is not None]) if index_dir and done else None
+        if failed:
+            raise TasksFailed(out, failed, len(paths))
     finally:
         log.removeHandler(handler)
         handler.close()
         with contextlib.suppress(OutputError):  # what was written is recorded; else it stays pending (owned)
             manifest.settle([n for n in plan.writes if n not in (LOG_FILE, MODEL_DIR)])
     return PipelineResult(
-        out,
-        [files for files, _ in results],
-        pages,
-        index,
-        feats,
-        trained,
-        Path(scorer.path),
-        time.perf_counter() - t_start,
+        out, summaries, pages, index, feats, trained, Path(scorer.path), time.perf_counter() - t_start, done
     )
+
+
+def _log_summary(row: SummaryRow, summary_path: Path) -> None:
+    log.info(
+        "summary: %s -> %s (%d of %d shots, %.1f s)",
+        row.video,
+        summary_path,
+        row.kept,
+        row.shots,
+        row.summary_seconds,
+    )
+
+
+def _made(path: Path, model_digest: str, backbone: str, options: SummarizeOptions, threads: int) -> dict:
+    """What a summary is made from: the video (path, size, time), the model's weights, the
+    backbone, the options and threads; a summary folder whose marker has the same digest
+    and whose files are unchanged is the one this call would write."""
+    opts = {k: v for k, v in asdict(options).items() if k != "force"}
+    what = {
+        "source": source_identity(path),
+        "model": model_digest,
+        "backbone": backbone,
+        "options": opts,
+        "threads": threads,
+        "version": __version__,
+    }
+    return {"digest": hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()}
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _summaries_on(pool, paths, targets, feats, scorer, backbone, options, index_dir, rows, progress) -> list[str]:
+    """The summaries as Ray tasks (the ones not up to date), each unpacked into its unit as it
+    arrives; returns the failures (one line each)."""
+    import torch
+
+    from ..cluster.pool import Failed
+    from .distributed import summary_task, unpack
+
+    threads = int(torch.get_num_threads())
+    model_digest = _file_digest(Path(scorer.path))
+    multi = len(paths) > 1
+    n = len(paths)
+    made, todo = [], []
+    for i, (p, target) in enumerate(zip(paths, targets)):
+        made.append(_made(p, model_digest, backbone, options, threads))
+        record = made_of(target) if multi else None
+        row = None
+        if record is not None and record.get("digest") == made[i]["digest"]:
+            row = row_of_record(record.get("row") or {}, target)
+        if row is not None:
+            rows[i] = row
+            log.info("summary: %s up to date in %s (reused)", p.name, target)
+        else:
+            todo.append(i)
+    done = n - len(todo)
+    if done:
+        report(progress, "summaries", done, n, "reused", "videos")
+    args = []
+    for i in todo:
+        ex = cps = None
+        if feats is not None:
+            ex, cps = feats.extracted[i], feats.change_points[i]
+        args.append(
+            (
+                str(paths[i]),
+                ex,
+                cps,
+                str(scorer.path),
+                backbone,
+                options,
+                str(targets[i]),
+                None if index_dir is None else str(index_dir),
+                threads,
+            )
+        )
+    failed = []
+    for j, res in pool.map(summary_task, args):
+        i = todo[j]
+        p, target = paths[i], targets[i]
+        if isinstance(res, Failed):
+            failed.append(f"{p}: {res.error}")
+            log.info("summary: %s failed: %s", p.name, res.error)
+            continue
+        row = res.row
+        with summary_unit(target, whole=multi, source=p, made={**made[i], "row": row_record(row)}) as stage:
+            unpack(res.archive, stage)
+        rows[i] = row
+        _log_summary(row, row.summary_path)
+        done += 1
+        report(progress, "summaries", done, n, p.name, "videos")
+    return failed
 
 
 def _scorer(model, options: SummarizeOptions, trained: bool = False) -> Scorer:
@@ -476,16 +595,6 @@ def _scorer(model, options: SummarizeOptions, trained: bool = False) -> Scorer:
         split=options.split,
         samples=options.eval_samples,
     )
-
-
-def _summary_of_cached(
-    path: Path, ex: ExtractedFeatures, pure_kts: np.ndarray, scorer, options: SummarizeOptions, progress
-) -> Summary:
-    """The summary of a video whose features and pure KTS shots features.h5 holds: its shots
-    split to the options' maximum length (no KTS run again)."""
-    budget = resolve_budget(options, ex)
-    shots = split_shots(ex, pure_kts, resolve_max_shot_seconds(options, budget, ex))
-    return compute_summary(ex, scorer, options, shots, video=path, progress=progress)
 
 
 def summarize_video(

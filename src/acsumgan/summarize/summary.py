@@ -297,6 +297,18 @@ def steps_per_second(ex: ExtractedFeatures) -> float:
     return min(float(ex.rate), len(ex.picks) / duration)
 
 
+def shot_steps_of(max_shot_seconds: float | None) -> Callable[[ExtractedFeatures], int] | None:
+    """The longest shot, in steps, of a video (fewer steps a second where the video has fewer
+    frames than the sampling rate; ``dataset build --max-shot-seconds``), or None (pure KTS)."""
+    if max_shot_seconds is None:
+        return None
+
+    def shot_steps(ex: ExtractedFeatures) -> int:
+        return max(1, int(float(max_shot_seconds) * steps_per_second(ex)))
+
+    return shot_steps
+
+
 def _max_steps(ex: ExtractedFeatures, max_shot_seconds: float | None) -> int | None:
     if max_shot_seconds is None:
         return None

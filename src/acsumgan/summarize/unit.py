@@ -175,9 +175,13 @@ def _named_finally(exc: OutputError, stage: Path, final: Path) -> OutputError:
 
 
 @contextmanager
-def summary_unit(final: str | os.PathLike, whole: bool = True, source: str | os.PathLike = "") -> Iterator[Path]:
+def summary_unit(
+    final: str | os.PathLike, whole: bool = True, source: str | os.PathLike = "", made: dict | None = None
+) -> Iterator[Path]:
     """Yield a staging folder for one video's summary (of the video ``source``); swap it in
-    at ``final`` when the block succeeds, remove it when it fails (see the module docstring)."""
+    at ``final`` when the block succeeds, remove it when it fails (see the module docstring).
+    ``made``: what a whole unit was made from, kept in its marker
+    (:func:`~acsumgan.summarize.ownership.write_marker`)."""
     final = Path(final)
     marked = not whole and occupied(final / MARKER)  # a video's folder of a several-video summarize
     record = Marker(final) if marked else None  # one-line refusal of a marker not acsumgan's
@@ -201,7 +205,7 @@ def summary_unit(final: str | os.PathLike, whole: bool = True, source: str | os.
                     )
                 if occupied(final):
                     _carry(final, stage)
-                write_marker(stage, source)
+                write_marker(stage, source, made)
                 _replace_dir(stage, final)
             else:
                 _commit_members(stage, final, record)

@@ -1,0 +1,1 @@
+"""Per-item work on Ray (``--executor ray``): :mod:`.pool`. Ray is imported only when used."""
