@@ -242,5 +242,6 @@ def make_transfer_splits(keys: Sequence[str], target: str) -> list[Split]:
 
 
 def write_splits(path: str | os.PathLike, splits: list[Split]) -> Path:
-    """Write a splits file atomically."""
+    """Write ``splits`` (a list of ``{"train_keys": [...], "test_keys": [...]}``) as a JSON
+    splits file, atomically (a temporary file renamed into place); returns the path."""
     return write_json(path, splits)

@@ -21,7 +21,12 @@ METRICS = ("max", "avg")
 
 
 def f_score(machine: np.ndarray, user: np.ndarray) -> float:
-    """F-score in percent of a 0/1 machine summary against one 0/1 user summary."""
+    """F-score in percent of a 0/1 machine summary against one 0/1 user summary.
+
+    Both are zero-padded to the same length; P = overlap / machine, R = overlap / user,
+    F = 2PR / (P + R), and 0 when there is no overlap (an empty machine summary scores 0
+    where the release divides by zero).
+    """
     n = max(len(machine), len(user))
     s = np.zeros(n, dtype=bool)
     g = np.zeros(n, dtype=bool)
@@ -68,7 +73,13 @@ def evaluate_scores(
     metric: str,
     budget: float = DEFAULT_BUDGET,
 ) -> FScoreResult:
-    """F-score of every video in ``scores`` (each must be in ``videos``)."""
+    """F-score of every video in ``scores`` (each must be in ``videos``).
+
+    ``scores`` maps a video key to its step scores (T,); ``metric`` reduces the per-user
+    F-scores of a video, ``max`` (SumMe) or ``avg`` (TVSum); ``budget`` is the summary's
+    share of the frames (0.15 in the benchmarks). The result holds each video's F-score and
+    their mean.
+    """
     result = FScoreResult(metric=metric)
     for key, s in scores.items():
         result.videos[key] = evaluate_video(s, videos[key], metric, budget)

@@ -102,7 +102,15 @@ def keyshot_summary(
     change_points: np.ndarray,
     budget: float = DEFAULT_BUDGET,
 ) -> np.ndarray:
-    """The machine summary: uint8 0/1 per frame (length last shot end + 1)."""
+    """The machine summary of the keyshot protocol: uint8 0/1 per frame, of length last shot
+    end + 1.
+
+    Step scores (T,) become frame scores (frames ``[picks[i], picks[i+1])`` get step i's
+    score; the last step extends to ``n_frames``), a shot's score is the mean of its frames,
+    and the 0/1 knapsack (:func:`knapsack`) keeps the shots that fit in
+    ``int((last shot end + 1) * budget)`` frames. ``change_points`` is (S, 2), inclusive
+    [start, end] frames per shot.
+    """
     cp = np.asarray(change_points, dtype=np.int64)
     summary = np.zeros(int(cp[-1, 1]) + 1, dtype=np.uint8)
     for i in select_shots(step_scores, picks, n_frames, cp, budget):

@@ -255,7 +255,19 @@ class Critic(nn.Module):
 
 
 class ACSumGAN(nn.Module):
-    """All trainable parts of AC-SUM-GAN."""
+    """All trainable parts of AC-SUM-GAN, under the release's parameter names.
+
+    ``linear_compress`` (Linear D -> H), the frame scorer ``summarizer.s_lstm``, the VAE
+    (``summarizer.vae``: encoder eLSTM with ``linear_mu`` and ``linear_var``, decoder dLSTM),
+    the discriminator cLSTM, the actor and the critic (the docs' "The method", section 3).
+    With the defaults it has 26,748,991 parameters.
+
+    Args:
+        input_size: D, the feature size (1024 for GoogLeNet pool5, 1280 for EfficientNet-Lite0).
+        hidden_size: H, the size of every LSTM and of the compressed features.
+        num_layers: layers of each LSTM.
+        action_state_size: M, the number of fragments (the actor's actions).
+    """
 
     def __init__(
         self, input_size: int = 1024, hidden_size: int = 512, num_layers: int = 2, action_state_size: int = 60

@@ -432,7 +432,13 @@ def _cached(name: str, device: str, weights: str | None) -> Backbone:
 def get_backbone(
     name: str = DEFAULT_BACKBONE, device: str | torch.device = "cpu", weights: str | os.PathLike | None = None
 ) -> Backbone:
-    """The backbone ``name`` on ``device`` (built once per process, then cached)."""
+    """The backbone ``name`` on ``device`` (built once per process, then cached).
+
+    ``efficientnet-lite0`` (1280-d features; its ImageNet weights install with the package)
+    or ``googlenet`` (1024-d, the benchmark's; ``weights`` or ``ACSUMGAN_GOOGLENET_WEIGHTS``
+    names its weights file, else torch hub's cache). An unknown name is a one-line
+    ``ConfigError``.
+    """
     if name not in BACKBONES:
         raise ConfigError(None, f"unknown backbone {name!r} (choose from {', '.join(sorted(BACKBONES))})")
     dev = torch.device(resolve_device(device))
