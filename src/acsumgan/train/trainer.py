@@ -16,14 +16,15 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 import torch
 
 from ..config import TrainConfig, dump_yaml, resolve_device, set_threads, versions
-from ..data.dataset import Video, dataset_attrs, load_dataset, validate_video
+from ..data.dataset import REQUIRED, dataset_attrs
 from ..data.splits import get_split
+from ..data.stream import Collection, LoadedVideos, VideoReader
 from ..errors import (
     SHOWN_CHARS,
     ConfigError,
@@ -32,17 +33,19 @@ from ..errors import (
     TrainingDivergedError,
     interruption,
 )
-from ..evaluation.metrics import evaluate_scores, resolve_metric
+from ..evaluation.metrics import FScoreResult, evaluate_scores, resolve_metric
 from ..evaluation.scores import write_scores
 from ..fileio import LogFile, ensure_dir, write_text
 from ..locks import hold_lock, signals_held
 from ..memory import release_freed_memory
 from ..model.episode import Batch, draw_seed, make_batch, score_videos, test_time_uniforms
+from ..model.fragments import termination_point
 from ..model.networks import ACSumGAN, build_model
 from ..progress import Progress, report
 from ..runs import COLUMNS, LOSSES, STD_COLUMN, RunFolder, read_metrics  # noqa: F401  (re-exported for callers)
 from ..selection import chosen_epoch, kept_epochs
 from .checkpoint import read_checkpoint, save_checkpoint
+from .feed import check_update_fits, memory_limit, prefetched, test_group_size
 from .update import Optimizers, make_draws, train_step
 
 log = logging.getLogger("acsumgan.train")
@@ -102,6 +105,14 @@ def _show(value) -> str:
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
 
 
+class _Shape(NamedTuple):
+    """The two sizes :func:`~acsumgan.model.episode.test_time_uniforms` reads of a batch:
+    the actor steps N of its longest episode and its number of videos."""
+
+    N: int
+    size: int
+
+
 @dataclass
 class _State:
     """What a run carries from epoch to epoch (and what resume.pt saves)."""
@@ -127,8 +138,10 @@ class Trainer:
         force: bool = False,
         identity_paths: tuple | None = None,
         notify: Callable[[str], None] | None = None,
+        stream: bool = True,
     ):
         self.cfg = cfg.validate()
+        self.stream = stream
         self.notify = notify
         self.dataset_path = str(dataset)
         self.splits_path = None if splits is None else str(splits)
@@ -145,14 +158,25 @@ class Trainer:
 
     # --- data -----------------------------------------------------------------------
     def _load_data(self) -> None:
+        """Check every video (one at a time, as :func:`~acsumgan.data.dataset.load_dataset`
+        would, with its messages), pick the split and plan the batches. The file stays open:
+        the batches are read from it as they are needed (:mod:`acsumgan.train.feed`). With
+        ``stream=False`` every video is read into memory first instead (the same numbers)."""
+        self.reader = VideoReader(self.dataset_path) if self.stream else LoadedVideos(self.dataset_path)
+        try:
+            self._plan(self.reader.check("train"))
+        except BaseException:
+            self.close()
+            raise
+
+    def _plan(self, found: Collection) -> None:
         cfg = self.cfg
-        videos = load_dataset(self.dataset_path, purpose="train")
         if self.splits_path is None:
-            self.train_keys, self.test_keys = list(videos), []
+            self.train_keys, self.test_keys = list(found.keys), []
         else:
-            split = get_split(self.splits_path, cfg.split_index, videos, need_train=True)
+            split = get_split(self.splits_path, cfg.split_index, found.keys, need_train=True)
             self.train_keys, self.test_keys = split["train_keys"], split["test_keys"]
-        dim = next(iter(videos.values())).features.shape[1]
+        dim = found.dim
         if cfg.input_size is None:  # the dataset's feature size
             self.cfg = cfg = dataclasses.replace(cfg, input_size=int(dim))
         if dim != cfg.input_size:
@@ -160,14 +184,11 @@ class Trainer:
                 self.dataset_path,
                 f"features have {dim} dimensions but input_size is {cfg.input_size} (pass --input_size {dim})",
             )
-        self.videos: dict[str, Video] = videos
+        self.steps = found.steps
+        # the check above validated every field present; "evaluate" needs these four present
         self.annotated = bool(self.test_keys) and all(
-            all(getattr(videos[k], f) is not None for f in ("user_summary", "change_points", "n_frames", "picks"))
-            for k in self.test_keys
+            self.reader.has_fields(k, REQUIRED["evaluate"]) for k in self.test_keys
         )
-        if self.annotated:
-            for k in self.test_keys:
-                validate_video(videos[k], self.dataset_path, "evaluate")
         self.attrs = dataset_attrs(self.dataset_path)
         self.metric = resolve_metric(
             self.dataset_path,
@@ -180,12 +201,35 @@ class Trainer:
         )
         n = len(self.train_keys)
         self.batch_size = n if cfg.batch_size is None else min(cfg.batch_size, n)
-        self._train_batch_cache: dict[tuple, Batch] = {}
-        self.test_batch = (
-            make_batch([videos[k].features for k in self.test_keys], self.test_keys, cfg.action_state_size, self.device)
-            if self.test_keys
-            else None
+        check_update_fits(
+            self.batch_size,
+            n,
+            max(self.steps[k] for k in self.train_keys),
+            cfg.input_size,
+            cfg.hidden_size,
+            cfg.num_layers,
+            default=cfg.batch_size is None,
+            limit=memory_limit(self.device),
         )
+        self._whole_batch: Batch | None = None  # the one batch of an epoch of all training videos
+        # the test videos, longest first (the order of one padded batch of them), scored in
+        # groups of a bounded size (one group, as one batch, unless the test set is large)
+        order = sorted(self.test_keys, key=lambda k: -self.steps[k])
+        G = (
+            test_group_size(
+                len(order), self.batch_size, self.steps[order[0]], cfg.input_size, cfg.hidden_size, cfg.num_layers
+            )
+            if order
+            else 1
+        )
+        self.test_groups = [order[i : i + G] for i in range(0, len(order), G)]
+        self._test_batch: Batch | None = None  # kept when the test videos are one group
+
+    def close(self) -> None:
+        """Close the dataset file (:meth:`run` does, once the run ends)."""
+        reader = getattr(self, "reader", None)
+        if reader is not None:
+            reader.close()
 
     def batches(self, epoch: int) -> list[list[str]]:
         """The release's batching: shuffled each epoch, int(n / B) full batches (the
@@ -197,16 +241,29 @@ class Trainer:
         B = self.batch_size
         return [[self.train_keys[i] for i in perm[j * B : (j + 1) * B]] for j in range(n // B)]
 
+    def _read_batch(self, keys: list[str]) -> Batch:
+        """The padded batch of ``keys``, read from the file one video at a time."""
+        feats = [self.reader.features(k) for k in keys]
+        return make_batch(feats, keys, self.cfg.action_state_size, self.device)
+
     def _batch(self, keys: list[str]) -> Batch:
-        """The padded batch of ``keys`` (kept: the same batches recur every epoch)."""
-        sig = tuple(sorted(keys))
-        if sig not in self._train_batch_cache:
-            if len(self._train_batch_cache) > 64:
-                self._train_batch_cache.clear()
-            self._train_batch_cache[sig] = make_batch(
-                [self.videos[k].features for k in keys], keys, self.cfg.action_state_size, self.device
-            )
-        return self._train_batch_cache[sig]
+        """The padded batch of ``keys``; the batch of all training videos (the default: the
+        same batch every epoch) is read once and kept."""
+        if len(keys) < len(self.train_keys):
+            return self._read_batch(keys)
+        if self._whole_batch is None:
+            self._whole_batch = self._read_batch(keys)
+        return self._whole_batch
+
+    def _test_batches(self) -> Iterator[Batch]:
+        """The padded batches of the test videos (:attr:`test_groups`), read as needed;
+        one group is read once and kept."""
+        if len(self.test_groups) == 1:
+            if self._test_batch is None:
+                self._test_batch = self._read_batch(self.test_groups[0])
+            yield self._test_batch
+            return
+        yield from prefetched(self.test_groups, self._read_batch)
 
     # --- run folder -------------------------------------------------------------------
     def _identity(self) -> dict:
@@ -300,9 +357,12 @@ class Trainer:
         """Train (see the module docstring); ``progress`` gets a stage "training" event per
         epoch (epochs done of all, the note "reward R" and "F f" when evaluated), ``on_epoch``
         each epoch's metrics row."""
-        model = self._new_model()  # before the folder is made: a model that cannot fit leaves nothing behind
-        with hold_lock(self.run_dir):  # one writer per run folder (a second one: BusyError at once)
-            return self._run_locked(model, progress, on_epoch)
+        try:
+            model = self._new_model()  # before the folder is made: a model that cannot fit leaves nothing behind
+            with hold_lock(self.run_dir):  # one writer per run folder (a second one: BusyError at once)
+                return self._run_locked(model, progress, on_epoch)
+        finally:
+            self.close()
 
     def _new_model(self) -> ACSumGAN:
         """The run's model, initialised from the seed (a ConfigError when it cannot fit in memory:
@@ -425,12 +485,12 @@ class Trainer:
         return st
 
     def _train_epoch(self, st: _State, epoch: int) -> dict:
-        """One epoch of updates; the mean of every per-video statistic over the epoch."""
+        """One epoch of updates; the mean of every per-video statistic over the epoch.
+        Each batch is read while the one before it trains (:func:`~acsumgan.train.feed.prefetched`)."""
         cfg = self.cfg
         after_phase = release_freed_memory if self.device == "cpu" else None
         per_video: dict[str, list[torch.Tensor]] = {}
-        for keys in self.batches(epoch):
-            batch = self._batch(keys)
+        for batch in prefetched(self.batches(epoch), self._batch):
             draws = make_draws(st.gen, batch, cfg.num_layers, cfg.hidden_size, self.device)
             try:
                 stats = train_step(st.model, st.opts, batch, draws, cfg, epoch=epoch, after_phase=after_phase)
@@ -439,6 +499,7 @@ class Trainer:
                 raise TrainingDivergedError(self.run_dir, exc.problem) from None
             for k, v in stats.items():
                 per_video.setdefault(k, []).append(v.float().cpu())
+            del batch, draws, stats  # before the next batch is read: two batches in memory, never three
         row = {k: float(torch.cat(v).mean()) for k, v in per_video.items()}
         bad = [k for k, v in row.items() if not math.isfinite(v)]
         if bad:  # a statistic outside the losses (e.g. recon_loss_init): never written as NaN
@@ -446,9 +507,9 @@ class Trainer:
         return row
 
     def _evaluate(self, model: ACSumGAN, epoch: int, scores: dict, draws: dict) -> dict:
-        """Score every test video (one batch); F-score when the test videos are annotated."""
+        """Score every test video; F-score when the test videos are annotated."""
         row: dict = {"epoch": epoch, "f_score": None}
-        if self.test_batch is None:
+        if not self.test_keys:
             return row
         seed = int(np.random.SeedSequence([self.cfg.seed, 7, epoch + 1]).generate_state(1)[0])
         samples = [self._score_test_videos(model, epoch, draw_seed(seed, j)) for j in range(self.cfg.eval_samples)]
@@ -456,21 +517,44 @@ class Trainer:
         if len(samples) > 1:  # K policy samples: draw 0 is the K = 1 draw, the others are kept beside it
             draws[epoch] = samples[1:]
         if self.annotated:
-            f = [evaluate_scores(self.videos, s, self.metric, self.cfg.budget).mean for s in samples]
+            f = [r.mean for r in self._f_scores(samples)]
             row["f_score"] = f[0] if len(f) == 1 else float(np.mean(f))
             if len(f) > 1:
                 row[STD_COLUMN] = float(np.std(f))
         return row
 
+    def _f_scores(self, samples: list[dict[str, np.ndarray]]) -> list[FScoreResult]:
+        """The F-scores of each sample of test scores; the annotations are read one group of
+        test videos at a time (the videos of each result in the order of the scores)."""
+        per: list[dict[str, float]] = [{} for _ in samples]
+        for keys in self.test_groups:
+            videos = {k: self.reader.video(k) for k in keys}
+            for out, s in zip(per, samples):
+                out.update(evaluate_scores(videos, {k: s[k] for k in keys}, self.metric, self.cfg.budget).videos)
+            del videos
+        return [FScoreResult(self.metric, {k: out[k] for k in s}) for out, s in zip(per, samples)]
+
     def _score_test_videos(self, model: ACSumGAN, epoch: int, seed: int) -> dict[str, np.ndarray]:
-        """One test-time pass over the test batch (draws from ``seed`` with the sampled policy)."""
-        u = test_time_uniforms(seed, self.test_batch, self.device) if self.cfg.eval_policy == "sample" else None
+        """One test-time pass over the test videos (draws from ``seed`` with the sampled
+        policy): the uniforms of one batch of all of them, each group of videos taking its
+        columns, so that the scores do not depend on how the videos are grouped."""
+        u = None
+        if self.cfg.eval_policy == "sample":
+            longest = self.test_groups[0]  # the longest videos: their episodes are the longest
+            n_picks = termination_point(min(self.cfg.action_state_size, self.steps[longest[0]]))
+            u = test_time_uniforms(seed, _Shape(n_picks, len(self.test_keys)), self.device)
         why = "(before training: are the features of a sane magnitude?)" if epoch < 0 else _DIVERGED
-        try:
-            ws = score_videos(model, self.test_batch, self.cfg.eval_policy, u)
-        except TrainingDivergedError as exc:
-            raise self._diverged(f"epoch {epoch}, evaluation: {exc.problem} {why}") from None
-        new = {k: w.float().cpu().numpy() for k, w in zip(self.test_batch.keys, ws)}
+        new: dict[str, np.ndarray] = {}
+        start = 0
+        for batch in self._test_batches():
+            cols = None if u is None else u[: max(batch.N, 1), start : start + batch.size]
+            start += batch.size
+            try:
+                ws = score_videos(model, batch, self.cfg.eval_policy, cols)
+            except TrainingDivergedError as exc:
+                raise self._diverged(f"epoch {epoch}, evaluation: {exc.problem} {why}") from None
+            new.update({k: w.float().cpu().numpy() for k, w in zip(batch.keys, ws)})
+            del batch, ws
         bad = [k for k, v in new.items() if not np.all(np.isfinite(v))]
         if bad:  # never write NaN scores
             raise self._diverged(f"epoch {epoch}: the model's scores of {bad[0]} became NaN or infinite {why}")
@@ -596,10 +680,14 @@ def train(
     on_epoch=None,
     identity_paths: tuple | None = None,
     notify: Callable[[str], None] | None = None,
+    stream: bool = True,
 ) -> RunResult:
     """Train one run (resuming an unfinished one in ``out``, or extending one of fewer
     epochs); see the module docstring. ``progress`` gets a stage "training" event per epoch
-    (:meth:`Trainer.run`); ``notify`` gets each note for the user."""
-    return Trainer(cfg, dataset, splits, out, force=force, identity_paths=identity_paths, notify=notify).run(
-        progress=progress, on_epoch=on_epoch
+    (:meth:`Trainer.run`); ``notify`` gets each note for the user. The videos are read from
+    the dataset file as each update needs them (memory grows with the batch, not the
+    collection); ``stream=False`` reads them all first (the same files)."""
+    trainer = Trainer(
+        cfg, dataset, splits, out, force=force, identity_paths=identity_paths, notify=notify, stream=stream
     )
+    return trainer.run(progress=progress, on_epoch=on_epoch)

@@ -1,0 +1,169 @@
+"""Read a dataset file one video at a time, for collections larger than memory.
+
+:func:`~acsumgan.data.dataset.load_dataset` reads every video of a file at once; a
+:class:`VideoReader` keeps the file open and reads a video's group only when asked, so
+that what is in memory is what the caller holds (a batch), never the collection.
+
+:meth:`VideoReader.check` is ``load_dataset``'s validation without keeping anything:
+every video is read, checked (:func:`~acsumgan.data.dataset.validate_video`) and
+dropped, in file order, so a bad file fails with the same one-line message, before any
+work starts. It returns each video's step count and the feature size, from which a
+trainer plans its batches.
+
+The file stays open (read-only) for the reader's life: a file replaced on disk meanwhile
+(an atomic rename) is still the one that was checked. Reads may come from several
+threads (h5py serialises them).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import h5py
+import numpy as np
+
+from ..errors import DatasetError
+from .dataset import (
+    REQUIRED,
+    Video,
+    _fail,
+    _read_array,
+    _read_video,
+    _video_names,
+    load_dataset,
+    open_h5,
+    validate_video,
+)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """What a pass over a file found: the video keys in file order, the steps T of each
+    (the rows of its features; 0 without features) and the feature size D (None without)."""
+
+    keys: list[str]
+    steps: dict[str, int]
+    dim: int | None
+
+
+class VideoReader:
+    """An open dataset file whose videos are read one group at a time."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = path
+        self._h5: h5py.File | None = open_h5(path)
+        try:
+            self.keys = _video_names(path, self._h5)
+        except DatasetError:
+            self.close()
+            raise
+        except (OSError, RuntimeError, KeyError) as exc:
+            self.close()
+            raise DatasetError(path, f"unreadable HDF5 structure ({exc})") from None
+
+    def __enter__(self) -> "VideoReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._h5 is not None:
+            self._h5.close()
+            self._h5 = None
+
+    def _group(self, key: str) -> h5py.Group:
+        if self._h5 is None:
+            raise ValueError(f"{self.path}: the reader is closed")
+        try:
+            grp = self._h5[key]
+        except (OSError, RuntimeError, KeyError, ValueError) as exc:
+            raise _fail(self.path, key, None, f"unreadable ({exc})") from None
+        if not isinstance(grp, h5py.Group):
+            raise _fail(self.path, key, None, "is not a video group")
+        return grp
+
+    def video(self, key: str) -> Video:
+        """Every field of one video, as :func:`~acsumgan.data.dataset.load_dataset` reads it
+        (not validated: :meth:`check` did that)."""
+        grp = self._group(key)
+        try:
+            return _read_video(self.path, key, grp)
+        except DatasetError:
+            raise
+        except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+            raise _fail(
+                self.path, key, None, f"unreadable ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+            ) from None
+
+    def features(self, key: str) -> np.ndarray:
+        """One video's (T, D) features, and nothing else of it."""
+        grp = self._group(key)
+        if "features" not in grp:
+            raise _fail(self.path, key, "features", "missing (needed to train)")
+        try:
+            return _read_array(self.path, key, grp, "features")
+        except DatasetError:
+            raise
+        except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+            raise _fail(self.path, key, "features", f"unreadable ({type(exc).__name__})") from None
+
+    def has_fields(self, key: str, names) -> bool:
+        """True when the video's group holds every one of ``names`` (nothing is read)."""
+        grp = self._group(key)
+        return all(name in grp for name in names)
+
+    def check(self, purpose: str = "any") -> Collection:
+        """Read, validate and drop every video in file order (the first problem: a one-line
+        DatasetError naming the file, the video and the field, as ``load_dataset`` says it).
+        With ``purpose="train"`` every video must have features of one size."""
+        if purpose not in REQUIRED:
+            raise ValueError(f"unknown purpose {purpose!r}")
+        if not self.keys:
+            raise DatasetError(self.path, "contains no videos")
+        steps: dict[str, int] = {}
+        dims: set[int] = set()
+        for key in self.keys:
+            v = self.video(key)
+            validate_video(v, self.path, purpose)
+            steps[key] = 0 if v.features is None else int(v.features.shape[0])
+            if v.features is not None:
+                dims.add(int(v.features.shape[1]))
+        if purpose == "train" and len(dims) > 1:
+            raise DatasetError(self.path, f"videos have different feature sizes {sorted(dims)}")
+        return Collection(list(self.keys), steps, None if not dims else min(dims))
+
+
+class LoadedVideos:
+    """:class:`VideoReader`'s interface over a file read all at once
+    (:func:`~acsumgan.data.dataset.load_dataset`): memory grows with the collection. The
+    streamed reader's reference in tests; :meth:`check` reads the file."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = path
+        self.videos: dict[str, Video] = {}
+
+    def __enter__(self) -> "LoadedVideos":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.videos = {}
+
+    def video(self, key: str) -> Video:
+        return self.videos[key]
+
+    def features(self, key: str) -> np.ndarray:
+        return self.videos[key].features
+
+    def has_fields(self, key: str, names) -> bool:
+        return all(getattr(self.videos[key], name) is not None for name in names)
+
+    def check(self, purpose: str = "any") -> Collection:
+        self.videos = load_dataset(self.path, purpose)
+        steps = {k: 0 if v.features is None else int(v.features.shape[0]) for k, v in self.videos.items()}
+        dims = {int(v.features.shape[1]) for v in self.videos.values() if v.features is not None}
+        return Collection(list(self.videos), steps, None if not dims else min(dims))
