@@ -21,7 +21,7 @@ import torch
 
 from acsumgan.config import TrainConfig
 from acsumgan.data.dataset import load_dataset
-from acsumgan.data.stream import VideoReader
+from acsumgan.data.stream import REOPEN_EVERY, VideoReader
 from acsumgan.errors import DatasetError
 from acsumgan.runs import read_metrics
 from acsumgan.train.feed import MEMORY_ENV, parse_bytes, prefetched, update_bytes
@@ -180,3 +180,24 @@ def test_an_unreadable_memory_setting_is_one_line(tmp_path, tiny_synth):
     proc = _cli("train", "--dataset", tiny_synth, "--out", tmp_path / "run", env={MEMORY_ENV: "lots"})
     assert proc.returncode == 11
     assert f"{MEMORY_ENV}='lots' is not a size" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_the_reader_reopens_the_file_and_refuses_one_that_changed(tmp_path, tiny_synth):
+    """The file is reopened every REOPEN_EVERY videos (HDF5's memory per handle is freed):
+    the same arrays after it; a file rewritten meanwhile is refused by name."""
+    data = tmp_path / "copy.h5"
+    data.write_bytes(tiny_synth.read_bytes())
+    expected = load_dataset(data)
+    keys = list(expected)
+    with VideoReader(data) as reader:
+        for i in range(REOPEN_EVERY + 10):
+            k = keys[i % len(keys)]
+            assert np.array_equal(reader.features(k), expected[k].features)
+        other = tmp_path / "other.h5"
+        other.write_bytes(data.read_bytes())
+        with h5py.File(other, "r+") as h5:
+            h5.attrs["touched"] = 1
+        os.replace(other, data)  # another writer replaces the file between two reopenings
+        with pytest.raises(DatasetError, match="changed on disk while in use"):
+            for i in range(REOPEN_EVERY):
+                reader.features(keys[i % len(keys)])

@@ -10,14 +10,18 @@ dropped, in file order, so a bad file fails with the same one-line message, befo
 work starts. It returns each video's step count and the feature size, from which a
 trainer plans its batches.
 
-The file stays open (read-only) for the reader's life: a file replaced on disk meanwhile
-(an atomic rename) is still the one that was checked. Reads may come from several
-threads (h5py serialises them).
+The file is open (read-only) for the reader's life, and reopened after every
+:data:`REOPEN_EVERY` videos read: HDF5 keeps memory for every object a file handle has
+opened until the handle is closed (about 50 KB a video measured with h5py 3, HDF5 1.14),
+which would grow with the collection. A file that changed on disk since it was checked
+(another size, time or inode) is refused when it is reopened. Reads may come from several
+threads (one at a time).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 
 import h5py
@@ -36,6 +40,14 @@ from .dataset import (
     validate_video,
 )
 
+#: Videos read through one file handle before it is closed and the file reopened.
+REOPEN_EVERY = 200
+
+
+def _identity(path) -> tuple:
+    st = os.stat(path)
+    return (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns)
+
 
 @dataclass(frozen=True)
 class Collection:
@@ -52,7 +64,10 @@ class VideoReader:
 
     def __init__(self, path: str | os.PathLike):
         self.path = path
+        self._lock = threading.RLock()
         self._h5: h5py.File | None = open_h5(path)
+        self._file = _identity(path)
+        self._reads = 0
         try:
             self.keys = _video_names(path, self._h5)
         except DatasetError:
@@ -69,13 +84,27 @@ class VideoReader:
         self.close()
 
     def close(self) -> None:
-        if self._h5 is not None:
-            self._h5.close()
-            self._h5 = None
+        with self._lock:
+            if self._h5 is not None:
+                self._h5.close()
+                self._h5 = None
 
     def _group(self, key: str) -> h5py.Group:
+        """The video's group (the caller holds the lock); reopens the file every REOPEN_EVERY reads."""
         if self._h5 is None:
             raise ValueError(f"{self.path}: the reader is closed")
+        self._reads += 1
+        if self._reads > REOPEN_EVERY:
+            self._h5.close()
+            self._h5 = None
+            try:
+                same = _identity(self.path) == self._file
+            except OSError:
+                same = False
+            if not same:
+                raise DatasetError(self.path, "changed on disk while in use (replaced or rewritten); run again")
+            self._h5 = open_h5(self.path)
+            self._reads = 1
         try:
             grp = self._h5[key]
         except (OSError, RuntimeError, KeyError, ValueError) as exc:
@@ -87,6 +116,10 @@ class VideoReader:
     def video(self, key: str) -> Video:
         """Every field of one video, as :func:`~acsumgan.data.dataset.load_dataset` reads it
         (not validated: :meth:`check` did that)."""
+        with self._lock:
+            return self._video(key)
+
+    def _video(self, key: str) -> Video:
         grp = self._group(key)
         try:
             return _read_video(self.path, key, grp)
@@ -99,6 +132,10 @@ class VideoReader:
 
     def features(self, key: str) -> np.ndarray:
         """One video's (T, D) features, and nothing else of it."""
+        with self._lock:
+            return self._features(key)
+
+    def _features(self, key: str) -> np.ndarray:
         grp = self._group(key)
         if "features" not in grp:
             raise _fail(self.path, key, "features", "missing (needed to train)")
@@ -111,8 +148,9 @@ class VideoReader:
 
     def has_fields(self, key: str, names) -> bool:
         """True when the video's group holds every one of ``names`` (nothing is read)."""
-        grp = self._group(key)
-        return all(name in grp for name in names)
+        with self._lock:
+            grp = self._group(key)
+            return all(name in grp for name in names)
 
     def check(self, purpose: str = "any") -> Collection:
         """Read, validate and drop every video in file order (the first problem: a one-line

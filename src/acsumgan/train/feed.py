@@ -36,9 +36,11 @@ MEMORY_ENV = "ACSUMGAN_TRAIN_MEMORY"
 
 #: Bytes an update keeps per padded step (a step of one video of the batch) and per
 #: hidden unit and LSTM layer: the activations of the four phases' passes kept for their
-#: gradients. Measured on the CPU: 184-192 bytes per hidden unit at 2 layers (hidden
-#: size 64 and 256, 10 and 40 videos of 300 steps, the growth of the peak resident size
-#: from 10 to 40 videos), rounded up.
+#: gradients. Measured on the CPU from the growth of the peak resident size with the batch:
+#: 92-96 bytes at hidden size 64 and 256 (10 to 40 videos of 300 steps), about 125 at 512
+#: (20 videos of 300 steps); whole runs of train_speed.py give about 165 KB per padded step
+#: for SumMe (20 videos) and 67 KB for TVSum (40 videos, long and short: padding costs less),
+#: against this estimate's 110 KB at the defaults. An estimate, for the order of magnitude.
 ACTIVATION_BYTES = 100
 #: Bytes of a padded step's features (float32), held twice: the batch that trains and
 #: the next one, read meanwhile.
