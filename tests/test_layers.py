@@ -1,4 +1,4 @@
-"""The package's layers (README "Layout"): no import goes up a layer or sideways, and no
+"""The package's layers (docs/architecture.md, "Layers"): no import goes up a layer or sideways, and no
 import cycle.
 
 Every ``import`` in the source, including those inside functions, is read with ``ast``
@@ -79,7 +79,7 @@ def source_files() -> list[Path]:
 def test_every_unit_has_a_layer():
     units = {p.relative_to(SRC).parts[0].removesuffix(".py") for p in source_files()}
     units -= {"__init__", "__main__"}
-    assert units == set(LEVEL), "add the new package to LAYERS (and the README's Layout)"
+    assert units == set(LEVEL), "add the new package to LAYERS (and the layers of docs/architecture.md)"
 
 
 @pytest.mark.parametrize("path", source_files(), ids=lambda p: str(p.relative_to(SRC)))

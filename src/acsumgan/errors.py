@@ -2,7 +2,7 @@
 
 Every command catches these at the top (``acsumgan.cli.main``) and prints one line,
 ``acsumgan: error: <file>: <problem>``, then exits with the class's code. Anything
-else is a bug and shows a traceback. The table below is the one in the README.
+else is a bug and shows a traceback. The exit codes are listed in docs/reliability.md.
 """
 
 from __future__ import annotations

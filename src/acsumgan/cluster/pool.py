@@ -124,8 +124,14 @@ class RayPool:
             attempts[i] = attempts.get(i, 0) + 1
             refs[task.remote(fn_ref, items[i])] = i
 
-        for i in range(len(items)):
+        # a bounded number in flight: the arguments of a catalogue's tasks (features, arrays) go to
+        # the object store a few at a time, not all at once
+        cap = max(4, 2 * int(ray.cluster_resources().get("CPU", 1) / max(self.cpus, 1e-3)))
+        queue = iter(range(len(items)))
+        for i in queue:
             submit(i)
+            if len(refs) >= cap:
+                break
         try:
             while refs:
                 done, _ = ray.wait(list(refs), num_returns=1)
@@ -140,6 +146,11 @@ class RayPool:
                         yield i, Failed(_one_line(exc), attempts[i])
                         continue
                     yield i, (out.value if out.error is None else Failed(out.error, attempts[i]))
+                while len(refs) < cap:
+                    nxt = next(queue, None)
+                    if nxt is None:
+                        break
+                    submit(nxt)
         finally:
             for ref in list(refs):
                 with contextlib.suppress(Exception):
