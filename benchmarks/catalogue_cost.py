@@ -11,8 +11,8 @@ divided by these numbers (plus what a node spends waiting for its disk or networ
   stage: wall seconds and CPU seconds (user + system of this process and of the part
   decoder processes it waits for), scaled to one hour of video.
 * **training** (on the driver): one epoch of ``acsumgan train`` on a synthetic SumMe-like
-  collection (25 videos, the real step counts at 2 steps a second, 1280-d features: the
-  size of EfficientNet-Lite0's), CPU seconds per epoch per hour of video trained on; a
+  collection (its first 6 videos: the real step counts at 2 steps a second, 1280-d features:
+  the size of EfficientNet-Lite0's; one update of all of them), CPU seconds per epoch per hour of video trained on; a
   summarize run trains 20 epochs by default.
 
 Usage::
@@ -84,6 +84,10 @@ def summary_stages(video: str, threads: int) -> dict:
     return {"video_seconds": res.n_frames / res.fps, "stages": stages, "torch_threads": torch.get_num_threads()}
 
 
+#: Training: the first videos of the SumMe profile (real step counts).
+VIDEOS = 6
+
+
 def training_epoch(work: Path, threads: int) -> dict:
     """CPU seconds of one epoch of ``acsumgan train`` on a synthetic SumMe-like collection."""
     import h5py
@@ -110,7 +114,7 @@ def training_epoch(work: Path, threads: int) -> dict:
         runs[epochs] = {"wall_s": time.perf_counter() - t0, "cpu_s": _cpu() - c0}
     epoch = {k: runs[2][k] - runs[1][k] for k in ("wall_s", "cpu_s")}
     return {
-        "videos": 25,
+        "videos": VIDEOS,
         "video_hours": hours,
         "one_epoch": epoch,
         "start_up": {k: runs[1][k] - epoch[k] for k in ("wall_s", "cpu_s")},

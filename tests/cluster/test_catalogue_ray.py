@@ -150,10 +150,7 @@ def _summaries(out: Path) -> dict:
 
 def _features(out: Path) -> dict:
     with h5py.File(out / "features.h5", "r") as h5:
-        return {
-            h5[k]["video_name"][()].decode(): (np.asarray(h5[k]["features"][()]), np.asarray(h5[k]["change_points"][()]))
-            for k in h5
-        }
+        return {h5[k]["video_name"][()].decode(): (h5[k]["features"][()], h5[k]["change_points"][()]) for k in h5}
 
 
 def test_summarize_on_three_nodes_is_bitwise_local_and_resumes_after_sigkill(cluster, videos, tmp_path):
@@ -228,3 +225,25 @@ def test_a_failing_task_is_retried_then_reported_while_the_others_finish(cluster
     assert isinstance(got[3], Failed) and "always fails" in got[3].error and got[3].attempts == 3
     assert len(list(counts.glob("1.*"))) == 1 and len(list(counts.glob("2.*"))) == 2
     assert len(list(counts.glob("3.*"))) == 3
+
+
+def test_summarize_with_a_model_on_three_nodes_is_bitwise_local(cluster, videos, tmp_path):
+    """With --model each task extracts its video's features itself (no features.h5): the
+    summaries are still bitwise the local run's."""
+    train = tmp_path / "train"
+    proc = _cli("summarize", *videos[:2], "--out", train, *THREADS, *TRAIN, "--no-page")
+    assert proc.returncode == 0, proc.stderr
+    model = train / "model"
+    local, out = tmp_path / "local", tmp_path / "ray"
+    proc = _cli("summarize", *videos[2:], "--model", model, "--out", local, *THREADS)
+    assert proc.returncode == 0, proc.stderr
+    proc = _cli(
+        "summarize", *videos[2:], "--model", model, "--out", out, *THREADS, "--executor", "ray",
+        "--ray-address", cluster.address,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert not (out / "features.h5").exists()
+    sa, sb = _summaries(local), _summaries(out)
+    assert sorted(sa) == sorted(sb) == [f"v{i}" for i in range(2, 6)]
+    for name in sa:
+        assert sa[name] == sb[name], name
