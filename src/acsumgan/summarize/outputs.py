@@ -37,19 +37,11 @@ THUMBS_DIR = "thumbs"
 INDEX_FILE = "index.html"
 
 
-@dataclass
-class SummaryFiles:
-    """A summary and its files (summary.mp4, segments.json, scores.png) in ``folder``."""
+class SummaryPaths:
+    """The paths of a summary's files in its ``folder`` (:class:`SummaryFiles`, and the light
+    :class:`~acsumgan.summarize.rows.SummaryRow`)."""
 
-    summary: Summary
-    folder: Path  # where the files lie (after a staging folder is swapped in: the final one)
-    segments: dict  # the content of segments.json
-    write_stats: WriteStats
-    timings: dict = field(default_factory=dict)  # seconds per stage, the summary's and the writing's
-
-    @property
-    def out_dir(self) -> Path:
-        return self.folder
+    folder: Path
 
     @property
     def summary_path(self) -> Path:
@@ -62,6 +54,21 @@ class SummaryFiles:
     @property
     def plot_path(self) -> Path:
         return self.folder / PLOT_FILE
+
+
+@dataclass
+class SummaryFiles(SummaryPaths):
+    """A summary and its files (summary.mp4, segments.json, scores.png) in ``folder``."""
+
+    summary: Summary
+    folder: Path  # where the files lie (after a staging folder is swapped in: the final one)
+    segments: dict  # the content of segments.json
+    write_stats: WriteStats
+    timings: dict = field(default_factory=dict)  # seconds per stage, the summary's and the writing's
+
+    @property
+    def out_dir(self) -> Path:
+        return self.folder
 
     @property
     def analysis_path(self) -> Path:

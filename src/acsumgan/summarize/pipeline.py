@@ -69,7 +69,7 @@ from .features import (
 )
 from .options import DEFAULT_EPOCHS, SummarizeOptions
 from .outputs import INDEX_FILE, SummaryFiles, write_index, write_review_page, write_summary
-from .ownership import FOLDER, LOG, MANIFEST, MARKER, Manifest, made_of, occupied, owned_folder
+from .ownership import FOLDER, LOG, MANIFEST, MARKER, Manifest, made_of, occupied, owned_folder, sha256_of
 from .rows import SummaryRow, row_of_record, row_record, summary_row
 from .summary import (
     Observe,
@@ -508,14 +508,6 @@ def _made(path: Path, model_digest: str, backbone: str, options: SummarizeOption
     return {"digest": hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()}
 
 
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _summaries_on(pool, paths, targets, feats, scorer, backbone, options, index_dir, rows, progress) -> list[str]:
     """The summaries as Ray tasks (the ones not up to date), each unpacked into its unit as it
     arrives; returns the failures (one line each)."""
@@ -525,7 +517,7 @@ def _summaries_on(pool, paths, targets, feats, scorer, backbone, options, index_
     from .distributed import summary_task, unpack
 
     threads = int(torch.get_num_threads())
-    model_digest = _file_digest(Path(scorer.path))
+    model_digest = sha256_of(scorer.path)
     multi = len(paths) > 1
     n = len(paths)
     made, todo = [], []

@@ -10,11 +10,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..pages.summary import IndexEntry
-from .outputs import PAGE_FILE, PLOT_FILE, SEGMENTS_FILE, SUMMARY_FILE, ReviewPage, SummaryFiles, index_entry
+from .outputs import PAGE_FILE, ReviewPage, SummaryFiles, SummaryPaths, index_entry
 
 
 @dataclass
-class SummaryRow:
+class SummaryRow(SummaryPaths):
     """One video's summary, in its folder: lengths, shots, and its line of index.html."""
 
     video: str  # the video file's name
@@ -26,18 +26,6 @@ class SummaryRow:
     page: bool  # summary.html was written
     index: IndexEntry | None  # the line of index.html (several videos, with a page)
     reused: bool = False  # up to date: taken from an earlier call
-
-    @property
-    def summary_path(self) -> Path:
-        return self.folder / SUMMARY_FILE
-
-    @property
-    def segments_path(self) -> Path:
-        return self.folder / SEGMENTS_FILE
-
-    @property
-    def plot_path(self) -> Path:
-        return self.folder / PLOT_FILE
 
     @property
     def page_path(self) -> Path | None:
