@@ -6,8 +6,8 @@ Two parts, each size in a fresh process (its peak resident size from ``wait4``, 
   collections of 100, 1,000 and 5,000 videos (SumMe step counts in turn, 256-d features,
   every schema field), generated here into a temporary folder, one video group at a
   time (never the collection in memory). Checks: time about linear in the videos (the
-  time per video of the added videos, 100 -> 1,000 and 1,000 -> 5,000, within 25 %) and
-  peak memory within 10 % across the sizes.
+  time per video of the added videos, 100 -> 1,000 then 1,000 -> 5,000, grows by at most
+  25 %) and peak memory within 10 % across the sizes.
 * ``build``: ``acsumgan dataset build`` of 10, 100 and 1,000 short generated clips (about
   1.5 s of 96x64, 25 fps). Same checks.
 
@@ -180,14 +180,19 @@ def run_build(sizes: list[int], work: Path, args) -> list[dict]:
 
 
 def checks(rows: list[dict]) -> dict:
-    """Time linear in the videos (seconds per added video between successive sizes within
-    TOLERANCE_TIME of each other) and memory flat (peak within TOLERANCE_MEMORY of the smallest)."""
+    """Time about linear in the videos and memory flat (peak within TOLERANCE_MEMORY of the
+    smallest). Linear: the seconds per added video between successive sizes do not grow by
+    more than TOLERANCE_TIME (a cost per video that grows with the collection, e.g. a file
+    rewritten per video, is what this catches; a cost per video that falls, as a fixed
+    start-up is spread over more videos, is not a failure). ``spread``: how far apart the
+    two are, either way."""
     out: dict = {}
     if len(rows) >= 2:
         added = [(b["seconds"] - a["seconds"]) / (b["videos"] - a["videos"]) for a, b in zip(rows[:-1], rows[1:])]
         out["seconds_per_added_video"] = [round(x, 4) for x in added]
         spread = max(added) / min(added) - 1 if min(added) > 0 else float("inf")
-        out["time_linear"] = {"spread": round(spread, 3), "ok": spread <= TOLERANCE_TIME}
+        growth = max((b / a - 1 for a, b in zip(added[:-1], added[1:])), default=0.0) if min(added) > 0 else 0.0
+        out["time_linear"] = {"spread": round(spread, 3), "growth": round(growth, 3), "ok": growth <= TOLERANCE_TIME}
     peaks = [r["peak_rss_mib"] for r in rows]
     growth = max(peaks) / min(peaks) - 1
     out["memory_flat"] = {"growth": round(growth, 3), "ok": growth <= TOLERANCE_MEMORY}
