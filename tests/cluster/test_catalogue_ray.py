@@ -55,6 +55,9 @@ def videos(tmp_path_factory) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def cluster():
+    # the head node started in this process installs its own SIGTERM handler (and Ray's init
+    # may too): the process's handlers are put back afterwards, for the tests that follow
+    kept = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     c = Cluster(
         initialize_head=True,
         head_node_args={"num_cpus": 1, "object_store_memory": 150 * 1024 * 1024, "include_dashboard": False},
@@ -62,9 +65,14 @@ def cluster():
     workers = [c.add_node(num_cpus=1, object_store_memory=150 * 1024 * 1024) for _ in range(2)]
     c.wait_for_nodes()
     c.workers = workers
-    yield c
-    ray.shutdown()  # the pool test joined it from this process
-    c.shutdown()
+    try:
+        yield c
+    finally:
+        ray.shutdown()  # the pool test joined it from this process
+        c.shutdown()
+        for s, h in kept.items():
+            if h is not None:
+                signal.signal(s, h)
 
 
 @pytest.fixture(scope="module")
