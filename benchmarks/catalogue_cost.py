@@ -37,7 +37,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from video_speed import loop_clip, write_clip  # noqa: E402  (the same generated video)
+from video_speed import _model_checkpoint, loop_clip, write_clip  # noqa: E402  (the same video and model)
 
 
 def _cpu() -> float:
@@ -52,13 +52,11 @@ def summary_stages(video: str, threads: int) -> dict:
 
     import torch
 
-    from acsumgan.config import TrainConfig, set_threads
+    from acsumgan.config import set_threads
     from acsumgan.inference import Scorer
-    from acsumgan.model.networks import ACSumGAN
     from acsumgan.summarize.backbones import get_backbone
     from acsumgan.summarize.options import SummarizeOptions
     from acsumgan.summarize.pipeline import summarize_video
-    from acsumgan.train.checkpoint import save_checkpoint
 
     set_threads(threads)
     stages: dict[str, dict] = {}
@@ -71,11 +69,7 @@ def summary_stages(video: str, threads: int) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        torch.manual_seed(0)
-        cfg = TrainConfig(input_size=1280)
-        save_checkpoint(
-            tmp / "model.pt", ACSumGAN(**cfg.model_kwargs()), cfg, 0, extra={"feature_backbone": "efficientnet-lite0"}
-        )
+        _model_checkpoint(tmp / "model.pt")
         c0, t0 = _cpu(), time.perf_counter()
         scorer = Scorer.load(tmp / "model.pt")
         backbone = get_backbone("efficientnet-lite0")

@@ -33,6 +33,7 @@ from ..progress import Progress, report
 from .backbones import DEFAULT_BACKBONE, Backbone, as_backbone
 from .features import (
     compute_features,
+    driver_threads,
     entry_key,
     entry_video,
     features_task,
@@ -133,7 +134,7 @@ def _build_on(pool, todo, keys, parts, bb_name, device, rate, max_shot_seconds, 
             missing.append(i)
     done = n - len(missing)
     report(progress, "videos", done, n, "cached" if done else "")
-    threads = _threads()
+    threads = driver_threads()
     args = [(str(todo[i][0]), bb_name, device, float(rate), threads, max_shot_seconds) for i in missing]
     failed = []
     for j, res in pool.map(features_task, args):
@@ -148,13 +149,6 @@ def _build_on(pool, todo, keys, parts, bb_name, device, rate, max_shot_seconds, 
         report(progress, "videos", done, n, p.name)
     if failed:
         raise TasksFailed(out_path, failed, n)
-
-
-def _threads() -> int:
-    """The driver's thread count (``--threads``, set by the command): every task uses it."""
-    import torch
-
-    return int(torch.get_num_threads())
 
 
 def _cached_part(part: Path, bb_name: str, rate: float, key: str, ident: dict):

@@ -274,6 +274,12 @@ def compute_features(
     return ex, cps
 
 
+def driver_threads() -> int:
+    """The thread count of this process (``--threads``, set by the command): every Ray task
+    uses it, so that its results are a local run's."""
+    return int(torch.get_num_threads())
+
+
 #: Per worker process of ``--executor ray``: the backbones already loaded (every task needs one).
 _BACKBONES: dict = {}
 
@@ -508,9 +514,7 @@ def _features_on(pool, paths, target: Path, cache: dict, backbone: str, device: 
             videos = [entry_video(f"video_{i + 1}", paths[i], *slots[i], idents[i]) for i in have]
             save_entries(target, videos, [], backbone, rate)
 
-    import torch
-
-    threads = int(torch.get_num_threads())
+    threads = driver_threads()
     args = [(str(paths[i]), backbone, device, float(rate), threads, None) for i in missing]
     started = time.perf_counter()
     saving = 0.0  # seconds spent rewriting the file

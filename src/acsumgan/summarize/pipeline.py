@@ -62,6 +62,7 @@ from .features import (
     FEATURES_FILE,
     ExtractedFeatures,
     Features,
+    driver_threads,
     extract_features,
     features_digest,
     source_identity,
@@ -511,12 +512,10 @@ def _made(path: Path, model_digest: str, backbone: str, options: SummarizeOption
 def _summaries_on(pool, paths, targets, feats, scorer, backbone, options, index_dir, rows, progress) -> list[str]:
     """The summaries as Ray tasks (the ones not up to date), each unpacked into its unit as it
     arrives; returns the failures (one line each)."""
-    import torch
-
     from ..cluster.pool import Failed
     from .distributed import summary_task, unpack
 
-    threads = int(torch.get_num_threads())
+    threads = driver_threads()
     model_digest = sha256_of(scorer.path)
     multi = len(paths) > 1
     n = len(paths)
